@@ -1,0 +1,16 @@
+#include "cli/registry.h"
+
+namespace um::cli {
+
+std::vector<Command> all_commands() {
+  std::vector<Command> cmds;
+#ifdef UM_HAVE_DATA
+  cmds.push_back(prepare_command());
+#endif
+#ifdef UM_HAVE_SCENE
+  cmds.push_back(scenes_command());
+#endif
+  return cmds;
+}
+
+}  // namespace um::cli

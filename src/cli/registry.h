@@ -1,0 +1,15 @@
+#pragma once
+// One row per command: adding a command = one cmd_<name>.cpp + one line in registry.cpp.
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace um::cli {
+
+std::vector<Command> all_commands();
+
+// Registration functions, one per cmd_<name>.cpp.
+Command prepare_command();
+Command scenes_command();
+
+}  // namespace um::cli

@@ -1,0 +1,161 @@
+#include "util/util.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <fstream>
+
+#include "common/shared_data.h"
+
+using namespace um::util;
+
+TEST(PythonFloatRepr, MatchesPythonRepr) {
+  EXPECT_EQ(python_float_repr(4.0), "4.0");
+  EXPECT_EQ(python_float_repr(0.1), "0.1");
+  EXPECT_EQ(python_float_repr(3.5), "3.5");
+  EXPECT_EQ(python_float_repr(1e16), "1e+16");
+  EXPECT_EQ(python_float_repr(1234567890123456.0), "1234567890123456.0");
+  EXPECT_EQ(python_float_repr(0.0001), "0.0001");
+  EXPECT_EQ(python_float_repr(0.00001), "1e-05");
+  EXPECT_EQ(python_float_repr(-2.5e-7), "-2.5e-07");
+  EXPECT_EQ(python_float_repr(1.0 / 3), "0.3333333333333333");
+  EXPECT_EQ(python_float_repr(100.0), "100.0");
+  EXPECT_EQ(python_float_repr(-0.0), "-0.0");
+}
+
+TEST(JsonWriter, EscapesLikePythonEnsureAscii) {
+  JsonWriter w(true);
+  w.begin_object();
+  w.key("t");
+  w.value(std::string_view("caf\xC3\xA9 \"q\" \n \xF0\x9F\x98\x80"));
+  w.key("n");
+  w.value(4.0);
+  w.key("l");
+  w.begin_array();
+  w.value(int64_t{1});
+  w.null();
+  w.end_array();
+  w.end_object();
+  EXPECT_EQ(w.str(), R"({"t":"caf\u00e9 \"q\" \n \ud83d\ude00","n":4.0,"l":[1,null]})");
+}
+
+TEST(Utf8, Latin1AndValidation) {
+  EXPECT_EQ(latin1_to_utf8("Caf\xE9"), "Caf\xC3\xA9");
+  size_t bad = 0;
+  EXPECT_FALSE(is_valid_utf8("ab\xC3", &bad));
+  EXPECT_EQ(bad, 2u);
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));  // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));      // overlong
+  EXPECT_TRUE(is_valid_utf8("\xE4\xB8\xAD\xF0\x9F\x98\x80"));
+}
+
+TEST(Time, RoundTripsUtc) {
+  auto t = parse_datetime("2000-12-31 22:12:40");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(*t, int64_t{978300760} * 1000000);
+  EXPECT_EQ(format_datetime(*t), "2000-12-31 22:12:40");
+  auto f = parse_datetime("2018-01-02 03:04:05.123456");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(format_datetime(*f), "2018-01-02 03:04:05.123456");
+  EXPECT_EQ(parse_datetime("1970-01-01").value(), 0);
+  EXPECT_FALSE(parse_datetime("2018-13-01"));
+  EXPECT_FALSE(parse_datetime("garbage"));
+  EXPECT_EQ(format_datetime(-1000000), "1969-12-31 23:59:59");
+}
+
+TEST(Rng, StreamsAreDeterministicAndIndependent) {
+  Rng a = Rng::stream(7, "stage", 3), b = Rng::stream(7, "stage", 3), c = Rng::stream(7, "stage", 4);
+  uint64_t x = a.next_u64();
+  EXPECT_EQ(x, b.next_u64());
+  EXPECT_NE(x, c.next_u64());
+  Rng r(1);
+  std::vector<int> counts(5, 0);
+  for (int i = 0; i < 50000; ++i) {
+    int64_t v = r.uniform_int(2, 6);
+    ASSERT_GE(v, 2);
+    ASSERT_LE(v, 6);
+    counts[static_cast<size_t>(v - 2)]++;
+  }
+  for (int c2 : counts) EXPECT_NEAR(c2, 10000, 500);
+}
+
+TEST(LineReader, HandlesCrlfGzipAndMissingNewline) {
+  auto dir = um::testing::temp_dir("lines");
+  {
+    std::ofstream f(dir / "a.txt", std::ios::binary);
+    f << "one\r\ntwo\n\nlast";
+  }
+  {
+    gzFile g = gzopen((dir / "b.gz").c_str(), "wb");
+    std::string s;
+    for (int i = 0; i < 100000; ++i) s += "line " + std::to_string(i) + "\n";
+    gzwrite(g, s.data(), static_cast<unsigned>(s.size()));
+    gzclose(g);
+  }
+  LineReader a(dir / "a.txt");
+  std::vector<std::string> lines;
+  std::string_view l;
+  while (a.next(l)) lines.emplace_back(l);
+  EXPECT_EQ(lines, (std::vector<std::string>{"one", "two", "", "last"}));
+  LineReader b(dir / "b.gz", 4096);
+  int64_t n = 0;
+  while (b.next(l)) {
+    ASSERT_EQ(l, "line " + std::to_string(n));
+    ++n;
+  }
+  EXPECT_EQ(n, 100000);
+  EXPECT_EQ(b.line_number(), 100000);
+}
+
+TEST(LineReader, TruncatedGzipIsAnError) {
+  auto dir = um::testing::temp_dir("trunc");
+  std::string s;
+  for (int i = 0; i < 20000; ++i) s += "payload line " + std::to_string(i * 7919) + "\n";
+  {
+    gzFile g = gzopen((dir / "t.gz").c_str(), "wb");
+    gzwrite(g, s.data(), static_cast<unsigned>(s.size()));
+    gzclose(g);
+  }
+  auto size = std::filesystem::file_size(dir / "t.gz");
+  std::filesystem::resize_file(dir / "t.gz", size / 2);
+  LineReader r(dir / "t.gz");
+  std::string_view l;
+  EXPECT_THROW(
+      {
+        while (r.next(l)) {
+        }
+      },
+      Error);
+}
+
+TEST(AtomicWriter, LeavesNothingWithoutCommit) {
+  auto dir = um::testing::temp_dir("atomic");
+  {
+    AtomicWriter w(dir / "out.jsonl");
+    w.write("partial");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.jsonl"));
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+  {
+    AtomicWriter w(dir / "out.jsonl");
+    w.write("done\n");
+    w.commit();
+  }
+  EXPECT_EQ(read_file(dir / "out.jsonl"), "done\n");
+}
+
+TEST(Error, FormatsLocation) {
+  Error e("not a number", {.file = "r.csv", .line = 12, .field = "rating"});
+  EXPECT_STREQ(e.what(), "r.csv:12: field 'rating': not a number");
+}
+
+TEST(ParallelFor, CoversEveryIndexOnceAndRethrows) {
+  std::vector<int> hits(10007, 0);
+  parallel_for(hits.size(), 4, [&](size_t i) { hits[i]++; });
+  for (int h : hits) ASSERT_EQ(h, 1);
+  EXPECT_THROW(parallel_for(100, 2,
+                            [](size_t i) {
+                              if (i == 50) throw Error("boom");
+                            }),
+               Error);
+}

@@ -4,6 +4,12 @@
 # verifies that #include lines agree with ARCHITECTURE.md's dependency table.
 function(um_component name)
   cmake_parse_arguments(ARG "" "" "DEPS;LIBS" ${ARGN})
+  foreach(d IN LISTS ARG_DEPS)
+    if(NOT TARGET um_${d})
+      message(STATUS "usermirror: component ${name} skipped (needs ${d})")
+      return()
+    endif()
+  endforeach()
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
   add_library(um_${name} STATIC ${srcs})
   target_include_directories(um_${name} PUBLIC ${CMAKE_SOURCE_DIR}/src)

@@ -1,0 +1,16 @@
+#pragma once
+// Binary cache of a prepared dataset (raws/<DS>.umds): magic, version, the size and mtime of the
+// three JSONL files it was made from, the records, and a checksum, all verified on open. Loading it
+// is a single sequential read instead of a JSON parse of every line.
+#include <filesystem>
+#include <optional>
+
+#include "data/schema.h"
+
+namespace um::data {
+
+void write_cache(const std::filesystem::path& work, const Dataset& ds);
+// nullopt when absent, stale (JSONL files changed since) or corrupt (checksum/magic mismatch).
+std::optional<Dataset> read_cache(const std::filesystem::path& work, const std::string& name);
+
+}  // namespace um::data

@@ -1,0 +1,70 @@
+#pragma once
+// Raw-dataset readers: one file per format under data/readers/, one row each in the table of
+// registry.cpp. A reader turns the official raw files into a Dataset and applies the reference's
+// per-dataset filtering (method doc §2), with every parameter overridable from the CLI.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/schema.h"
+#include "util/error.h"
+
+namespace um::data {
+
+// Optional overrides of the per-dataset filter parameters; unset = the reference's value.
+struct FilterOptions {
+  std::optional<int64_t> min_user_interactions;  // users with fewer interactions are dropped
+  std::optional<int64_t> max_user_interactions;  // users with more are dropped (steam: 20)
+  std::optional<int64_t> min_item_interactions;  // items with fewer interactions are dropped
+  std::optional<double> keep_latest_fraction;    // Amazon: keep the latest 30 % of reviews
+  std::optional<int64_t> min_rating_number;      // Amazon: item meta rating_number threshold
+  std::optional<int64_t> max_rows;               // read at most this many interaction rows
+  bool kcore = false;                            // iterate the user/item minimums to a fixed point
+};
+
+// Bad input policy: fail at the first bad record (default), or count and skip (--skip-bad).
+class BadRecords {
+ public:
+  explicit BadRecords(bool skip) : skip_(skip) {}
+  // Throws `e` unless skipping; otherwise counts it under e.reason().
+  void report(const util::Error& e);
+  const std::map<std::string, uint64_t>& counts() const { return counts_; }
+  uint64_t total() const;
+
+ private:
+  bool skip_;
+  std::map<std::string, uint64_t> counts_;
+};
+
+struct ReadContext {
+  std::filesystem::path raw_dir;
+  std::string dataset;  // the name asked for (e.g. "Amazon-Beauty")
+  FilterOptions filters;
+  BadRecords* bad = nullptr;
+  // Named counters the reader wants in the summary (e.g. "ratings read", "dropped: duplicate").
+  std::map<std::string, uint64_t>* stats = nullptr;
+  void count(const std::string& key, uint64_t n = 1) const {
+    if (stats) (*stats)[key] += n;
+  }
+  // Path of a required raw file; error naming it (and what the folder should contain) if absent.
+  std::filesystem::path require(const std::string& file) const;
+  // First of `candidates` that exists (e.g. with and without .gz), or error naming them all.
+  std::filesystem::path require_any(const std::vector<std::string>& candidates) const;
+};
+
+struct ReaderEntry {
+  std::string name;  // dataset name, or a prefix when `prefix` (e.g. "Amazon-")
+  bool prefix = false;
+  std::string description;  // raw files expected, for --help and errors
+  std::function<Dataset(const ReadContext&)> read;
+};
+
+const std::vector<ReaderEntry>& reader_table();
+// Entry for a dataset name; error listing the known names when none matches.
+const ReaderEntry& find_reader(const std::string& dataset);
+
+}  // namespace um::data

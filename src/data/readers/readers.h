@@ -1,0 +1,11 @@
+#pragma once
+// One function per raw-format file in data/readers/, each returning its table rows.
+#include <vector>
+
+#include "data/reader.h"
+
+namespace um::data::readers {
+
+std::vector<ReaderEntry> movielens_readers();
+
+}  // namespace um::data::readers

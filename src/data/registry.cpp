@@ -1,0 +1,18 @@
+// The table of raw-dataset readers: adding a format = one file in readers/ + one line here.
+#include "data/reader.h"
+#include "data/readers/readers.h"
+
+namespace um::data {
+
+const std::vector<ReaderEntry>& reader_table() {
+  static const std::vector<ReaderEntry> table = [] {
+    std::vector<ReaderEntry> t;
+    for (auto* group : {&readers::movielens_readers}) {
+      for (auto& e : group()) t.push_back(std::move(e));
+    }
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace um::data

@@ -7,5 +7,6 @@
 namespace um::data::readers {
 
 std::vector<ReaderEntry> movielens_readers();
+std::vector<ReaderEntry> mind_readers();
 
 }  // namespace um::data::readers

@@ -1,0 +1,41 @@
+#pragma once
+// Helpers shared by the reader files (not part of the data component's public interface).
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "data/reader.h"
+#include "util/utf8.h"
+
+namespace um::data::readers {
+
+// Reports a missing or empty required field (fails, or counts "missing <field>" with --skip-bad).
+inline void report_missing(const ReadContext& ctx, util::Location where, std::string_view field) {
+  where.field = std::string(field);
+  ctx.bad->report(util::Error("missing required field", where).with_reason("missing " + std::string(field)));
+}
+
+// Decodes a Latin-1 field, or keeps it when it is already valid UTF-8 (re-encoded copies exist).
+inline std::string latin1_field(std::string_view s) {
+  return util::is_valid_utf8(s) ? std::string(s) : util::latin1_to_utf8(s);
+}
+
+// Splits on runs of spaces, dropping empty parts.
+inline void split_spaces(std::string_view s, std::vector<std::string_view>& out) {
+  out.clear();
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    size_t j = s.find(' ', i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+}
+
+// True when at most `max_rows` interaction rows have been read (FilterOptions::max_rows).
+inline bool row_budget_left(const ReadContext& ctx, uint64_t rows) {
+  return !ctx.filters.max_rows || static_cast<int64_t>(rows) < *ctx.filters.max_rows;
+}
+
+}  // namespace um::data::readers

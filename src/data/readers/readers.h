@@ -8,5 +8,6 @@ namespace um::data::readers {
 
 std::vector<ReaderEntry> movielens_readers();
 std::vector<ReaderEntry> mind_readers();
+std::vector<ReaderEntry> amazon_readers();
 
 }  // namespace um::data::readers

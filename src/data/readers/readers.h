@@ -9,5 +9,6 @@ namespace um::data::readers {
 std::vector<ReaderEntry> movielens_readers();
 std::vector<ReaderEntry> mind_readers();
 std::vector<ReaderEntry> amazon_readers();
+std::vector<ReaderEntry> lastfm_readers();
 
 }  // namespace um::data::readers

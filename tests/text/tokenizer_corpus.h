@@ -1,0 +1,22 @@
+#pragma once
+// The tokenizer exactness corpus: real texts from ../shared/data plus adversarial strings, and the
+// binary-safe record file the JavaScript oracle (tests/oracles/tokenizer/encode.js) reads.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace um::testing {
+
+// Every MovieLens title (ml-100k and ml-1m converted from Latin-1), Amazon Magazine reviews
+// (text + summary) and product titles/descriptions, MIND titles and abstracts, KuaiRec captions,
+// Last.fm tags (Latin-1), then adversarial_strings(). `data` is ../shared/data.
+std::vector<std::string> tokenizer_corpus(const std::filesystem::path& data);
+
+// Hand-written hard cases: whitespace runs, CRLF, digit runs, contractions, special-token
+// look-alikes, emoji ZWJ sequences, combining marks needing NFC, invalid UTF-8.
+std::vector<std::string> adversarial_strings();
+
+// Records "<byte length>\n<bytes>\n".
+void write_corpus(const std::filesystem::path& path, const std::vector<std::string>& texts);
+
+}  // namespace um::testing

@@ -10,5 +10,6 @@ std::vector<ReaderEntry> movielens_readers();
 std::vector<ReaderEntry> mind_readers();
 std::vector<ReaderEntry> amazon_readers();
 std::vector<ReaderEntry> lastfm_readers();
+std::vector<ReaderEntry> kuairec_readers();
 
 }  // namespace um::data::readers

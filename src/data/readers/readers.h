@@ -11,5 +11,6 @@ std::vector<ReaderEntry> mind_readers();
 std::vector<ReaderEntry> amazon_readers();
 std::vector<ReaderEntry> lastfm_readers();
 std::vector<ReaderEntry> kuairec_readers();
+std::vector<ReaderEntry> steam_readers();
 
 }  // namespace um::data::readers

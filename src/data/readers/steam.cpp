@@ -1,0 +1,212 @@
+// Steam (UCSD, Kang & McAuley 2018): steam_games.json.gz + steam_reviews.json.gz, one Python
+// literal dict per line as distributed (u'...' strings, True/False), or strict JSON Lines (the
+// reference converted them to steam_games.jsonl / steam_reviews.jsonl first; both are accepted).
+// Output follows method doc §2.9; fixes in docs/reference-differences.md "## Prepare".
+#include <algorithm>
+#include <numeric>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "data/filters.h"
+#include "data/readers/common.h"
+#include "data/readers/json_access.h"
+#include "data/readers/readers.h"
+#include "util/json_writer.h"
+#include "util/time.h"
+
+namespace um::data::readers {
+namespace {
+
+constexpr CountFilter kSteamDefaults{.min_user = 5, .max_user = 20};
+
+std::string joined_list(simdjson::dom::object o, std::string_view key, std::string_view if_empty) {
+  std::string out;
+  simdjson::dom::array a;
+  if (!o[key].get_array().get(a)) {
+    for (auto e : a) {
+      std::string_view s;
+      if (e.get_string().get(s)) continue;
+      if (!out.empty()) out += '/';
+      out += s;
+    }
+  }
+  return out.empty() ? std::string(if_empty) : out;
+}
+
+std::string str_or(simdjson::dom::object o, std::string_view key, std::string_view dflt) {
+  auto s = get_str(o, key);
+  return s && !s->empty() ? std::string(*s) : std::string(dflt);
+}
+
+// "$4.99" for a numeric price (Python str() of the float); a text price such as "Free To Play" is
+// kept as it is (the reference writes "$Free To Play").
+std::string price_text(simdjson::dom::object o) {
+  simdjson::dom::element e;
+  if (o["price"].get(e) || e.is_null()) return "NA";
+  std::string_view s;
+  if (!e.get_string().get(s)) return s.empty() ? "NA" : std::string(s);
+  int64_t i;
+  if (e.is_int64() && !e.get_int64().get(i)) return "$" + std::to_string(i);
+  double d;
+  if (!e.get_double().get(d)) return "$" + util::python_float_repr(d);
+  return "NA";
+}
+
+Item game_record(simdjson::dom::object o, const std::string& id) {
+  util::JsonWriter w;
+  w.begin_object();
+  w.key("app_name");
+  w.value(str_or(o, "app_name", ""));
+  w.key("genres");
+  w.value(joined_list(o, "genres", ""));
+  w.key("tags");
+  w.value(joined_list(o, "tags", ""));
+  w.key("specs");
+  w.value(joined_list(o, "specs", "NA"));
+  w.key("developer");
+  w.value(str_or(o, "developer", "Unknown"));
+  w.key("publisher");
+  w.value(str_or(o, "publisher", "Unknown"));
+  w.key("sentiment");
+  w.value(str_or(o, "sentiment", "NA"));
+  w.key("price");
+  w.value(price_text(o));
+  w.key("release_date");
+  w.value(str_or(o, "release_date", ""));
+  w.end_object();
+  util::JsonWriter f;
+  f.begin_object();
+  f.key("release_date");
+  if (auto r = get_str(o, "release_date"))
+    f.value(*r);
+  else
+    f.null();
+  f.key("early_access");
+  bool ea = false;
+  if (o["early_access"].get_bool().get(ea))
+    f.null();
+  else
+    f.value(ea);
+  f.end_object();
+  return {id, w.take(), f.take()};
+}
+
+struct Review {
+  std::string user, item;
+  int64_t day_us;
+  int64_t products;  // -1 = not given
+  std::string behavior;
+};
+
+}  // namespace
+
+Dataset read_steam(const ReadContext& ctx) {
+  Dataset ds;
+  auto games = ctx.require_any(
+      {"steam_games.json.gz", "steam_games.json", "steam_games.jsonl", "steam_games.jsonl.gz"});
+  auto reviews_path = ctx.require_any(
+      {"steam_reviews.json.gz", "steam_reviews.json", "steam_reviews.jsonl", "steam_reviews.jsonl.gz"});
+
+  std::unordered_set<std::string> ids;
+  uint64_t no_id = 0, dup = 0;
+  // Python literals and JSON are both read by the literal converter (JSON's true/false/null too).
+  for_each_json_line(games, ctx, true, [&](simdjson::dom::object o, const util::Location&) {
+    auto id = get_id(o, "id");
+    if (!id) {  // two official lines lack an id; the reference drops them too
+      ++no_id;
+      return;
+    }
+    if (!ids.insert(*id).second) {
+      ++dup;
+      return;
+    }
+    ds.items.push_back(game_record(o, *id));
+  });
+  if (no_id) ctx.count("dropped: games without id", no_id);
+  if (dup) ctx.count("games duplicates (first kept)", dup);
+
+  std::vector<Review> reviews;
+  uint64_t rows = 0;
+  for_each_json_line(reviews_path, ctx, true, [&](simdjson::dom::object o, const util::Location& at) {
+    if (!row_budget_left(ctx, rows)) return;
+    ++rows;
+    auto user = get_id(o, "username");
+    if (!user) return report_missing(ctx, at, "username");
+    auto item = get_id(o, "product_id");
+    if (!item) return report_missing(ctx, at, "product_id");
+    auto date = get_str(o, "date");
+    if (!date) return report_missing(ctx, at, "date");
+    auto day = util::parse_datetime(*date);
+    if (!day) {
+      util::Location w = at;
+      w.field = "date";
+      ctx.bad->report(
+          util::Error("unrecognised date '" + std::string(*date) + "'", w).with_reason("bad date"));
+      return;
+    }
+    auto products = get_num(o, "products");
+    util::JsonWriter w;
+    w.begin_object();
+    w.key("hours_played");
+    if (auto h = get_num(o, "hours"))
+      w.value(*h);
+    else
+      w.null();
+    w.key("review_text");
+    w.value(get_str(o, "text").value_or(""));
+    w.end_object();
+    reviews.push_back({std::move(*user), std::move(*item), *day,
+                       products ? static_cast<int64_t>(*products) : -1, w.take()});
+  });
+  ctx.count("reviews read", rows);
+
+  // Earliest review per (user, product); stable on file order for equal days.
+  std::stable_sort(reviews.begin(), reviews.end(),
+                   [](const Review& a, const Review& b) { return a.day_us < b.day_us; });
+  std::unordered_set<std::string> seen;
+  std::unordered_map<std::string, int64_t> products;
+  for (auto& r : reviews) {
+    if (!seen.insert(r.user + '\x1f' + r.item).second) {
+      ctx.count("dropped: duplicate user-item");
+      continue;
+    }
+    if (!products.count(r.user)) {
+      products[r.user] = r.products;
+      ds.users.push_back({r.user, "{}", "{}"});
+    }
+    ds.interactions.push_back({std::move(r.user), std::move(r.item), r.day_us, std::move(r.behavior)});
+  }
+  reviews.clear();
+  for (auto& u : ds.users) {
+    int64_t p = products[u.id];
+    util::JsonWriter d, f;
+    d.begin_object();
+    d.key("products");
+    if (p < 0)
+      d.value("Unknown");
+    else
+      d.value(std::to_string(p));
+    d.end_object();
+    f.begin_object();
+    f.key("products");
+    if (p < 0)
+      f.null();
+    else
+      f.value(p);
+    f.end_object();
+    u.description = d.take();
+    u.features = f.take();
+  }
+  apply_count_filter(ds, resolve(ctx.filters, kSteamDefaults), ctx);
+  return ds;
+}
+
+std::vector<ReaderEntry> steam_readers() {
+  return {{"steam", false,
+           "steam_games.json.gz + steam_reviews.json.gz (UCSD Steam, Python-literal lines) or their .jsonl "
+           "conversions",
+           read_steam}};
+}
+
+}  // namespace um::data::readers

@@ -1,0 +1,83 @@
+#pragma once
+// Request and result types shared by every backend (embedded engine, OpenAI-compatible HTTP) and by
+// the server. Plain values: copyable, no behaviour.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace um::backend {
+
+struct Message {
+  std::string role;  // "system" | "user" | "assistant"
+  std::string content;
+};
+
+struct SamplingParams {
+  int n = 1;                 // samples per request
+  double temperature = 1.0;  // 0 = greedy
+  double top_p = 1.0;        // 1 = off
+  int top_k = 0;             // 0 = off
+  double min_p = 0.0;        // 0 = off
+  int max_tokens = 1024;
+  std::vector<std::string> stop;  // generation ends before the first stop string (not included)
+  std::optional<uint64_t> seed;
+};
+
+// One alternative at a generated position.
+struct TopLogprob {
+  std::string token;
+  double logprob = 0.0;
+};
+struct TokenLogprob {
+  std::string token;
+  double logprob = 0.0;
+  std::vector<TopLogprob> top;  // most likely tokens at this position, best first
+};
+
+// Generation. Exactly one of `messages` / `prompt` / `prompt_tokens` describes the input.
+struct GenerateRequest {
+  std::string key;                // caller's id (e.g. "ml-1m-12/teacher"), quoted in errors
+  std::vector<Message> messages;  // chat form, rendered with the model's chat template
+  // The last message is an assistant turn left open and continued (e.g. "Thought:\nStimulus:"),
+  // instead of starting a new assistant turn (HF continue_final_message).
+  bool continue_final_message = false;
+  std::optional<std::string> prompt;   // already rendered prompt (completions form)
+  std::vector<int32_t> prompt_tokens;  // token ids (completions form)
+  SamplingParams sampling;
+  int top_logprobs = -1;                   // -1 = no logprobs; k >= 0 = per-token logprob + top-k
+  std::vector<int32_t> allowed_token_ids;  // restrict sampling to these ids (empty = all)
+};
+
+struct Sample {
+  std::string text;
+  std::string finish_reason;           // "stop" | "length"
+  std::vector<TokenLogprob> logprobs;  // filled when top_logprobs >= 0
+};
+
+struct GenerateResult {
+  std::vector<Sample> samples;  // sampling.n of them
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+};
+
+// Distribution of the next token over option letters, read after an open assistant prefix such as
+// "<rationale>\nBehavior: [" (method §5.3, §7). Input: `messages` whose last message is the open
+// assistant prefix, or an already rendered `prompt`.
+struct OptionRequest {
+  std::string key;
+  std::vector<Message> messages;
+  std::optional<std::string> prompt;
+  std::vector<std::string> letters;       // "A", "B", ...
+  std::vector<int32_t> letter_token_ids;  // first token id of each bare letter, if known
+};
+
+struct OptionResult {
+  // Letter-restricted softmax, aligned with OptionRequest::letters; sums to 1.
+  std::vector<double> probs;
+  // Log-probabilities as the backend reported them (NaN where a letter was not reported).
+  std::vector<double> raw_logprobs;
+  int missing_letters = 0;  // letters absent from the backend's answer (filled with the 1e-10 floor)
+};
+
+}  // namespace um::backend

@@ -1,0 +1,151 @@
+#include "serve/simulate.h"
+
+#include <random>
+
+#include "serve/api_error.h"
+#include "util/rng.h"
+
+namespace um::serve {
+namespace {
+
+using nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+constexpr const char* kBehaviorPrefix = "Behavior: [";
+constexpr const char* kThoughtPrefix = "Thought:\nStimulus:";
+
+ojson dist_json(const std::vector<std::string>& letters, const std::vector<double>& probs) {
+  ojson d = ojson::object();
+  for (size_t i = 0; i < letters.size(); ++i) d[letters[i]] = probs[i];
+  return d;
+}
+
+std::vector<std::string> parse_letters(const json& b) {
+  std::vector<std::string> letters;
+  if (b.contains("letters")) {
+    if (!b["letters"].is_array() || b["letters"].empty() || b["letters"].size() > 26) {
+      throw ApiError(400, "'letters' must be a non-empty array of at most 26 strings", "letters");
+    }
+    for (const auto& l : b["letters"]) {
+      if (!l.is_string() || l.get<std::string>().empty())
+        throw ApiError(400, "'letters' must hold strings", "letters");
+      letters.push_back(l.get<std::string>());
+    }
+  } else if (b.contains("options")) {
+    if (!b["options"].is_number_integer() || b["options"].get<int64_t>() < 1 ||
+        b["options"].get<int64_t>() > 26) {
+      throw ApiError(400, "'options' must be an integer between 1 and 26", "options");
+    }
+    for (int64_t i = 0; i < b["options"].get<int64_t>(); ++i)
+      letters.push_back(std::string(1, char('A' + i)));
+  } else {
+    throw ApiError(400, "give 'options' (number of exposure options) or 'letters'", "options",
+                   "missing_required_parameter");
+  }
+  return letters;
+}
+
+}  // namespace
+
+std::string simulate(backend::Backend& backend, const json& b, const ServeOptions& opts,
+                     const std::vector<std::string>& models) {
+  if (b.contains("model")) {
+    if (!b["model"].is_string() ||
+        std::find(models.begin(), models.end(), b["model"].get<std::string>()) == models.end()) {
+      throw ApiError(404, "unknown model", "model", "model_not_found");
+    }
+  }
+  if (!b.contains("messages") || !b["messages"].is_array() || b["messages"].empty()) {
+    throw ApiError(400, "'messages' must be the scene prompt ([system, user] messages)", "messages");
+  }
+  std::vector<backend::Message> messages;
+  for (const auto& m : b["messages"]) {
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") ||
+        !m["content"].is_string()) {
+      throw ApiError(400, "each message needs string 'role' and 'content'", "messages");
+    }
+    messages.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+  }
+  std::vector<std::string> letters = parse_letters(b);
+  std::string mode = b.value("mode", "direct");
+  if (mode != "direct" && mode != "reasoning")
+    throw ApiError(400, "'mode' must be direct or reasoning", "mode");
+  std::vector<int32_t> letter_ids;
+  if (b.contains("letter_token_ids")) {
+    if (!b["letter_token_ids"].is_array() || b["letter_token_ids"].size() != letters.size()) {
+      throw ApiError(400, "'letter_token_ids' must have one id per letter", "letter_token_ids");
+    }
+    for (const auto& x : b["letter_token_ids"]) {
+      if (!x.is_number_integer())
+        throw ApiError(400, "'letter_token_ids' must be integers", "letter_token_ids");
+      letter_ids.push_back(x.get<int32_t>());
+    }
+  }
+  if (b.contains("seed") && !b["seed"].is_number_integer())
+    throw ApiError(400, "'seed' must be an integer", "seed");
+  const uint64_t seed = b.contains("seed") ? b["seed"].get<uint64_t>() : std::random_device{}();
+
+  ojson out;
+  out["mode"] = mode;
+  out["letters"] = letters;
+  std::vector<double> mean(letters.size(), 0.0);
+  int missing = 0;
+  if (mode == "direct") {
+    backend::OptionRequest req{"simulate", messages, std::nullopt, letters, letter_ids};
+    req.messages.push_back({"assistant", kBehaviorPrefix});
+    backend::OptionResult r = backend.option_distribution_one(std::move(req));
+    mean = r.probs;
+    missing = r.missing_letters;
+  } else {
+    backend::GenerateRequest gen;
+    gen.key = "simulate";
+    gen.messages = messages;
+    gen.messages.push_back({"assistant", kThoughtPrefix});
+    gen.continue_final_message = true;
+    auto num = [&](const char* k, double fallback, double lo, double hi) {
+      if (!b.contains(k)) return fallback;
+      if (!b[k].is_number() || b[k].get<double>() < lo || b[k].get<double>() > hi) {
+        throw ApiError(400, std::string("'") + k + "' is out of range or not a number", k);
+      }
+      return b[k].get<double>();
+    };
+    gen.sampling.n = static_cast<int>(num("n", 1, 1, opts.max_n));
+    gen.sampling.temperature = num("temperature", 1.0, 0, 2);
+    gen.sampling.top_p = num("top_p", 0.8, 1e-9, 1);  // the reference's evaluation defaults (§7)
+    gen.sampling.max_tokens =
+        static_cast<int>(num("max_tokens", std::min(1024, opts.max_tokens_limit), 1, opts.max_tokens_limit));
+    gen.sampling.stop = {kBehaviorPrefix};
+    gen.sampling.seed = seed;
+    backend::GenerateResult g = backend.generate_one(std::move(gen));
+    std::vector<backend::OptionRequest> reqs;
+    for (size_t i = 0; i < g.samples.size(); ++i) {
+      backend::OptionRequest req{"simulate/" + std::to_string(i), messages, std::nullopt, letters,
+                                 letter_ids};
+      req.messages.push_back(
+          {"assistant", std::string(kThoughtPrefix) + g.samples[i].text + kBehaviorPrefix});
+      reqs.push_back(std::move(req));
+    }
+    auto futures = backend.option_distribution(std::move(reqs));
+    ojson rationales = ojson::array();
+    for (size_t i = 0; i < futures.size(); ++i) {
+      backend::OptionResult r = futures[i].get();
+      for (size_t k = 0; k < mean.size(); ++k) mean[k] += r.probs[k] / static_cast<double>(futures.size());
+      missing += r.missing_letters;
+      ojson ra;
+      ra["text"] = std::string(kThoughtPrefix) + g.samples[i].text;
+      ra["distribution"] = dist_json(letters, r.probs);
+      rationales.push_back(std::move(ra));
+    }
+    out["rationales"] = std::move(rationales);
+  }
+  util::Rng rng = util::Rng::stream(seed, "serve/simulate", 0);
+  size_t choice = rng.categorical(mean);
+  out["distribution"] = dist_json(letters, mean);
+  out["choice"] = letters[choice];
+  out["choice_index"] = choice;
+  out["missing_letters"] = missing;
+  out["seed"] = seed;
+  return out.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+}  // namespace um::serve

@@ -1,0 +1,23 @@
+#pragma once
+// POST /v1/simulate: the simulator's answer for one scene — the option distribution and a sampled
+// choice, in direct mode (assistant prefix "Behavior: [") or reasoning mode (n rationales continued
+// from "Thought:\nStimulus:" up to "Behavior: [", one distribution each, averaged), method §5.3/§10.
+//
+// Body: {"messages":[system, user] (the scene prompt), "options": C | "letters":[...],
+//        "mode":"direct"|"reasoning", "n", "temperature", "top_p", "max_tokens", "seed",
+//        "letter_token_ids":[...], "model"}
+// Answer: {"mode","letters","distribution":{"A":p,..},"choice","choice_index","missing_letters",
+//          "rationales":[{"text","distribution"}] (reasoning mode)}
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "serve/serve.h"
+
+namespace um::serve {
+
+std::string simulate(backend::Backend& backend, const nlohmann::json& body, const ServeOptions& opts,
+                     const std::vector<std::string>& models);
+
+}  // namespace um::serve

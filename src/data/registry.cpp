@@ -7,7 +7,9 @@ namespace um::data {
 const std::vector<ReaderEntry>& reader_table() {
   static const std::vector<ReaderEntry> table = [] {
     std::vector<ReaderEntry> t;
-    for (auto* group : {&readers::movielens_readers, &readers::mind_readers, &readers::amazon_readers, &readers::lastfm_readers, &readers::kuairec_readers, &readers::steam_readers}) {
+    for (auto* group : {&readers::movielens_readers, &readers::mind_readers, &readers::amazon_readers,
+                        &readers::lastfm_readers, &readers::kuairec_readers, &readers::steam_readers,
+                        &readers::goodreads_readers, &readers::mobilerec_readers}) {
       for (auto& e : group()) t.push_back(std::move(e));
     }
     return t;

@@ -13,6 +13,7 @@
 #include "data/csv.h"
 #include "data/filters.h"
 #include "data/readers/common.h"
+#include "data/readers/csv_table.h"
 #include "data/readers/readers.h"
 #include "data/timestamp.h"
 #include "util/json_writer.h"
@@ -22,43 +23,6 @@ namespace um::data::readers {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Reads a CSV with a header; fn(row-by-name lookup, location) per record. Columns are looked up by
-// header name, so column order may vary between releases.
-class Table {
- public:
-  Table(const fs::path& path, std::vector<std::string> required) : in_(path) {
-    std::vector<std::string_view> f;
-    if (!in_.next(f))
-      throw util::Error("empty file, expected a header line", {.file = in_.path(), .line = 1});
-    for (size_t i = 0; i < f.size(); ++i) cols_[std::string(f[i])] = i;
-    for (const auto& r : required)
-      if (!cols_.count(r))
-        throw util::Error("header lacks column '" + r + "'", {.file = in_.path(), .line = 1, .field = r});
-  }
-  bool next() {
-    for (;;) {
-      if (!in_.next(row_)) return false;
-      if (!(row_.size() == 1 && row_[0].empty())) return true;
-    }
-  }
-  bool has(const std::string& c) const { return cols_.count(c) > 0; }
-  // Field by column name; empty when the row is short or the column is absent.
-  std::string_view get(const std::string& c) const {
-    auto it = cols_.find(c);
-    return it == cols_.end() || it->second >= row_.size() ? std::string_view() : row_[it->second];
-  }
-  size_t fields() const { return row_.size(); }
-  size_t columns() const { return cols_.size(); }
-  util::Location at(const std::string& field = {}) const {
-    return {.file = in_.path(), .line = in_.record_line(), .field = field};
-  }
-
- private:
-  CsvReader in_;
-  std::unordered_map<std::string, size_t> cols_;
-  std::vector<std::string_view> row_;
-};
 
 std::optional<double> num(std::string_view s) {
   double v;

@@ -12,5 +12,7 @@ std::vector<ReaderEntry> amazon_readers();
 std::vector<ReaderEntry> lastfm_readers();
 std::vector<ReaderEntry> kuairec_readers();
 std::vector<ReaderEntry> steam_readers();
+std::vector<ReaderEntry> goodreads_readers();
+std::vector<ReaderEntry> mobilerec_readers();
 
 }  // namespace um::data::readers

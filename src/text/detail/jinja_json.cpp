@@ -1,0 +1,176 @@
+// transformers overrides jinja2's tojson with
+//   json.dumps(x, ensure_ascii=False, indent=indent, separators=separators, sort_keys=sort_keys)
+// (no HTML escaping), so this reproduces Python's json.dumps output byte for byte.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "text/detail/jinja_error.h"
+#include "text/detail/jinja_ops.h"
+#include "util/utf8.h"
+
+namespace um::text::detail {
+namespace {
+
+struct JsonStyle {
+  bool pretty = false;
+  std::string indent;
+  std::string item_sep = ", ";
+  std::string key_sep = ": ";
+  bool sort_keys = false;
+  bool ensure_ascii = false;
+};
+
+void write_string(std::string& out, const std::string& s, bool ensure_ascii) {
+  out += '"';
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        if (c < 0x20 || (ensure_ascii && c == 0x7f)) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else if (c >= 0x80 && ensure_ascii) {
+          uint32_t cp = 0;
+          size_t n = util::decode_utf8(s, i, cp);
+          if (n == 0) {
+            cp = 0xfffd;
+            n = 1;
+          }
+          char buf[16];
+          if (cp >= 0x10000) {
+            uint32_t v = cp - 0x10000;
+            std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x", 0xd800 + (v >> 10), 0xdc00 + (v & 0x3ff));
+          } else {
+            std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+          }
+          out += buf;
+          i += n;
+          continue;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+void newline(std::string& out, const JsonStyle& st, int depth) {
+  out += '\n';
+  for (int i = 0; i < depth; ++i) out += st.indent;
+}
+
+void write(std::string& out, const Value& v, const JsonStyle& st, int depth) {
+  if (v.is_none()) {
+    out += "null";
+  } else if (v.is_bool()) {
+    out += v.as_bool() ? "true" : "false";
+  } else if (v.is_int()) {
+    out += std::to_string(v.as_int());
+  } else if (v.is_float()) {
+    double d = v.as_float();
+    if (std::isnan(d)) {
+      out += "NaN";
+    } else if (std::isinf(d)) {
+      out += d > 0 ? "Infinity" : "-Infinity";
+    } else {
+      out += float_repr(d);
+    }
+  } else if (v.is_string()) {
+    write_string(out, v.str(), st.ensure_ascii);
+  } else if (v.is_list()) {
+    const auto& items = v.list_ref().items;
+    if (items.empty()) {
+      out += "[]";
+      return;
+    }
+    out += '[';
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i) out += st.item_sep;
+      if (st.pretty) newline(out, st, depth + 1);
+      write(out, items[i], st, depth + 1);
+    }
+    if (st.pretty) newline(out, st, depth);
+    out += ']';
+  } else if (v.is_dict()) {
+    const auto& d = v.dict_ref();
+    if (d.items.empty()) {
+      out += "{}";
+      return;
+    }
+    std::vector<const std::pair<std::string, Value>*> order;
+    for (const auto& kv : d.items) order.push_back(&kv);
+    if (st.sort_keys) {
+      std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    }
+    out += '{';
+    for (size_t i = 0; i < order.size(); ++i) {
+      if (i) out += st.item_sep;
+      if (st.pretty) newline(out, st, depth + 1);
+      write_string(out, order[i]->first, st.ensure_ascii);
+      out += st.key_sep;
+      write(out, order[i]->second, st, depth + 1);
+    }
+    if (st.pretty) newline(out, st, depth);
+    out += '}';
+  } else {
+    throw RuntimeError("Object of type " + v.type_name() + " is not JSON serializable");
+  }
+}
+
+}  // namespace
+
+std::string to_json(const Value& v, const Value& indent, const Value& separators, bool sort_keys,
+                    bool ensure_ascii) {
+  JsonStyle st;
+  st.sort_keys = sort_keys;
+  st.ensure_ascii = ensure_ascii;
+  if (!indent.is_undefined() && !indent.is_none()) {
+    st.pretty = true;
+    st.item_sep = ",";
+    if (indent.is_string()) {
+      st.indent = indent.str();
+    } else if (indent.is_int()) {
+      st.indent = std::string(static_cast<size_t>(std::max<int64_t>(0, indent.as_int())), ' ');
+    } else {
+      throw RuntimeError("tojson indent must be an integer or a string");
+    }
+  }
+  if (!separators.is_undefined() && !separators.is_none()) {
+    if (!separators.is_list() || separators.list_ref().items.size() != 2 ||
+        !separators.list_ref().items[0].is_string() || !separators.list_ref().items[1].is_string()) {
+      throw RuntimeError("tojson separators must be a pair of strings");
+    }
+    st.item_sep = separators.list_ref().items[0].str();
+    st.key_sep = separators.list_ref().items[1].str();
+  }
+  std::string out;
+  write(out, v, st, 0);
+  return out;
+}
+
+}  // namespace um::text::detail

@@ -1,0 +1,40 @@
+#pragma once
+// A Jinja2 template interpreter for Hugging Face chat templates.
+//
+//   um::text::JinjaTemplate t("{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}");
+//   std::string s = t.render({{"messages", nlohmann::ordered_json::array({...})}});
+//
+// Semantics are jinja2's as transformers configures it for chat templates: an immutable sandbox,
+// trim_blocks=True, lstrip_blocks=True, the loopcontrols extension ({% break %}, {% continue %}),
+// transformers' {% generation %} block (rendered inline), a tojson filter equal to
+// json.dumps(x, ensure_ascii=False, indent=..., separators=..., sort_keys=...), and the globals
+// raise_exception(msg) and strftime_now(fmt) besides jinja2's range, dict and namespace.
+// Values behave like Python's (truthiness, str(), ==, slicing) and undefined variables like
+// jinja2's default Undefined. docs/chat-templates.md lists the deliberate differences.
+//
+// Errors: parsing and rendering throw util::Error whose message starts with
+// "template line L, column C:" and whose location names the template's origin.
+// Thread safety: a parsed template is immutable; render() may run concurrently from many threads.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace um::text {
+
+class JinjaTemplate {
+ public:
+  // Parses `source`; `origin` (e.g. the tokenizer_config.json path) names the template in errors.
+  explicit JinjaTemplate(std::string_view source, std::string origin = "<template>");
+
+  // Renders with every member of the JSON object `vars` as a template variable.
+  std::string render(const nlohmann::ordered_json& vars) const;
+
+  const std::string& origin() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace um::text

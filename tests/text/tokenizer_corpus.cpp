@@ -3,6 +3,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "util/line_reader.h"
 #include "util/utf8.h"
@@ -104,17 +105,18 @@ std::vector<std::string> tokenizer_corpus(const fs::path& data) {
     util::LineReader in(data / "amazon-2018-Magazine_Subscriptions" / "Magazine_Subscriptions_5.json.gz");
     while (in.next(line)) {
       auto j = nlohmann::json::parse(line);
-      for (const char* k : {"reviewText", "summary", "reviewerName"}) {
+      for (const char* k : {"reviewText", "summary"}) {
         if (j.contains(k) && j[k].is_string()) add(out, j[k].get<std::string>());
       }
     }
   }
   {
     util::LineReader in(data / "amazon-2018-Magazine_Subscriptions" / "meta_Magazine_Subscriptions.json.gz");
-    while (in.next(line)) {
+    // Titles of every product; HTML descriptions of every 8th (they are long and repetitive).
+    for (int64_t n = 0; in.next(line); ++n) {
       auto j = nlohmann::json::parse(line);
       if (j.contains("title") && j["title"].is_string()) add(out, j["title"].get<std::string>());
-      if (j.contains("description") && j["description"].is_array()) {
+      if (n % 8 == 0 && j.contains("description") && j["description"].is_array()) {
         for (const auto& d : j["description"]) {
           if (d.is_string()) add(out, d.get<std::string>());
         }
@@ -123,11 +125,11 @@ std::vector<std::string> tokenizer_corpus(const fs::path& data) {
   }
   {
     util::LineReader in(data / "mind" / "MINDsmall_train" / "news.tsv");
-    while (in.next(line)) {
+    for (int64_t n = 0; in.next(line); ++n) {
       auto f = split(line, "\t");
       if (f.size() > 4) {
         add(out, f[3]);
-        add(out, f[4]);
+        if (n % 4 == 0) add(out, f[4]);  // abstracts of every 4th article
       }
     }
   }
@@ -153,7 +155,13 @@ std::vector<std::string> tokenizer_corpus(const fs::path& data) {
     }
   }
   for (auto& s : adversarial_strings()) out.push_back(std::move(s));
-  return out;
+  // Genres and category names repeat thousands of times; keep the first occurrence of each text.
+  std::unordered_set<std::string> seen;
+  std::vector<std::string> unique;
+  for (auto& s : out) {
+    if (seen.insert(s).second) unique.push_back(std::move(s));
+  }
+  return unique;
 }
 
 std::vector<std::string> adversarial_strings() {

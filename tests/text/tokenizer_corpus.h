@@ -7,9 +7,10 @@
 
 namespace um::testing {
 
-// Every MovieLens title (ml-100k and ml-1m converted from Latin-1), Amazon Magazine reviews
-// (text + summary) and product titles/descriptions, MIND titles and abstracts, KuaiRec captions,
-// Last.fm tags (Latin-1), then adversarial_strings(). `data` is ../shared/data.
+// Every MovieLens title and genre list (ml-100k and ml-1m converted from Latin-1), Amazon Magazine
+// reviews (text + summary), product titles and every 8th HTML description, MIND titles and every
+// 4th abstract, KuaiRec captions, cover texts and tags, Last.fm tags (Latin-1), then
+// adversarial_strings(); duplicates removed (first occurrence kept). `data` is ../shared/data.
 std::vector<std::string> tokenizer_corpus(const std::filesystem::path& data);
 
 // Hand-written hard cases: whitespace runs, CRLF, digit runs, contractions, special-token

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Oracle for tests/text/tokenizer_oracle_test.cpp and bench/tokenizer_vs_js.sh: encodes every record
 // of a corpus with @lenml/tokenizers (JavaScript port of Hugging Face tokenizers) and writes one
-// JSON line per record: [ids without special tokens, ids with special tokens,
-// decode(ids with special tokens), decode(ids with special tokens, skip_special_tokens)].
+// JSON line per record: [ids without special tokens, ids with special tokens (every Kth record,
+// else null), decode(ids without special tokens), decode(same ids, skip_special_tokens)].
 //
-// usage: node encode.js <dir holding node_modules> <tokenizer dir> <corpus> <out.jsonl> [--encode-only]
+// usage: node encode.js <dir holding node_modules> <tokenizer dir> <corpus> <out.jsonl>
+//                       [--encode-only | --special-every=K (default 1)]
 //
 // Corpus format (binary safe, so invalid UTF-8 reaches the decoder): records "<byte length>\n<bytes>\n".
 // Bytes are decoded as UTF-8 with U+FFFD for ill-formed sequences (WHATWG, maximal subparts); a
@@ -16,11 +17,12 @@ const fs = require("fs");
 const path = require("path");
 
 const [modulesDir, tokDir, corpusPath, outPath, flag] = process.argv.slice(2);
+const specialEvery = flag && flag.startsWith("--special-every=") ? parseInt(flag.slice(16), 10) : 1;
 if (!outPath) {
   console.error("usage: node encode.js <modules dir> <tokenizer dir> <corpus> <out.jsonl> [--encode-only]");
   process.exit(2);
 }
-const { TokenizerLoader } = require(path.join(modulesDir, "node_modules", "@lenml", "tokenizers"));
+const { TokenizerLoader } = require(path.resolve(modulesDir, "node_modules", "@lenml", "tokenizers"));
 const readJson = (f) => JSON.parse(fs.readFileSync(path.join(tokDir, f), "utf8"));
 const configPath = path.join(tokDir, "tokenizer_config.json");
 const tokenizer = TokenizerLoader.fromPreTrained({
@@ -53,12 +55,12 @@ if (flag === "--encode-only") {
   console.error(`encode_ms ${ms.toFixed(1)} tokens ${n}`);
   for (const ids of all) out.push(JSON.stringify([ids]));
 } else {
-  for (const t of texts) {
+  texts.forEach((t, i) => {
     const plain = tokenizer.encode(t, { add_special_tokens: false });
-    const special = tokenizer.encode(t, { add_special_tokens: true });
-    const dec = tokenizer.decode(special, { skip_special_tokens: false });
-    const decSkip = tokenizer.decode(special, { skip_special_tokens: true });
+    const special = i % specialEvery === 0 ? tokenizer.encode(t, { add_special_tokens: true }) : null;
+    const dec = tokenizer.decode(plain, { skip_special_tokens: false });
+    const decSkip = tokenizer.decode(plain, { skip_special_tokens: true });
     out.push(JSON.stringify([plain, special, dec, decSkip]));
-  }
+  });
 }
 fs.writeFileSync(outPath, out.join("\n") + (out.length ? "\n" : ""));

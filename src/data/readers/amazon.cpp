@@ -337,13 +337,13 @@ Dataset read_amazon(const ReadContext& ctx) {
   ctx.count("meta lines read", meta_lines);
   if (meta_dups) ctx.count("meta duplicates (first kept)", meta_dups);
 
-  // Down-sampling: keep the latest fraction of reviews (stable by file order on equal times).
+  // Down-sampling: drop the earliest floor(n × (1 − fraction)) reviews, as pandas' iloc[int(n*0.7):]
+  // does (stable by file order on equal times).
   double keep = ctx.filters.keep_latest_fraction.value_or(kKeepLatestFraction);
   if (keep < 0 || keep > 1) throw util::Error("--keep-latest-fraction must be in [0, 1]");
   std::stable_sort(reviews.begin(), reviews.end(),
                    [](const Review& a, const Review& b) { return a.ts_us < b.ts_us; });
-  size_t drop =
-      reviews.size() - static_cast<size_t>(std::llround(static_cast<double>(reviews.size()) * keep));
+  auto drop = static_cast<size_t>(std::floor(static_cast<double>(reviews.size()) * (1 - keep) + 1e-9));
   if (drop) {
     reviews.erase(reviews.begin(), reviews.begin() + static_cast<std::ptrdiff_t>(drop));
     ctx.count("dropped: earlier than the latest fraction", drop);

@@ -1,0 +1,187 @@
+// Readers for formats without real files in ../shared, on hand-written fixtures in the official
+// layouts (tests/fixtures/raw/<dataset>/). Field meanings, per the official documentation:
+//
+// Goodreads (UCSD Book Graph, Wan & McAuley 2018), JSON Lines, ids and most numbers as strings,
+//   "" for missing values:
+//   interactions: user_id, book_id, review_id, is_read (bool), rating (int 0-5, 0 = unrated),
+//     review_text_incomplete, date_added / date_updated ("Mon Aug 21 12:11:00 -0700 2017"),
+//     read_at, started_at;
+//   books: book_id, title, authors [{author_id, role}], description, publisher, num_pages,
+//     publication_year, average_rating ("4.12"), ratings_count, text_reviews_count, language_code,
+//     is_ebook ("true"/"false"), plus isbn/series/popular_shelves/... (unused);
+//   book_genres_initial: book_id, genres {name: count};
+//   reviews: review_id, review_text, n_votes, n_comments (ints), rating, dates;
+//   book_authors: author_id, name, average_rating, ratings_count, text_reviews_count.
+// Steam (UCSD, Kang & McAuley 2018), one Python dict literal per line:
+//   steam_reviews: username, hours (float, optional), products (int: games owned), product_id,
+//     page_order, date ("YYYY-MM-DD"), text, early_access, page, optional found_funny,
+//     compensation, user_id.
+// KuaiRec 2.0 CSVs with header: big_matrix (user_id, video_id, play_duration ms, video_duration ms,
+//   time, date, timestamp epoch s, watch_ratio; some rows lack time/date/timestamp),
+//   social_network (user_id, friend_list "[..]"), item_daily_features (video_id, date yyyymmdd,
+//   author_id, video_type, upload_dt, ..., video_duration ms, ..., play_cnt, like_cnt, comment_cnt,
+//   share_cnt, ...; the fixture keeps the columns the reader uses in the official order).
+// MobileRec (recmeapp/mobilerec): interactions/mobilerec_final.csv (uid, app_package, review,
+//   rating, votes, date, formated_date, unix_timestamp, app_category) and app_meta/app_meta.csv
+//   (app_package, review_count, app_name, developer_name, app_category, description,
+//   content_rating, num_reviews "1,234", price "Install" or "$1.99", avg_rating).
+#include <gtest/gtest.h>
+
+#include "data/prepare_helpers.h"
+
+namespace um::testing {
+namespace {
+
+TEST(Goodreads, FixtureFieldByField) {
+  Prepared p = run_prepare("goodreads", fixture("goodreads"));
+  EXPECT_EQ(p.stat("genre: comics_graphic"), 1u);
+  EXPECT_EQ(p.stat("interactions read"), 7u);
+  EXPECT_EQ(p.stat("dropped: date_added not parsable"), 1u);  // empty date_added
+  EXPECT_EQ(p.stat("dropped: user interaction count"), 1u);   // u2 has 1 < 5 interactions
+  ASSERT_EQ(p.users.size(), 1u);
+  EXPECT_EQ(p.users[0]["user_id"], "u1");
+  ASSERT_EQ(p.interactions.size(), 5u);
+  const auto& x0 = p.interactions[0];
+  EXPECT_EQ(x0["timestamp"], "2017-08-21 19:11:00");  // 12:11 at -0700 is 19:11 UTC
+  EXPECT_EQ(x0["behavior_features"]["rating"], 5.0);
+  EXPECT_EQ(x0["behavior_features"]["is_read"], true);
+  EXPECT_EQ(x0["behavior_features"]["review_text"], "Loved it.");  // joined on review_id
+  EXPECT_EQ(x0["behavior_features"]["n_votes"], 3);
+  EXPECT_EQ(x0["behavior_features"]["n_comments"], 1);
+  EXPECT_EQ(p.interactions[1]["timestamp"], "2017-08-22 21:30:00");  // 23:30 at +0200
+  EXPECT_EQ(p.interactions[1]["behavior_features"]["review_text"], "");
+  auto items = p.item_by_id();
+  ASSERT_EQ(items.size(), 2u);
+  const auto& d = items.at("7327624")["item_description"];
+  EXPECT_EQ(d["authors"], "Alan Moore/Ronald J. Fields (Illustrator)/Unknown Author");
+  EXPECT_EQ(d["genres"], nlohmann::json::parse(R"(["comics, graphic", "fantasy, paranormal"])"));
+  EXPECT_EQ(d["description"], "A wizard \u00e9cole story.");
+  EXPECT_EQ(d["average_rating"], 4.12);
+  EXPECT_EQ(d["ratings_count"], 140);
+  EXPECT_EQ(d["num_pages"], "600");
+  EXPECT_EQ(d["publication_year"], "1987");
+  EXPECT_EQ(items.at("7327624")["item_features"]["language_code"], "eng");
+  const auto& w = items.at("836610")["item_description"];
+  EXPECT_EQ(w["publisher"], "NA");
+  EXPECT_EQ(w["average_rating"], "NA");
+  EXPECT_EQ(w["ratings_count"], "NA");
+  EXPECT_EQ(w["num_pages"], "NA");
+  EXPECT_EQ(w["authors"], "");
+  EXPECT_EQ(items.at("836610")["item_features"]["is_ebook"], true);
+}
+
+TEST(Steam, FixtureDedupAndUserWindow) {
+  Prepared p = run_prepare("steam", fixture("steam"));
+  EXPECT_EQ(p.stat("reviews read"), 33u);
+  EXPECT_EQ(p.stat("dropped: duplicate user-item"), 1u);     // alice reviews product 10 twice
+  EXPECT_EQ(p.stat("dropped: user interaction count"), 22u);  // bob (1) and carol (21 > 20)
+  auto users = p.user_by_id();
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users.at("alice")["user_description"]["products"], "41");
+  EXPECT_EQ(users.at("alice")["user_features"]["products"], 41);
+  ASSERT_EQ(p.interactions.size(), 10u);
+  bool kept_earliest = false;
+  for (const auto& x : p.interactions) {
+    if (x["user_id"] == "alice" && x["item_id"] == "10") {
+      EXPECT_EQ(x["timestamp"], "2017-12-12 00:00:00");
+      EXPECT_EQ(x["behavior_features"]["hours_played"], 1.5);
+      kept_earliest = true;
+    }
+    if (x["user_id"] == "dave" && x["item_id"] == "10") {
+      EXPECT_TRUE(x["behavior_features"]["hours_played"].is_null());
+      EXPECT_EQ(x["behavior_features"]["review_text"], "no hours \u00e9\n line");
+    }
+  }
+  EXPECT_TRUE(kept_earliest);
+  auto items = p.item_by_id();
+  ASSERT_EQ(items.size(), 3u);  // no-id line dropped, duplicate id 10 dropped
+  const auto& g = items.at("10")["item_description"];
+  EXPECT_EQ(g["app_name"], "Caf\u00e9 \u5f39 \U0001f600 it's \"q\"");
+  EXPECT_EQ(g["price"], "$19");
+  EXPECT_EQ(g["developer"], "Unknown");
+  EXPECT_EQ(g["specs"], "NA");
+  EXPECT_EQ(items.at("643980")["item_features"]["early_access"], true);
+}
+
+TEST(KuaiRec, FixtureDerivedFeatures) {
+  Prepared p = run_prepare("KuaiRec2", fixture("kuairec"));
+  EXPECT_EQ(p.stat("dropped: rows without timestamp"), 1u);
+  ASSERT_EQ(p.interactions.size(), 3u);
+  const auto& b0 = p.interactions[0]["behavior_features"];  // 4381 ms of 6067 ms, ratio 0.72
+  EXPECT_EQ(b0["operation"], "Skip (watched 4s)");
+  EXPECT_EQ(b0["short_play"], false);
+  EXPECT_EQ(b0["valid_play"], false);  // video <= 7 s and not watched to the end
+  const auto& b1 = p.interactions[1]["behavior_features"];  // 13112 of 10867 ms
+  EXPECT_EQ(b1["operation"], "Complete (watched 13s)");
+  EXPECT_EQ(b1["valid_play"], true);
+  EXPECT_EQ(b1["long_play"], true);
+  EXPECT_EQ(p.interactions[2]["behavior_features"]["short_play"], true);  // 1500 < 3000 ms
+  EXPECT_EQ(p.interactions[0]["timestamp"], "2020-07-04 21:27:48.378000");
+  auto items = p.item_by_id();
+  const auto& v0 = items.at("0");
+  // Earliest day (20200705) wins over the later row listed first.
+  EXPECT_EQ(v0["item_description"]["play_count"], "999");
+  EXPECT_EQ(v0["item_description"]["like_count"], "15");
+  EXPECT_EQ(v0["item_description"]["share_count"], "Not Available");
+  EXPECT_EQ(v0["item_description"]["video_duration"], "6 sec");
+  EXPECT_EQ(v0["item_description"]["upload_dt"], "2020-03-30");
+  EXPECT_EQ(v0["item_features"]["upload_dt"], 1585526400.0);  // UTC midnight
+  EXPECT_EQ(v0["item_description"]["caption"], "精神小伙\r路难走");
+  EXPECT_EQ(items.at("1")["item_description"]["cover_text"], "封面");
+  EXPECT_EQ(items.at("1")["item_description"]["topic_tags"], "[美食]");
+  EXPECT_EQ(items.at("2")["item_description"]["caption"], "引号, 逗号");
+  EXPECT_EQ(items.at("2")["item_description"]["category"], "UNKNOWN");
+  auto users = p.user_by_id();
+  EXPECT_EQ(users.at("1")["user_description"]["role"], "Video Author | Live Streamer");
+  EXPECT_EQ(users.at("1")["user_description"]["low_active_period"], "Yes");
+  EXPECT_EQ(users.at("0")["user_features"]["friend_list"], nlohmann::json::parse(R"(["1","7"])"));
+}
+
+TEST(KuaiRec, HumanCountFormatting) {
+  // The reference's helper: round, then "<n/1e6 to 0 decimals>M" / "<n/1e3 to 0 decimals>k" with
+  // Python's round-half-even of '{:.0f}' (2.5 → "2").
+  auto raw = temp_dir("kuairec-counts");
+  std::filesystem::copy(fixture("kuairec"), raw, std::filesystem::copy_options::recursive);
+  {
+    std::ofstream d(raw / "item_daily_features.csv", std::ios::trunc);
+    d << "video_id,date,video_type,upload_dt,video_duration,play_cnt,like_cnt,comment_cnt,share_cnt\n"
+         "0,20200705,NORMAL,2020-03-30,12400.0,1234567,2500,999999,x\n";
+  }
+  Prepared p = run_prepare("KuaiRec2", raw);
+  const auto d = p.item_by_id().at("0")["item_description"];
+  EXPECT_EQ(d["play_count"], "1M");
+  EXPECT_EQ(d["like_count"], "2k");
+  EXPECT_EQ(d["comment_count"], "1000k");
+  EXPECT_EQ(d["share_count"], "Not Available");
+  EXPECT_EQ(d["video_duration"], "12 sec");
+  std::filesystem::remove(raw / "item_daily_features.csv");
+  Prepared q = run_prepare("KuaiRec2", raw);
+  EXPECT_EQ(q.item_by_id().at("0")["item_description"]["play_count"], "Not Available");
+  EXPECT_EQ(q.stat("item_daily_features.csv absent: video statistics \"Not Available\""), 1u);
+}
+
+TEST(MobileRec, FixtureDedupAndMapping) {
+  Prepared p = run_prepare("mobilerec", fixture("mobilerec"));
+  EXPECT_EQ(p.stat("app_meta duplicates (first kept)"), 1u);
+  ASSERT_EQ(p.items.size(), 2u);
+  auto items = p.item_by_id();
+  const auto& wa = items.at("com.whatsapp");
+  EXPECT_EQ(wa["item_description"]["app_name"], "WhatsApp Messenger");
+  EXPECT_EQ(wa["item_description"]["price"], "Free");
+  EXPECT_EQ(wa["item_description"]["num_reviews"], "160,123,456");
+  EXPECT_EQ(wa["item_features"]["num_reviews"], 160123456);
+  EXPECT_EQ(wa["item_features"]["avg_rating"], 4.3);
+  EXPECT_EQ(items.at("com.spotify.music")["item_description"]["developer_name"], "Unknown");
+  ASSERT_EQ(p.interactions.size(), 3u);
+  EXPECT_EQ(p.interactions[0]["behavior_features"]["review"], "Great app, \"really\" good");
+  EXPECT_EQ(p.interactions[1]["behavior_features"]["review"], "Multi\nline review");
+  EXPECT_EQ(p.interactions[0]["timestamp"], "2020-10-21 00:00:00");
+  auto users = p.user_by_id();
+  EXPECT_EQ(users.at("u1")["user_features"]["avg_rating"], 4.5);
+  data::FilterOptions f;
+  f.max_rows = 1;
+  EXPECT_EQ(run_prepare("mobilerec", fixture("mobilerec"), f).interactions.size(), 1u);
+}
+
+}  // namespace
+}  // namespace um::testing

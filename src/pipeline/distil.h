@@ -1,0 +1,56 @@
+#pragma once
+// The distil stage (method doc §8): from train scenes and the teacher/student probs files to
+// preference pairs, an SFT file and a per-scene metrics table.
+//
+//   DistilOptions o;
+//   o.work_dir = "work"; o.datasets = {"ml-1m"}; o.name = "UserMirrorer";
+//   o.system_prompt_file = "prompts/default_system.txt";
+//   DistilResult r = run_distil(o);
+//
+// Reads  <work>/datasets/<DS>_train.jsonl, <work>/probs/<DS>_probs_{strong,weak}.jsonl
+// Writes <work>/datasets/<name>_pref.jsonl, <name>_sft.jsonl, <name>_scene_metrics.jsonl (atomically).
+// Memory is O(#scenes) numbers: rationales and scene texts are read again, only for selected scenes.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pipeline/distil_select.h"
+
+namespace um::pipeline {
+
+struct DistilOptions {
+  std::filesystem::path work_dir;
+  std::vector<std::string> datasets;
+  std::string name = "UserMirrorer";
+  int64_t select = 10000;                                // filtered_num
+  std::string filter_column = "diff_model_uncertainty";  // a §8.3 column or "random"
+  std::string sampling_column = "entropy";               // entropy | logloss | random
+  bool ascending = false;
+  uint64_t seed = 0;
+  Allocation allocation = Allocation::proportional;
+  std::filesystem::path system_prompt_file;  // required: the default (reasoning) system prompt
+  unsigned threads = 0;                      // 0 = all cores
+  bool progress = true;
+};
+
+struct DistilResult {
+  int64_t scenes = 0;                      // train rows read
+  std::map<std::string, int64_t> dropped;  // reason → scenes
+  int64_t candidates = 0;                  // scenes with a chosen and a rejected rationale
+  int64_t pairs = 0;                       // written preference pairs
+  int64_t rejected_from_weak = 0;          // pairs whose rejected rationale is the student's
+  std::vector<GroupAllocation> groups;
+  std::filesystem::path pref_file, sft_file, metrics_file;
+};
+
+// Throws util::Error (with file/line/field) on malformed input, misaligned files or bad options.
+DistilResult run_distil(const DistilOptions& options);
+
+// File names under the work directory (the reference's layout, method doc §1.2).
+std::filesystem::path train_file(const std::filesystem::path& work, const std::string& dataset);
+std::filesystem::path probs_file(const std::filesystem::path& work, const std::string& dataset,
+                                 const std::string& variant);
+
+}  // namespace um::pipeline

@@ -1,0 +1,117 @@
+#pragma once
+// Readers and writers for the reference's stage files (method doc §3.5, §6, §7 step 6), so our
+// stages and the authors' scripts can consume each other's outputs. Field names: reference_fields.h.
+//
+//   LineParser parser;
+//   SceneRecord scene;
+//   parse_scene(parser, line, scene, /*want_text=*/false, {.file = path, .line = n});
+//
+// Parsing throws util::Error with the file, line and field of the first problem. A parser is not
+// thread-safe; use one per thread.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/option_probs.h"
+#include "util/error.h"
+#include "util/json_writer.h"
+
+namespace um::pipeline {
+
+// Reusable parsing state (simdjson parser + padded copy of the line).
+class LineParser {
+ public:
+  LineParser();
+  ~LineParser();
+  LineParser(const LineParser&) = delete;
+  LineParser& operator=(const LineParser&) = delete;
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// A JSON line to parse. Lines kept in a buffer with kJsonPadding spare bytes after the text
+// (see pad_line) are parsed in place; others are copied into the parser's padded buffer first.
+inline constexpr size_t kJsonPadding = 64;
+struct JsonLine {
+  std::string_view text;
+  bool padded = false;
+  JsonLine(std::string_view s) : text(s) {}    // NOLINT(google-explicit-constructor)
+  JsonLine(const std::string& s) : text(s) {}  // NOLINT(google-explicit-constructor)
+  JsonLine(const char* s) : text(s) {}         // NOLINT(google-explicit-constructor)
+  // `buf` must come from pad_line.
+  static JsonLine in_padded(const std::string& buf) {
+    JsonLine l(std::string_view(buf.data(), buf.size() - kJsonPadding));
+    l.padded = true;
+    return l;
+  }
+};
+// buf = line followed by kJsonPadding spaces.
+void pad_line(std::string& buf, std::string_view line);
+
+// One scene of <DS>_train.jsonl / <DS>_eval.jsonl (§3.5). Ids are kept as text: a JSON string's
+// value, or a JSON number's literal (ml-1m ids may be numbers).
+struct SceneText {
+  std::string profile;
+  std::vector<std::string> action_list;  // un-lettered exposure strings, in exposure order
+  std::string history;
+};
+struct SceneRecord {
+  SceneText text;  // filled only when parsed with want_text
+  std::string user_id;
+  std::string item_id;
+  int64_t timestamp = 0;  // epoch milliseconds
+  int item_pos = 0;       // 0-based index of the ground truth in the exposure list
+  int choice_cnt = 0;     // exposure length
+  std::string dataset;
+  std::vector<std::string> impression_list;  // released eval set only; empty otherwise
+};
+// Validates item_pos < choice_cnt <= kMaxOptions and, with text, action_list.size() == choice_cnt.
+void parse_scene(LineParser& parser, const JsonLine& line, SceneRecord& out, bool want_text,
+                 const util::Location& where);
+// Writes the §3.5 field order: text, user_id, item_id, timestamp, item_pos, choice_cnt, dataset.
+void write_scene(util::JsonWriter& w, const SceneRecord& s);
+
+// One line of probs/<DS>_probs_<variant>.jsonl (§7 step 6).
+struct ProbsRecord {
+  std::string user_id;
+  std::string item_id;
+  std::vector<std::string> decision_list;  // texts of the wanted decisions (see parse_probs)
+  size_t n_decisions = 0;                  // length of decision_list (always set)
+  bool has_choice = false;                 // false when "choice" is null or absent
+  std::vector<LetterProbs> choice;         // aligned with decision_list
+};
+// Letters must be single upper-case A..Z keys with finite non-negative values; when choice is
+// present its length must equal decision_list's.
+// Decision texts are kept for the indices j < 64 whose bit is set in `want` (others stay empty;
+// kAllDecisions keeps all); with want == 0 they are only counted, which is much faster.
+inline constexpr uint64_t kAllDecisions = ~uint64_t{0};
+void parse_probs(LineParser& parser, const JsonLine& line, ProbsRecord& out, uint64_t want,
+                 const util::Location& where);
+// Writes user_id, item_id, decision_list, choice (letters in order, only present ones) or null.
+void write_probs(util::JsonWriter& w, const ProbsRecord& r);
+
+// One line of decisions/<DS>_decisions_<variant>.jsonl (OpenAI batch output, §6).
+struct DecisionsRecord {
+  std::string custom_id;              // "<dataset>-<r>"
+  int64_t row = -1;                   // r: the integer after the last '-'
+  std::vector<std::string> contents;  // choices[*].message.content, raw
+  bool ok = false;  // false when the response is missing or malformed (the reference: empty list)
+};
+void parse_decisions(LineParser& parser, const JsonLine& line, DecisionsRecord& out,
+                     const util::Location& where);
+// Writes {"id", "custom_id", "response": {"status_code": 200, "request_id", "body":
+// {"object": "chat.completion", "model", "choices": [...]}}, "error": null}.
+void write_decisions(util::JsonWriter& w, std::string_view custom_id, std::string_view model,
+                     const std::vector<std::string>& contents);
+
+// The rationale as used downstream (§7 step 1, §11 item 18): cut at the first "Behavior:", then
+// stripped of leading/trailing whitespace as Python's str.strip() does for ASCII-range whitespace.
+std::string_view cut_rationale(std::string_view content);
+std::string_view strip_whitespace(std::string_view s);
+
+}  // namespace um::pipeline

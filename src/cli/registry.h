@@ -11,5 +11,6 @@ std::vector<Command> all_commands();
 // Registration functions, one per cmd_<name>.cpp.
 Command prepare_command();
 Command scenes_command();
+Command distil_command();
 
 }  // namespace um::cli

@@ -1,0 +1,121 @@
+#pragma once
+// Evaluation metrics over per-scene option distributions (method doc §10, §11 items 30–31), with
+// bootstrap confidence intervals, non-LLM baselines on the same scenes, and the report writers.
+//
+//   std::vector<EvalScene> scenes = ...;   // truth + one distribution per repeat
+//   EvalReport r = evaluate_scenes(scenes, EvalReportOptions{.seed = 0});
+//   write_eval_report(r, "report.json", "report.md");
+//
+// Definitions (per scene, q = mean of the repeats' floor-normalised distributions, the simulator's
+// predictive distribution; a scene without repeats counts as uniform, as the reference's default):
+//   sampled_hit_rate   the reference's accuracy: one option drawn from each repeat's distribution
+//                      (stream (seed, "evaluate/sample/<predictor>", scene index)), hit = draw == truth,
+//                      averaged over repeats, then over scenes. A Monte-Carlo estimate of expected_hit_rate.
+//   expected_hit_rate  q[truth]
+//   argmax_accuracy    1/t if truth is among the t options tied for max q, else 0
+//   nll                −ln q[truth] (nats)
+//   brier              Σ_k (q_k − 1[k = truth])²
+//   ece                Σ_b n_b/N |acc_b − conf_b| over `bins` equal-width bins of conf = max q, with
+//                      acc = the argmax credit above; the bins are reported (reliability diagram).
+// Confidence intervals: percentile bootstrap over scenes (resample b of a group draws from stream
+// (seed, "evaluate/bootstrap/<predictor>/<group>", b)), default 1000 resamples, 95 %.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace um::pipeline {
+
+struct EvalScene {
+  std::string dataset;
+  int truth = 0;                             // item_pos
+  int choice_cnt = 0;                        // C
+  std::vector<std::vector<double>> repeats;  // each: C non-negative values (floored and renormalised here)
+  std::vector<std::string> option_items;     // item ids of the options, if known (popularity baseline)
+};
+
+struct Estimate {
+  double value = 0;
+  double lo = 0;  // bootstrap interval (equal to value when bootstrap = 0)
+  double hi = 0;
+};
+
+struct ReliabilityBin {
+  double lo = 0, hi = 0;  // confidence range
+  int64_t count = 0;
+  double confidence = 0;  // mean max q in the bin (0 if empty)
+  double accuracy = 0;    // mean argmax credit in the bin (0 if empty)
+};
+
+struct EvalMetrics {
+  int64_t scenes = 0;
+  int64_t without_prediction = 0;  // scenes scored as uniform because they had no repeats
+  Estimate sampled_hit_rate, expected_hit_rate, argmax_accuracy, nll, brier, ece;
+  std::vector<ReliabilityBin> reliability;
+};
+
+struct EvalGroup {
+  std::string key;  // dataset name, or the exposure length as a decimal string
+  EvalMetrics metrics;
+};
+
+// One predictor (the simulator or a baseline) on every scene and per group.
+struct EvalTable {
+  std::string name;
+  EvalMetrics overall;
+  std::vector<EvalGroup> by_dataset;  // sorted by dataset name
+  std::vector<EvalGroup> by_length;   // sorted by exposure length
+};
+
+// Inputs of the baselines. The uniform baseline needs nothing; each other one is included only when
+// its input is given.
+struct BaselineInputs {
+  // Position prior: P(item_pos = k | C) from train scenes: counts[C][k] (add-one smoothed).
+  std::map<int, std::vector<int64_t>> position_counts;
+  // Popularity: interaction (or train ground-truth) counts per item id; q_k ∝ count + 1. Used for
+  // scenes whose option_items are known.
+  std::unordered_map<std::string, int64_t> item_counts;
+};
+
+struct EvalReportOptions {
+  uint64_t seed = 0;
+  int64_t bootstrap = 1000;
+  double confidence = 0.95;
+  int bins = 10;
+  std::string title = "usermirror evaluation";
+  std::string model_name = "simulator";
+  BaselineInputs baselines;
+};
+
+// The simulator's table (name = options.model_name) plus the baselines on the same scenes.
+struct EvalReport : EvalTable {
+  std::string title;
+  std::vector<EvalTable> baselines;  // uniform, then position prior and popularity when given
+};
+
+// Throws util::Error for a scene whose truth/choice_cnt/repeat sizes are inconsistent.
+EvalReport evaluate_scenes(const std::vector<EvalScene>& scenes, const EvalReportOptions& options);
+// Metrics of one predictor on a set of scenes (no grouping); `group` names the bootstrap stream.
+EvalMetrics evaluate_group(const std::vector<EvalScene>& scenes, const std::vector<size_t>& members,
+                           const EvalReportOptions& options, const std::string& group);
+
+// Baseline distributions for the same scenes (one repeat each).
+std::vector<EvalScene> uniform_baseline(const std::vector<EvalScene>& scenes);
+std::vector<EvalScene> position_baseline(const std::vector<EvalScene>& scenes,
+                                         const std::map<int, std::vector<int64_t>>& position_counts);
+std::vector<EvalScene> popularity_baseline(const std::vector<EvalScene>& scenes,
+                                           const std::unordered_map<std::string, int64_t>& item_counts);
+
+// Percentile with linear interpolation between order statistics (numpy's default), q in [0, 1].
+double percentile(std::vector<double> values, double q);
+
+// report.json (every number above) and report.md (tables: overall, per dataset, per exposure length,
+// baselines side by side, reliability bins), both written atomically.
+void write_eval_report(const EvalReport& report, const std::filesystem::path& json_path,
+                       const std::filesystem::path& markdown_path);
+std::string eval_report_markdown(const EvalReport& report);
+std::string eval_report_json(const EvalReport& report);
+
+}  // namespace um::pipeline

@@ -13,6 +13,9 @@ std::vector<Command> all_commands() {
 #ifdef UM_HAVE_PIPELINE
   cmds.push_back(distil_command());
 #endif
+#ifdef UM_HAVE_SERVE
+  cmds.push_back(serve_command());
+#endif
   return cmds;
 }
 

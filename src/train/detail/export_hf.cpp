@@ -1,0 +1,58 @@
+// The trained model as a Hugging Face directory: merged weights in the standard tensor names, the
+// base model's config (dtype updated) and its tokenizer files, so model::Model::load, transformers
+// and vLLM read it unchanged.
+#include <cstring>
+
+#include "model/safetensors.h"
+#include "train/detail/artifacts.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+namespace um::train::detail {
+
+namespace fs = std::filesystem;
+
+void export_hf(const CausalLM& m, const fs::path& source_dir, const fs::path& dir, const std::string& dtype) {
+  model::ModelConfig c = m.config();
+  std::string dt = dtype;
+  if (dt.empty()) dt = c.torch_dtype == "float32" ? "f32" : "bf16";
+  if (dt != "f32" && dt != "bf16") {
+    throw util::NotSupported("export dtype '" + dt + "' is not supported (f32, bf16)",
+                             {.field = "export_dtype"});
+  }
+  const bool bf16 = dt == "bf16";
+  c.torch_dtype = bf16 ? "bfloat16" : "float32";
+  fs::create_directories(dir);
+  auto weights = m.merged_weights();
+  std::vector<model::TensorSpec> specs;
+  for (const auto& [name, t] : weights) {
+    specs.push_back({name, bf16 ? model::StDType::BF16 : model::StDType::F32,
+                     std::vector<int64_t>(t.sizes().begin(), t.sizes().end())});
+  }
+  model::write_safetensors(dir / "model.safetensors", specs, [&](size_t i, std::vector<uint8_t>& bytes) {
+    torch::Tensor t = weights[i].second.to(bf16 ? torch::kBFloat16 : torch::kFloat).contiguous();
+    bytes.resize(static_cast<size_t>(t.nbytes()));
+    std::memcpy(bytes.data(), t.data_ptr(), bytes.size());
+  });
+  // A sharded base model leaves an index that would point at shards we do not write.
+  fs::remove(dir / "model.safetensors.index.json");
+  util::write_file_atomic(dir / "config.json", model::config_to_json(c));
+  if (fs::exists(source_dir / "generation_config.json")) {
+    fs::copy_file(source_dir / "generation_config.json", dir / "generation_config.json",
+                  fs::copy_options::overwrite_existing);
+  } else {
+    util::write_file_atomic(dir / "generation_config.json", model::generation_config_to_json(c));
+  }
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
+                        "merges.txt", "tokenizer.model", "chat_template.jinja", "added_tokens.json"}) {
+    if (fs::exists(source_dir / f))
+      fs::copy_file(source_dir / f, dir / f, fs::copy_options::overwrite_existing);
+  }
+  if (fs::exists(source_dir / "original" / "tokenizer.model")) {  // Llama-3's tiktoken file (torchtune)
+    fs::create_directories(dir / "original");
+    fs::copy_file(source_dir / "original" / "tokenizer.model", dir / "original" / "tokenizer.model",
+                  fs::copy_options::overwrite_existing);
+  }
+}
+
+}  // namespace um::train::detail

@@ -73,7 +73,7 @@ TEST(Goodreads, FixtureFieldByField) {
 TEST(Steam, FixtureDedupAndUserWindow) {
   Prepared p = run_prepare("steam", fixture("steam"));
   EXPECT_EQ(p.stat("reviews read"), 33u);
-  EXPECT_EQ(p.stat("dropped: duplicate user-item"), 1u);     // alice reviews product 10 twice
+  EXPECT_EQ(p.stat("dropped: duplicate user-item"), 1u);      // alice reviews product 10 twice
   EXPECT_EQ(p.stat("dropped: user interaction count"), 22u);  // bob (1) and carol (21 > 20)
   auto users = p.user_by_id();
   ASSERT_EQ(users.size(), 2u);
@@ -110,7 +110,7 @@ TEST(KuaiRec, FixtureDerivedFeatures) {
   const auto& b0 = p.interactions[0]["behavior_features"];  // 4381 ms of 6067 ms, ratio 0.72
   EXPECT_EQ(b0["operation"], "Skip (watched 4s)");
   EXPECT_EQ(b0["short_play"], false);
-  EXPECT_EQ(b0["valid_play"], false);  // video <= 7 s and not watched to the end
+  EXPECT_EQ(b0["valid_play"], false);                       // video <= 7 s and not watched to the end
   const auto& b1 = p.interactions[1]["behavior_features"];  // 13112 of 10867 ms
   EXPECT_EQ(b1["operation"], "Complete (watched 13s)");
   EXPECT_EQ(b1["valid_play"], true);

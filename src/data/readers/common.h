@@ -33,6 +33,18 @@ inline void split_spaces(std::string_view s, std::vector<std::string_view>& out)
   }
 }
 
+// Reports text that is not valid UTF-8 in a dataset documented as UTF-8 (fails, or counts
+// "invalid UTF-8" with --skip-bad). Returns false when the record must be skipped.
+inline bool check_utf8(const ReadContext& ctx, util::Location where, std::string_view field,
+                       std::string_view text) {
+  size_t bad = 0;
+  if (util::is_valid_utf8(text, &bad)) return true;
+  where.field = std::string(field);
+  ctx.bad->report(util::Error("text is not valid UTF-8 (byte " + std::to_string(bad) + ")", where)
+                      .with_reason("invalid UTF-8"));
+  return false;
+}
+
 // True when at most `max_rows` interaction rows have been read (FilterOptions::max_rows).
 inline bool row_budget_left(const ReadContext& ctx, uint64_t rows) {
   return !ctx.filters.max_rows || static_cast<int64_t>(rows) < *ctx.filters.max_rows;

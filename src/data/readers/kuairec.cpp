@@ -151,7 +151,7 @@ Dataset read_kuairec(const ReadContext& ctx) {
     Table t(ctx.require("user_features.csv"),
             {"user_id", "user_active_degree", "is_lowactive_period", "is_live_streamer", "is_video_author",
              "follow_user_num", "fans_user_num", "friend_user_num", "register_days"});
-    while (t.next()) {
+    while (t.next(&ctx)) {
       if (t.fields() != t.columns()) {
         ctx.bad->report(util::Error("expected " + std::to_string(t.columns()) + " fields", t.at("user line"))
                             .with_reason("wrong field count"));
@@ -200,7 +200,7 @@ Dataset read_kuairec(const ReadContext& ctx) {
   if (fs::exists(raw / "item_daily_features.csv")) {
     Table t(raw / "item_daily_features.csv",
             {"video_id", "date", "video_type", "upload_dt", "video_duration"});
-    while (t.next()) {
+    while (t.next(&ctx)) {
       std::string date(t.get("date"));
       Daily& d = daily[std::string(t.get("video_id"))];
       bool earlier = d.date.empty() || date < d.date;  // yyyymmdd compares chronologically

@@ -128,10 +128,12 @@ Dataset read_lastfm(const ReadContext& ctx) {
   if (unknown_tags) ctx.count("tag assignments with a tagID absent from tags.dat", unknown_tags);
 
   std::unordered_set<std::string> artists;
-  for_each_row(ctx.require("artists.dat"), "id", 2, ctx, [&](auto& f, util::Location) {
+  for_each_row(ctx.require("artists.dat"), "id", 2, ctx, [&](auto& f, util::Location at) {
     Item item;
     item.id = std::string(f[0]);
-    std::string name = latin1_field(f[1]);
+    // artists.dat is UTF-8 (unlike tags.dat); invalid bytes are reported, not guessed.
+    if (!check_utf8(ctx, at, "name", f[1])) return;
+    std::string name(f[1]);
     const auto* tags = artist_tags.count(item.id) ? &artist_tags[item.id] : nullptr;
     std::string top;
     util::JsonWriter feat;

@@ -38,6 +38,7 @@ void read_news(const std::filesystem::path& path, std::unordered_map<std::string
   uint64_t dup = 0;
   while (in.next(line)) {
     if (line.empty()) continue;
+    if (!check_utf8(ctx, {.file = in.path(), .line = in.line_number()}, "news line", line)) continue;
     split_on(line, "\t", f);
     if (f.size() < 5 || f.size() > 8 || f[0].empty()) {
       ctx.bad->report(util::Error("expected 8 TAB-separated news fields, got " + std::to_string(f.size()),
@@ -103,6 +104,7 @@ Dataset read_mind(const ReadContext& ctx) {
       if (line.empty()) continue;
       if (ctx.filters.max_rows && static_cast<int64_t>(rows) >= *ctx.filters.max_rows) break;
       ++rows;
+      if (!check_utf8(ctx, {.file = in.path(), .line = in.line_number()}, "behaviors line", line)) continue;
       split_on(line, "\t", f);
       util::Location at{.file = in.path(), .line = in.line_number()};
       if (f.size() != 5) {

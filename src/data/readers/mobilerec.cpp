@@ -39,7 +39,7 @@ Dataset read_mobilerec(const ReadContext& ctx) {
   {
     Table t(inter, {"uid", "app_package", "unix_timestamp", "rating", "review"});
     uint64_t rows = 0;
-    while (t.next()) {
+    while (t.next(&ctx)) {
       if (!row_budget_left(ctx, rows)) break;
       ++rows;
       if (t.fields() != t.columns()) {
@@ -94,7 +94,7 @@ Dataset read_mobilerec(const ReadContext& ctx) {
                    "content_rating", "num_reviews", "price", "avg_rating"});
     std::unordered_map<std::string, bool> seen;
     uint64_t dup = 0;
-    while (t.next()) {
+    while (t.next(&ctx)) {
       if (t.fields() != t.columns()) {
         ctx.bad->report(util::Error("expected " + std::to_string(t.columns()) + " fields, got " +
                                         std::to_string(t.fields()),

@@ -9,6 +9,7 @@
 
 #include "data/csv.h"
 #include "data/filters.h"
+#include "data/readers/common.h"
 #include "data/readers/readers.h"
 #include "util/json_writer.h"
 #include "util/line_reader.h"
@@ -90,12 +91,6 @@ std::string zip_features(std::string_view zip) {
   w.value(zip);
   w.end_object();
   return w.take();
-}
-
-// Decodes a Latin-1 field, or keeps it if it is already valid UTF-8 (some redistributed copies
-// were re-encoded).
-std::string latin1_field(std::string_view s) {
-  return util::is_valid_utf8(s) ? std::string(s) : util::latin1_to_utf8(s);
 }
 
 void read_fields(const std::string& path, int64_t line, std::vector<std::string_view>& f, size_t want,
@@ -325,6 +320,7 @@ Dataset read_ml_csv(const ReadContext& ctx) {
                             .with_reason("wrong field count"));
         continue;
       }
+      if (!check_utf8(ctx, {.file = in.path(), .line = in.record_line()}, "title", f[1])) continue;
       Item item;
       item.id = std::string(f[0]);
       // "(no genres listed)" is MovieLens' own marker; kept verbatim.

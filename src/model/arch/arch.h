@@ -1,0 +1,33 @@
+#pragma once
+// Architecture variants behind a name→factory table: adding a family = one arch/<family>.cpp + one row
+// in arch/registry.cpp. A variant states which optional tensors its layers carry and checks its
+// config; the forward pass reads only these flags.
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+
+namespace um::model::arch {
+
+struct ArchSpec {
+  std::string family;      // short name used by `model init --arch`
+  std::string hf_class;    // config.json "architectures"[0]
+  std::string model_type;  // config.json "model_type"
+  // Sets the family's fixed features on a parsed config (e.g. Qwen2's qkv bias) and throws
+  // util::NotSupported naming the field for what the forward pass does not implement.
+  void (*apply)(ModelConfig& c, const std::string& source);
+  // Sets family defaults for a freshly initialised random model.
+  void (*init_defaults)(ModelConfig& c);
+};
+
+ArchSpec llama_spec();
+ArchSpec qwen2_spec();
+ArchSpec qwen3_spec();
+ArchSpec mistral_spec();
+
+const std::vector<ArchSpec>& all_archs();
+// Lookup by HF class name or by family name; throws util::NotSupported listing the known ones.
+const ArchSpec& find_by_class(const std::string& hf_class, const std::string& source);
+const ArchSpec& find_by_family(const std::string& family);
+
+}  // namespace um::model::arch

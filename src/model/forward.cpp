@@ -1,0 +1,205 @@
+// Decoder forward pass (Llama family semantics, as in HF modeling_llama / qwen2 / qwen3 / mistral):
+// pre-norm blocks, RMSNorm computed in float32, rotate-half RoPE, grouped-query attention with a
+// causal mask, SwiGLU MLP. Requests are packed: all tokens go through the projections together,
+// attention runs per sequence against its own KV cache.
+#include "model/detail/forward.h"
+
+#include <cmath>
+#include <limits>
+
+#include "util/error.h"
+
+namespace um::model::detail {
+
+namespace {
+
+// Query rows per attention block: bounds the scores buffer to kv_heads × group × kChunk × L.
+constexpr int64_t kChunk = 256;
+
+// HF LlamaRMSNorm: normalise in float32, cast back, then scale by the weight.
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) {
+  at::Tensor xf = x.scalar_type() == at::kFloat ? x : x.to(at::kFloat);
+  at::Tensor var = xf.pow(2).mean(-1, true);
+  at::Tensor y = xf * at::rsqrt(var + eps);
+  if (y.scalar_type() != x.scalar_type()) y = y.to(x.scalar_type());
+  return w * y;
+}
+
+// x: [N, heads, d]; cos/sin: [N, 1, d]. x·cos + rotate_half(x)·sin with rotate_half = [-x2, x1].
+at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  at::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+  at::Tensor rot = at::cat({-x2, x1}, -1);
+  return x * cos + rot * sin;
+}
+
+// Attention of T new queries of one sequence (q: [T, heads, d]) over its first past+T cached
+// positions. Writes [T, heads·d] into `out`.
+void attend(const Model::Impl& m, const at::Tensor& q, const at::Tensor& K, const at::Tensor& V, int64_t past,
+            at::Tensor out) {
+  const ModelConfig& c = m.config;
+  const int64_t T = q.size(0), kvh = c.num_kv_heads, g = c.num_heads / c.num_kv_heads, d = c.head_dim;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  // Heads h = j·g + i use kv head j (HF repeat_kv), so grouping as [kvh, g, T, d] needs no K/V copies.
+  at::Tensor qg = q.view({T, kvh, g, d}).permute({1, 2, 0, 3});  // [kvh, g, T, d]
+  for (int64_t c0 = 0; c0 < T; c0 += kChunk) {
+    const int64_t cn = std::min(kChunk, T - c0);
+    const int64_t L = past + c0 + cn;  // keys visible to the last query of this block
+    at::Tensor qc = qg.narrow(2, c0, cn).reshape({kvh, g * cn, d});
+    at::Tensor Kl = K.narrow(1, 0, L), Vl = V.narrow(1, 0, L);
+    at::Tensor scores = at::bmm(qc, Kl.transpose(1, 2));  // [kvh, g·cn, L]
+    scores = scores.to(at::kFloat).mul_(scale);
+    if (cn > 1) {
+      // query row i (absolute position past+c0+i) sees keys j <= past+c0+i
+      at::Tensor rows = at::arange(cn, at::kLong).add_(past + c0).unsqueeze(1);
+      at::Tensor cols = at::arange(L, at::kLong).unsqueeze(0);
+      at::Tensor mask = cols > rows;  // [cn, L]
+      scores.view({kvh, g, cn, L}).masked_fill_(mask, -std::numeric_limits<float>::infinity());
+    }
+    at::Tensor probs = at::softmax(scores, -1);
+    if (probs.scalar_type() != V.scalar_type()) probs = probs.to(V.scalar_type());
+    at::Tensor o = at::bmm(probs, Vl);  // [kvh, g·cn, d]
+    out.narrow(0, c0, cn).copy_(o.view({kvh, g, cn, d}).permute({2, 0, 1, 3}).reshape({cn, kvh * g * d}));
+  }
+}
+
+}  // namespace
+
+void reserve(const Model::Impl& m, KvSeq& s, int64_t needed) {
+  if (needed <= s.cap) return;
+  const ModelConfig& c = m.config;
+  int64_t cap = std::max<int64_t>({needed, 2 * s.cap, 64});
+  auto opts = at::TensorOptions().dtype(m.scalar);
+  if (s.k.empty()) {
+    s.k.resize(static_cast<size_t>(c.num_layers));
+    s.v.resize(static_cast<size_t>(c.num_layers));
+  }
+  for (size_t l = 0; l < s.k.size(); ++l) {
+    at::Tensor nk = at::empty({c.num_kv_heads, cap, c.head_dim}, opts);
+    at::Tensor nv = at::empty({c.num_kv_heads, cap, c.head_dim}, opts);
+    if (s.len > 0) {
+      nk.narrow(1, 0, s.len).copy_(s.k[l].narrow(1, 0, s.len));
+      nv.narrow(1, 0, s.len).copy_(s.v[l].narrow(1, 0, s.len));
+    }
+    s.k[l] = nk;
+    s.v[l] = nv;
+  }
+  s.cap = cap;
+}
+
+KvSeq clone_prefix(const Model::Impl& m, const KvSeq& s, int64_t len) {
+  KvSeq out;
+  out.tokens.assign(s.tokens.begin(), s.tokens.begin() + len);
+  if (len == 0) return out;
+  reserve(m, out, len);
+  for (size_t l = 0; l < s.k.size(); ++l) {
+    out.k[l].narrow(1, 0, len).copy_(s.k[l].narrow(1, 0, len));
+    out.v[l].narrow(1, 0, len).copy_(s.v[l].narrow(1, 0, len));
+  }
+  out.len = len;
+  return out;
+}
+
+at::Tensor forward(const Model::Impl& m, const std::vector<Segment>& segs) {
+  const ModelConfig& c = m.config;
+  const int64_t nh = c.num_heads, kvh = c.num_kv_heads, d = c.head_dim;
+  int64_t N = 0, rows = 0;
+  for (const auto& s : segs) {
+    const int64_t T = static_cast<int64_t>(s.tokens.size());
+    if (T == 0) throw util::Error("cannot append an empty token list", {.field = "tokens"});
+    if (c.sliding_window > 0 && s.kv->len + T > c.sliding_window) {
+      throw util::NotSupported("sequence length " + std::to_string(s.kv->len + T) +
+                                   " exceeds the sliding window " + std::to_string(c.sliding_window) +
+                                   " (sliding-window attention is not implemented)",
+                               {.field = "sliding_window"});
+    }
+    for (int32_t t : s.tokens) {
+      if (t < 0 || t >= c.vocab_size) {
+        throw util::Error("token id " + std::to_string(t) + " is outside the vocabulary [0, " +
+                              std::to_string(c.vocab_size) + ")",
+                          {.field = "tokens"});
+      }
+    }
+    N += T;
+    rows += s.all_positions ? T : 1;
+  }
+  for (const auto& s : segs) reserve(m, *s.kv, s.kv->len + static_cast<int64_t>(s.tokens.size()));
+
+  // Token ids, absolute positions, and the packed rows whose logits are wanted.
+  at::Tensor ids = at::empty({N}, at::kLong), pos = at::empty({N}, at::kFloat),
+             pick = at::empty({rows}, at::kLong);
+  {
+    auto* ip = ids.data_ptr<int64_t>();
+    auto* pp = pos.data_ptr<float>();
+    auto* kp = pick.data_ptr<int64_t>();
+    int64_t n = 0, r = 0;
+    for (const auto& s : segs) {
+      const int64_t T = static_cast<int64_t>(s.tokens.size());
+      for (int64_t i = 0; i < T; ++i, ++n) {
+        ip[n] = s.tokens[static_cast<size_t>(i)];
+        pp[n] = static_cast<float>(s.kv->len + i);
+        if (s.all_positions || i == T - 1) kp[r++] = n;
+      }
+    }
+  }
+  at::Tensor freqs = pos.unsqueeze(1) * m.inv_freq.unsqueeze(0);  // [N, d/2] float32
+  at::Tensor emb = at::cat({freqs, freqs}, -1);
+  at::Tensor cos = emb.cos().to(m.scalar).unsqueeze(1), sin = emb.sin().to(m.scalar).unsqueeze(1);
+
+  at::Tensor x = at::index_select(m.embed, 0, ids);  // [N, H]
+  at::Tensor attn_out = at::empty({N, nh * d}, x.options());
+  for (size_t l = 0; l < m.layers.size(); ++l) {
+    const LayerWeights& w = m.layers[l];
+    at::Tensor h = rms_norm(x, w.input_norm, c.rms_norm_eps);
+    at::Tensor q, k, v;
+    if (w.fused) {
+      at::Tensor qkv = w.qkv(h);
+      q = qkv.narrow(1, 0, nh * d);
+      k = qkv.narrow(1, nh * d, kvh * d);
+      v = qkv.narrow(1, (nh + kvh) * d, kvh * d);
+    } else {
+      q = w.q(h);
+      k = w.k(h);
+      v = w.v(h);
+    }
+    q = q.reshape({N, nh, d});
+    k = k.reshape({N, kvh, d});
+    v = v.reshape({N, kvh, d});
+    if (c.qk_norm) {
+      q = rms_norm(q, w.q_norm, c.rms_norm_eps);
+      k = rms_norm(k, w.k_norm, c.rms_norm_eps);
+    }
+    q = rope(q, cos, sin);
+    k = rope(k, cos, sin);
+    int64_t off = 0;
+    for (const auto& s : segs) {
+      const int64_t T = static_cast<int64_t>(s.tokens.size());
+      const at::Tensor& K = s.kv->k[l];
+      const at::Tensor& V = s.kv->v[l];
+      K.narrow(1, s.kv->len, T).copy_(k.narrow(0, off, T).transpose(0, 1));
+      V.narrow(1, s.kv->len, T).copy_(v.narrow(0, off, T).transpose(0, 1));
+      attend(m, q.narrow(0, off, T), K, V, s.kv->len, attn_out.narrow(0, off, T));
+      off += T;
+    }
+    x = x + w.o(attn_out);
+    h = rms_norm(x, w.post_norm, c.rms_norm_eps);
+    at::Tensor act;
+    if (w.fused) {
+      at::Tensor gu = w.gate_up(h);
+      const int64_t I = gu.size(1) / 2;
+      act = at::silu(gu.narrow(1, 0, I)) * gu.narrow(1, I, I);
+    } else {
+      act = at::silu(w.gate(h)) * w.up(h);
+    }
+    x = x + w.down(act);
+  }
+  at::Tensor hs = rms_norm(at::index_select(x, 0, pick), m.final_norm, c.rms_norm_eps);
+  at::Tensor logits = m.lm_head(hs).to(at::kFloat).contiguous();
+  for (const auto& s : segs) {
+    s.kv->len += static_cast<int64_t>(s.tokens.size());
+    s.kv->tokens.insert(s.kv->tokens.end(), s.tokens.begin(), s.tokens.end());
+  }
+  return logits;
+}
+
+}  // namespace um::model::detail

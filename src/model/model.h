@@ -1,0 +1,150 @@
+#pragma once
+// The embedded inference engine: Hugging Face causal-LM directories, exact forward pass on libtorch,
+// KV cache behind sequence operations, prefix-shared scoring and sampling.
+//
+//   auto m = model::Model::load("models/qwen3-0.6b", {.dtype = model::DType::BF16});
+//   model::Session s(m);
+//   model::SeqId seq = s.create();
+//   model::Logits l = s.append(seq, prompt_ids);            // [1, vocab], last position
+//   auto p = model::option_distribution(l.row(0), letter_ids);  // softmax over the option tokens
+//   model::SeqId c = s.fork(seq);                             // shares nothing mutable with `seq`
+//
+// No torch type appears here: other components include this header without libtorch.
+//
+// Thread safety: a Model is immutable after load and may be shared by any number of Sessions on
+// any threads. A Session (KV cache, scratch, prefix cache) is used by one thread at a time.
+// Errors: util::Error for bad files (with file and field), util::NotSupported for configurations or
+// requests the engine deliberately does not handle (the message names the field).
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "model/generate.h"
+#include "model/init.h"
+#include "model/sampling.h"
+
+namespace um::model {
+
+enum class DType { F32, BF16 };
+DType parse_dtype(const std::string& s);  // "f32" | "bf16"
+const char* dtype_name(DType d);
+
+struct LoadOptions {
+  DType dtype = DType::BF16;  // compute dtype; weights stored otherwise are converted once at load
+  int threads = 0;            // 0 = all cores (torch::set_num_threads)
+};
+
+// Sets the process-wide torch thread count (0 = cores) and OMP_WAIT_POLICY=PASSIVE when unset.
+// Called by Model::load; exposed for benchmarks.
+void configure_threads(int threads);
+
+// Immutable weights + configuration. Create with Model::load; share via shared_ptr<const Model>.
+class Model {
+ public:
+  struct Impl;
+  static std::shared_ptr<const Model> load(const std::filesystem::path& dir, const LoadOptions& opts = {});
+  explicit Model(std::unique_ptr<Impl> impl);
+  ~Model();
+  const ModelConfig& config() const;
+  DType dtype() const;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Row-major float32 logits, `rows` × `cols` (cols = vocab size).
+struct Logits {
+  size_t rows = 0;
+  size_t cols = 0;
+  std::vector<float> data;
+  std::span<const float> row(size_t r) const { return {data.data() + r * cols, cols}; }
+};
+
+using SeqId = int64_t;
+
+// One request of a batched forward: append `tokens` to sequence `seq`.
+struct Append {
+  SeqId seq = 0;
+  std::vector<int32_t> tokens;
+  bool all_positions = false;  // logits for every appended position instead of only the last
+};
+
+// Per-request state: KV cache of every live sequence and an LRU prefix cache. Not thread-safe.
+class Session {
+ public:
+  explicit Session(std::shared_ptr<const Model> model, size_t prefix_cache_entries = 8);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const Model& model() const { return *model_; }
+
+  // --- sequence operations: the only way the KV cache changes ---
+  SeqId create();
+  SeqId fork(SeqId seq);                 // new sequence with a copy of seq's tokens and KV state
+  void truncate(SeqId seq, size_t len);  // keep the first `len` tokens
+  void release(SeqId seq);
+  const std::vector<int32_t>& tokens(SeqId seq) const;
+  size_t live_sequences() const;
+
+  // Appends tokens to one sequence and returns its logits (1 row, or one per token).
+  Logits append(SeqId seq, std::span<const int32_t> tokens, bool all_positions = false);
+  // Batched forward over several sequences (distinct ids, any lengths): every token of every request
+  // goes through the projections together; attention runs per sequence. Rows of the result are the
+  // requests' rows in order.
+  Logits append_batch(const std::vector<Append>& requests);
+
+  // --- prefix cache ---
+  // Returns a new sequence holding `tokens`, reusing the longest cached prefix, plus the logits of
+  // the last token. The prefix is remembered (LRU) for later calls. `tokens` must be non-empty.
+  SeqId prefill_cached(std::span<const int32_t> tokens, Logits* last_logits);
+  size_t prefix_cache_hits() const { return prefix_hits_; }
+  size_t tokens_computed() const { return tokens_computed_; }  // tokens that went through the model
+
+  struct State;
+
+ private:
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<State> state_;
+  size_t prefix_hits_ = 0;
+  size_t tokens_computed_ = 0;
+};
+
+// ---- scoring (torch-free pure functions in option_distribution.cpp) ----
+
+// Softmax of `logits` restricted to `option_ids` (in that order), computed in double. The method's
+// score quantity (reference doc §7). Throws util::Error on an out-of-range id.
+std::vector<double> option_distribution(std::span<const float> logits, std::span<const int32_t> option_ids);
+// Full log-softmax over the vocabulary (double accumulation, float result).
+std::vector<float> log_softmax(std::span<const float> logits);
+
+struct OptionScores {
+  std::vector<double> probs;    // one per option id
+  std::vector<float> logprobs;  // full next-token log-probs, only when asked
+};
+
+// Next-token option distribution after `prefix_tokens` (prefix cache used).
+OptionScores score_options(Session& s, std::span<const int32_t> prefix_tokens,
+                           std::span<const int32_t> option_ids, bool full_logprobs = false);
+// Prefix sharing: `prompt` is prefilled once (prefix cache), every continuation is appended to a fork
+// of it in one batch, and the option distribution after each continuation is returned.
+std::vector<OptionScores> score_continuations(Session& s, std::span<const int32_t> prompt,
+                                              const std::vector<std::vector<int32_t>>& continuations,
+                                              std::span<const int32_t> option_ids,
+                                              bool full_logprobs = false);
+
+// ---- inspection (`usermirror logits`) ----
+
+// Forward pass over `ids` from an empty sequence: logits of the last position, or of every position.
+Logits logits_for_ids(const std::filesystem::path& model_dir, std::span<const int32_t> ids,
+                      bool all_positions, DType dtype);
+// Writes little-endian float32, row-major, atomically.
+void write_logits_f32(const std::filesystem::path& path, const Logits& logits);
+
+}  // namespace um::model

@@ -1,0 +1,260 @@
+#include "model/safetensors.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+namespace um::model {
+
+namespace {
+using nlohmann::json;
+
+StDType parse_st_dtype(const std::string& s, const std::string& src, const std::string& name) {
+  if (s == "F32") return StDType::F32;
+  if (s == "F16") return StDType::F16;
+  if (s == "BF16") return StDType::BF16;
+  throw util::NotSupported("tensor dtype '" + s + "' is not supported (F32, F16, BF16)",
+                           {.file = src, .field = name + ".dtype"});
+}
+}  // namespace
+
+size_t st_dtype_size(StDType d) { return d == StDType::F32 ? 4 : 2; }
+const char* st_dtype_name(StDType d) {
+  switch (d) {
+    case StDType::F32:
+      return "F32";
+    case StDType::F16:
+      return "F16";
+    case StDType::BF16:
+      return "BF16";
+  }
+  return "?";
+}
+
+int64_t TensorView::numel() const {
+  int64_t n = 1;
+  for (auto s : shape) n *= s;
+  return n;
+}
+
+SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path) {
+  static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
+  const std::string src = path.string();
+  int fd = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw util::Error(std::string("cannot open: ") + std::strerror(errno), {.file = src});
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    throw util::Error("cannot stat", {.file = src});
+  }
+  size_ = static_cast<size_t>(st.st_size);
+  if (size_ < 8) {
+    ::close(fd);
+    throw util::Error("file too short for a safetensors header", {.file = src});
+  }
+  map_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map_ == MAP_FAILED) {
+    map_ = nullptr;
+    throw util::Error("mmap failed", {.file = src});
+  }
+  const auto* base = static_cast<const uint8_t*>(map_);
+  uint64_t hlen = 0;
+  std::memcpy(&hlen, base, 8);
+  if (hlen > size_ - 8) {
+    ::munmap(map_, size_);
+    map_ = nullptr;
+    throw util::Error("header length exceeds the file size", {.file = src});
+  }
+  json header;
+  try {
+    header = json::parse(std::string_view(reinterpret_cast<const char*>(base + 8), hlen));
+  } catch (const json::parse_error& e) {
+    ::munmap(map_, size_);
+    map_ = nullptr;
+    throw util::Error(std::string("invalid header JSON: ") + e.what(), {.file = src});
+  }
+  const uint8_t* data = base + 8 + hlen;
+  const size_t data_size = size_ - 8 - hlen;
+  try {
+    for (auto& [name, info] : header.items()) {
+      if (name == "__metadata__") continue;
+      TensorView v;
+      v.dtype = parse_st_dtype(info.at("dtype").get<std::string>(), src, name);
+      v.shape = info.at("shape").get<std::vector<int64_t>>();
+      auto off = info.at("data_offsets").get<std::vector<uint64_t>>();
+      if (off.size() != 2 || off[0] > off[1] || off[1] > data_size) {
+        throw util::Error("data_offsets out of range", {.file = src, .field = name});
+      }
+      v.nbytes = off[1] - off[0];
+      if (static_cast<size_t>(v.numel()) * st_dtype_size(v.dtype) != v.nbytes) {
+        throw util::Error("shape does not match data_offsets", {.file = src, .field = name});
+      }
+      v.data = data + off[0];
+      tensors_.emplace(name, std::move(v));
+    }
+  } catch (const json::exception& e) {
+    ::munmap(map_, size_);
+    map_ = nullptr;
+    throw util::Error(std::string("malformed header: ") + e.what(), {.file = src});
+  } catch (...) {
+    ::munmap(map_, size_);
+    map_ = nullptr;
+    throw;
+  }
+}
+
+SafetensorsFile::~SafetensorsFile() {
+  if (map_) ::munmap(map_, size_);
+  map_ = nullptr;
+}
+
+void SafetensorsFile::release_resident_pages() const {
+  if (map_) ::madvise(map_, size_, MADV_DONTNEED);
+}
+
+void SafetensorsSet::release_resident_pages() const {
+  for (const auto& f : files_) f->release_resident_pages();
+}
+
+SafetensorsSet::SafetensorsSet(const std::filesystem::path& dir) : dir_(dir) {
+  auto single = dir / "model.safetensors";
+  auto index = dir / "model.safetensors.index.json";
+  if (std::filesystem::exists(index)) {
+    std::ifstream in(index);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    json j;
+    try {
+      j = json::parse(ss.str());
+    } catch (const json::parse_error& e) {
+      throw util::Error(std::string("invalid JSON: ") + e.what(), {.file = index.string()});
+    }
+    if (!j.contains("weight_map") || !j["weight_map"].is_object()) {
+      throw util::Error("missing weight_map", {.file = index.string(), .field = "weight_map"});
+    }
+    std::map<std::string, SafetensorsFile*> opened;
+    for (auto& [name, file] : j["weight_map"].items()) {
+      std::string f = file.get<std::string>();
+      auto it = opened.find(f);
+      if (it == opened.end()) {
+        files_.push_back(std::make_unique<SafetensorsFile>(dir / f));
+        it = opened.emplace(f, files_.back().get()).first;
+      }
+      auto t = it->second->tensors().find(name);
+      if (t == it->second->tensors().end()) {
+        throw util::Error("tensor listed in the index is missing from its shard",
+                          {.file = (dir / f).string(), .field = name});
+      }
+      index_[name] = &t->second;
+    }
+  } else if (std::filesystem::exists(single)) {
+    files_.push_back(std::make_unique<SafetensorsFile>(single));
+    for (const auto& [name, v] : files_.back()->tensors()) index_[name] = &v;
+  } else {
+    throw util::Error("no model.safetensors or model.safetensors.index.json", {.file = dir.string()});
+  }
+}
+
+const TensorView* SafetensorsSet::find(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : it->second;
+}
+
+const TensorView& SafetensorsSet::at(const std::string& name) const {
+  const TensorView* v = find(name);
+  if (!v)
+    throw util::Error("tensor is missing from the model weights", {.file = dir_.string(), .field = name});
+  return *v;
+}
+
+std::vector<std::string> SafetensorsSet::names() const {
+  std::vector<std::string> out;
+  for (const auto& [n, v] : index_) out.push_back(n);
+  return out;
+}
+
+void write_safetensors(const std::filesystem::path& path, const std::vector<TensorData>& tensors) {
+  std::vector<TensorSpec> specs;
+  for (const auto& t : tensors) specs.push_back({t.name, t.dtype, t.shape});
+  write_safetensors(path, specs, [&](size_t i, std::vector<uint8_t>& bytes) { bytes = tensors[i].bytes; });
+}
+
+void write_safetensors(const std::filesystem::path& path, const std::vector<TensorSpec>& specs,
+                       const std::function<void(size_t, std::vector<uint8_t>&)>& fill) {
+  json header = json::object();
+  uint64_t off = 0;
+  std::vector<size_t> sizes;
+  for (const auto& t : specs) {
+    size_t n = st_dtype_size(t.dtype);
+    for (auto d : t.shape) n *= static_cast<size_t>(d);
+    sizes.push_back(n);
+    header[t.name] = {
+        {"dtype", st_dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {off, off + n}}};
+    off += n;
+  }
+  header["__metadata__"] = {{"format", "pt"}};
+  std::string h = header.dump();
+  while ((h.size() + 8) % 8 != 0) h.push_back(' ');
+  uint64_t hlen = h.size();
+  util::AtomicWriter out(path);
+  char len_bytes[8];
+  std::memcpy(len_bytes, &hlen, 8);
+  out.write(std::string_view(len_bytes, 8));
+  out.write(h);
+  std::vector<uint8_t> bytes;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    bytes.clear();
+    fill(i, bytes);
+    if (bytes.size() != sizes[i])
+      throw util::Error("tensor byte size does not match its shape", {.field = specs[i].name});
+    out.write(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+  out.commit();
+}
+
+uint16_t f32_to_bf16(float f) {
+  uint32_t u = std::bit_cast<uint32_t>(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);  // quiet NaN
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float bf16_to_f32(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
+
+float f16_to_f32(uint16_t h) {
+  uint32_t sign = (h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t mant = h & 0x3ffu;
+  uint32_t u;
+  if (exp == 0) {
+    if (mant == 0) {
+      u = sign;
+    } else {  // subnormal: normalise
+      exp = 127 - 15 + 1;
+      while ((mant & 0x400u) == 0) {
+        mant <<= 1;
+        --exp;
+      }
+      mant &= 0x3ffu;
+      u = sign | (exp << 23) | (mant << 13);
+    }
+  } else if (exp == 31) {
+    u = sign | 0x7f800000u | (mant << 13);
+  } else {
+    u = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  return std::bit_cast<float>(u);
+}
+
+}  // namespace um::model

@@ -1,0 +1,155 @@
+// Session: the one owner of KV state. Sequence operations (create, fork, truncate, release) and the
+// LRU prefix cache are the only code that changes it; forward() appends.
+#include <algorithm>
+#include <cstring>
+#include <list>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "model/detail/forward.h"
+#include "util/error.h"
+
+namespace um::model {
+
+struct Session::State {
+  std::unordered_map<SeqId, detail::KvSeq> seqs;
+  SeqId next = 1;
+  size_t prefix_capacity = 8;
+  std::list<SeqId> lru;  // cached prefixes (hidden sequences), most recent first
+
+  detail::KvSeq& get(SeqId id) {
+    auto it = seqs.find(id);
+    if (it == seqs.end()) throw util::Error("unknown sequence id " + std::to_string(id), {.field = "seq"});
+    return it->second;
+  }
+};
+
+namespace {
+Logits to_logits(const at::Tensor& t) {
+  Logits out;
+  out.rows = static_cast<size_t>(t.size(0));
+  out.cols = static_cast<size_t>(t.size(1));
+  out.data.resize(out.rows * out.cols);
+  std::memcpy(out.data.data(), t.data_ptr<float>(), out.data.size() * sizeof(float));
+  return out;
+}
+}  // namespace
+
+Session::Session(std::shared_ptr<const Model> model, size_t prefix_cache_entries)
+    : model_(std::move(model)), state_(std::make_unique<State>()) {
+  if (!model_) throw util::Error("Session needs a loaded model");
+  state_->prefix_capacity = prefix_cache_entries;
+}
+
+Session::~Session() = default;
+
+SeqId Session::create() {
+  SeqId id = state_->next++;
+  state_->seqs.emplace(id, detail::KvSeq{});
+  return id;
+}
+
+SeqId Session::fork(SeqId seq) {
+  const detail::KvSeq& src = state_->get(seq);
+  detail::KvSeq copy = detail::clone_prefix(model_->impl(), src, src.len);
+  SeqId id = state_->next++;
+  state_->seqs.emplace(id, std::move(copy));
+  return id;
+}
+
+void Session::truncate(SeqId seq, size_t len) {
+  detail::KvSeq& s = state_->get(seq);
+  if (static_cast<int64_t>(len) > s.len) {
+    throw util::Error(
+        "cannot truncate a sequence of " + std::to_string(s.len) + " tokens to " + std::to_string(len),
+        {.field = "len"});
+  }
+  s.len = static_cast<int64_t>(len);
+  s.tokens.resize(len);
+}
+
+void Session::release(SeqId seq) {
+  state_->get(seq);
+  state_->seqs.erase(seq);
+}
+
+const std::vector<int32_t>& Session::tokens(SeqId seq) const { return state_->get(seq).tokens; }
+
+size_t Session::live_sequences() const { return state_->seqs.size() - state_->lru.size(); }
+
+Logits Session::append(SeqId seq, std::span<const int32_t> tokens, bool all_positions) {
+  detail::Segment s{&state_->get(seq), tokens, all_positions};
+  tokens_computed_ += tokens.size();
+  return to_logits(detail::forward(model_->impl(), {s}));
+}
+
+Logits Session::append_batch(const std::vector<Append>& requests) {
+  std::vector<detail::Segment> segs;
+  std::unordered_set<SeqId> seen;
+  for (const auto& r : requests) {
+    if (!seen.insert(r.seq).second) {
+      throw util::Error("sequence " + std::to_string(r.seq) + " appears twice in one batch",
+                        {.field = "seq"});
+    }
+    segs.push_back({&state_->get(r.seq), r.tokens, r.all_positions});
+    tokens_computed_ += r.tokens.size();
+  }
+  if (segs.empty()) return {};
+  return to_logits(detail::forward(model_->impl(), segs));
+}
+
+SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logits) {
+  if (tokens.empty()) throw util::Error("prefill needs at least one token", {.field = "tokens"});
+  State& st = *state_;
+  // Longest common prefix with any cached sequence; at least one token is always recomputed so the
+  // caller gets logits of the last position.
+  auto best = st.lru.end();
+  size_t best_len = 0;
+  for (auto it = st.lru.begin(); it != st.lru.end(); ++it) {
+    const auto& ct = st.get(*it).tokens;
+    size_t n = 0;
+    const size_t lim = std::min(ct.size(), tokens.size());
+    while (n < lim && ct[n] == tokens[n]) ++n;
+    if (n > best_len) {
+      best_len = n;
+      best = it;
+    }
+  }
+  SeqId seq;
+  const size_t reuse = std::min(best_len, tokens.size() - 1);
+  if (best != st.lru.end() && reuse > 0) {
+    detail::KvSeq copy = detail::clone_prefix(model_->impl(), st.get(*best), static_cast<int64_t>(reuse));
+    seq = st.next++;
+    st.seqs.emplace(seq, std::move(copy));
+    st.lru.splice(st.lru.begin(), st.lru, best);
+    ++prefix_hits_;
+  } else {
+    seq = create();
+  }
+  Logits l = append(seq, tokens.subspan(reuse));
+  if (last_logits) *last_logits = std::move(l);
+  if (st.prefix_capacity == 0) return seq;
+
+  // Remember this prefix; cached entries that it extends are dropped (it covers them).
+  for (auto it = st.lru.begin(); it != st.lru.end();) {
+    const auto& ct = st.get(*it).tokens;
+    if (ct.size() <= tokens.size() && std::equal(ct.begin(), ct.end(), tokens.begin())) {
+      st.seqs.erase(*it);
+      it = st.lru.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  const detail::KvSeq& done = st.get(seq);
+  detail::KvSeq cached = detail::clone_prefix(model_->impl(), done, done.len);
+  SeqId cid = st.next++;
+  st.seqs.emplace(cid, std::move(cached));
+  st.lru.push_front(cid);
+  while (st.lru.size() > st.prefix_capacity) {
+    st.seqs.erase(st.lru.back());
+    st.lru.pop_back();
+  }
+  return seq;
+}
+
+}  // namespace um::model

@@ -1,0 +1,172 @@
+// KV-cache and sequence operations: incremental decoding equals full recomputation, batches equal
+// single sequences, fork/truncate/release behave, prefix-shared scoring equals unshared.
+#include <gtest/gtest.h>
+
+#include "common/shared_data.h"
+#include "model/tiny_models.h"
+#include "util/error.h"
+
+namespace um {
+namespace {
+
+class SessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    UM_REQUIRE_SHARED(tok, "tokenizers/qwen3");
+    auto o = testing::tiny_options("qwen3");
+    o.kv_heads = 2;
+    if (!dir_) dir_ = std::make_unique<std::filesystem::path>(testing::make_tiny_model(o, tok, "session"));
+    m_ = model::Model::load(*dir_, {.dtype = model::DType::F32});
+  }
+  static std::vector<int32_t> ids(int n, int salt = 0) {
+    std::vector<int32_t> v;
+    for (int i = 0; i < n; ++i) v.push_back(static_cast<int32_t>((i * 53 + salt * 17 + 5) % 509));
+    return v;
+  }
+  static void expect_close(std::span<const float> a, std::span<const float> b, double tol = 2e-5) {
+    ASSERT_EQ(a.size(), b.size());
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+      worst = std::max(worst, std::abs(double(a[i]) - b[i]) / (std::abs(b[i]) + 1.0));
+    EXPECT_LT(worst, tol);
+  }
+  static inline std::unique_ptr<std::filesystem::path> dir_;
+  std::shared_ptr<const model::Model> m_;
+};
+
+TEST_F(SessionTest, IncrementalDecodeEqualsFullRecomputation) {
+  model::Session s(m_, 0);
+  auto all = ids(40);
+  auto full = s.append(s.create(), all, true);
+  model::SeqId seq = s.create();
+  // 300+ tokens would cross the attention block size; here: prefill 13, then one token at a time.
+  auto first = s.append(seq, std::span<const int32_t>(all).subspan(0, 13));
+  expect_close(first.row(0), full.row(12));
+  for (size_t t = 13; t < all.size(); ++t) {
+    auto step = s.append(seq, std::span<const int32_t>(all).subspan(t, 1));
+    expect_close(step.row(0), full.row(t));
+  }
+  EXPECT_EQ(s.tokens(seq), all);
+}
+
+TEST_F(SessionTest, LongPrefillCrossesAttentionBlocks) {
+  model::Session s(m_, 0);
+  auto all = ids(600);
+  auto full = s.append(s.create(), all, true);
+  model::SeqId seq = s.create();
+  s.append(seq, std::span<const int32_t>(all).subspan(0, 300));
+  auto rest = s.append(seq, std::span<const int32_t>(all).subspan(300), true);
+  for (size_t r = 0; r < rest.rows; r += 37) expect_close(rest.row(r), full.row(300 + r));
+  expect_close(rest.row(rest.rows - 1), full.row(599));
+}
+
+TEST_F(SessionTest, BatchEqualsSingle) {
+  model::Session s(m_, 0);
+  std::vector<std::vector<int32_t>> prompts = {ids(7, 1), ids(19, 2), ids(1, 3), ids(12, 4)};
+  std::vector<model::Logits> single;
+  for (const auto& p : prompts) single.push_back(s.append(s.create(), p, true));
+  std::vector<model::Append> reqs;
+  for (const auto& p : prompts) reqs.push_back({s.create(), p, true});
+  auto batch = s.append_batch(reqs);
+  size_t row = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    for (size_t r = 0; r < single[i].rows; ++r) expect_close(batch.row(row++), single[i].row(r));
+  }
+  EXPECT_EQ(row, batch.rows);
+  // Batched decode (one token each, different cache lengths) equals one-by-one decode.
+  std::vector<model::Append> step;
+  for (size_t i = 0; i < reqs.size(); ++i)
+    step.push_back({reqs[i].seq, {static_cast<int32_t>(100 + i)}, false});
+  auto bstep = s.append_batch(step);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    model::SeqId one = s.create();
+    auto p = prompts[i];
+    p.push_back(static_cast<int32_t>(100 + i));
+    auto l = s.append(one, p);
+    expect_close(bstep.row(i), l.row(0));
+  }
+}
+
+TEST_F(SessionTest, ForkTruncateRelease) {
+  model::Session s(m_, 0);
+  auto a = ids(10, 5);
+  model::SeqId base = s.create();
+  s.append(base, a);
+  model::SeqId f = s.fork(base);
+  EXPECT_EQ(s.tokens(f), a);
+  auto cont = s.append(f, ids(3, 6));
+  auto ref_tokens = a;
+  for (auto t : ids(3, 6)) ref_tokens.push_back(t);
+  auto ref = s.append(s.create(), ref_tokens);
+  expect_close(cont.row(0), ref.row(0));
+  EXPECT_EQ(s.tokens(base), a);  // the fork did not touch its source
+  // Truncate back to 6 tokens and continue: equals a fresh computation of the shorter prefix.
+  s.truncate(f, 6);
+  auto t6 = s.append(f, std::vector<int32_t>{42});
+  std::vector<int32_t> short_tokens(a.begin(), a.begin() + 6);
+  short_tokens.push_back(42);
+  expect_close(t6.row(0), s.append(s.create(), short_tokens).row(0));
+  EXPECT_THROW(s.truncate(f, 100), util::Error);
+  s.release(f);
+  EXPECT_THROW(s.tokens(f), util::Error);
+  EXPECT_THROW(s.append(base, std::vector<int32_t>{}), util::Error);
+  EXPECT_THROW(s.append(base, std::vector<int32_t>{512}), util::Error);
+  std::vector<model::Append> dup = {{base, {1}, false}, {base, {2}, false}};
+  EXPECT_THROW(s.append_batch(dup), util::Error);
+  EXPECT_EQ(s.tokens(base), a);  // failed calls left the sequence unchanged
+}
+
+TEST_F(SessionTest, PrefixSharedScoringEqualsUnshared) {
+  auto prompt = ids(30, 7);
+  std::vector<std::vector<int32_t>> conts;
+  for (int i = 0; i < 20; ++i) conts.push_back(ids(3 + i % 5, 10 + i));
+  conts.push_back({});
+  std::vector<int32_t> options = {32, 33, 34, 35, 36};
+  model::Session shared(m_);
+  auto got = model::score_continuations(shared, prompt, conts, options, true);
+  model::Session plain(m_, 0);
+  for (size_t i = 0; i < conts.size(); ++i) {
+    auto full = prompt;
+    full.insert(full.end(), conts[i].begin(), conts[i].end());
+    auto l = plain.append(plain.create(), full);
+    auto want = model::option_distribution(l.row(0), options);
+    ASSERT_EQ(got[i].probs.size(), options.size());
+    for (size_t k = 0; k < options.size(); ++k) EXPECT_NEAR(got[i].probs[k], want[k], 1e-5);
+    auto lp = model::log_softmax(l.row(0));
+    expect_close(got[i].logprobs, lp);
+  }
+  // The prompt went through the model once, each continuation once.
+  size_t cont_tokens = 0;
+  for (const auto& c : conts) cont_tokens += c.size();
+  EXPECT_EQ(shared.tokens_computed(), prompt.size() + cont_tokens);
+  // Scoring again reuses the cached prompt: only the last prompt token is recomputed.
+  auto again = model::score_continuations(shared, prompt, {conts[0]}, options);
+  EXPECT_EQ(shared.prefix_cache_hits(), 1u);
+  EXPECT_EQ(shared.tokens_computed(), prompt.size() + cont_tokens + 1 + conts[0].size());
+  for (size_t k = 0; k < options.size(); ++k) EXPECT_NEAR(again[0].probs[k], got[0].probs[k], 1e-6);
+  EXPECT_EQ(shared.live_sequences(), 0u);  // nothing leaked
+}
+
+TEST_F(SessionTest, PrefixCacheReusesPartialPrefixAndEvicts) {
+  model::Session s(m_, 2);
+  auto a = ids(20, 1);
+  auto b = a;
+  b.resize(12);
+  b.push_back(7);
+  b.push_back(8);
+  model::Logits la, lb;
+  s.release(s.prefill_cached(a, &la));
+  s.release(s.prefill_cached(b, &lb));  // shares 12 tokens with a
+  EXPECT_EQ(s.prefix_cache_hits(), 1u);
+  EXPECT_EQ(s.tokens_computed(), a.size() + 2);
+  model::Session plain(m_, 0);
+  expect_close(lb.row(0), plain.append(plain.create(), b).row(0));
+  s.release(s.prefill_cached(ids(5, 9), nullptr));
+  s.release(s.prefill_cached(ids(5, 11), nullptr));  // capacity 2: a and b are gone now
+  size_t before = s.tokens_computed();
+  s.release(s.prefill_cached(a, nullptr));
+  EXPECT_GE(s.tokens_computed() - before, 19u);
+}
+
+}  // namespace
+}  // namespace um

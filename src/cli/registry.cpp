@@ -10,6 +10,9 @@ std::vector<Command> all_commands() {
 #ifdef UM_HAVE_SCENE
   cmds.push_back(scenes_command());
 #endif
+#ifdef UM_HAVE_TEXT
+  cmds.push_back(tokenize_command());
+#endif
 #ifdef UM_HAVE_PIPELINE
   cmds.push_back(distil_command());
 #endif

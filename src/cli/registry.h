@@ -11,6 +11,7 @@ std::vector<Command> all_commands();
 // Registration functions, one per cmd_<name>.cpp.
 Command prepare_command();
 Command scenes_command();
+Command tokenize_command();
 Command serve_command();
 Command distil_command();
 

@@ -27,6 +27,7 @@
 // number of threads at once (the BPE word cache is per thread). Copies share the loaded state.
 #include <cstdint>
 #include <filesystem>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <span>
@@ -91,5 +92,12 @@ class Tokenizer {
 // letter without special tokens, as the reference implementation defines them. Throws util::Error
 // if two letters share an id or n is outside 1..26.
 std::vector<int32_t> letter_token_ids(const Tokenizer& tok, int n);
+
+// The `usermirror tokenize` stream: each input line is a JSON string; writes one JSON array of ids
+// per line, in order. Lines are encoded in parallel blocks (`threads`, 0 = all cores). Throws
+// util::Error naming `source` and the line for a line that is not a JSON string. Returns the
+// number of lines.
+int64_t encode_json_lines(const Tokenizer& tok, std::istream& in, std::ostream& out, bool add_special_tokens,
+                          unsigned threads = 0, const std::string& source = "<stdin>");
 
 }  // namespace um::text

@@ -1,0 +1,35 @@
+// `usermirror tokenize --tokenizer DIR [--add-special-tokens] [--threads N]`
+// stdin: JSON Lines, each a JSON string; stdout: one JSON array of token ids per line, in order.
+#include <iostream>
+
+#include "cli/registry.h"
+#include "text/tokenizer.h"
+
+namespace um::cli {
+
+struct TokenizeOptions {
+  std::string tokenizer;
+  bool add_special_tokens = false;
+  unsigned threads = 0;
+};
+
+int run_tokenize(const TokenizeOptions& opts, std::istream& in, std::ostream& out) {
+  auto tok = text::Tokenizer::load(opts.tokenizer);
+  text::encode_json_lines(tok, in, out, opts.add_special_tokens, opts.threads);
+  return 0;
+}
+
+Command tokenize_command() {
+  return {"tokenize", "Encode JSON-string lines from stdin into JSON arrays of token ids", [](CLI::App& app) {
+            auto opts = std::make_shared<TokenizeOptions>();
+            app.add_option("--tokenizer", opts->tokenizer,
+                           "Model directory with tokenizer.json (or the file itself)")
+                ->required();
+            app.add_flag("--add-special-tokens", opts->add_special_tokens,
+                         "Apply the post-processor (e.g. BOS), as transformers' encode does");
+            app.add_option("--threads", opts->threads, "Encoding threads (0 = all cores)");
+            return [=] { return run_tokenize(*opts, std::cin, std::cout); };
+          }};
+}
+
+}  // namespace um::cli

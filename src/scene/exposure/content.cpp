@@ -1,0 +1,113 @@
+// Content scorer (method doc §4.3–4.4): dot-product similarity of item text embeddings to the
+// ground-truth item's own embedding (the reference indexes the wrong row, §11.2).
+//
+// Vectors come from the user: a JSONL file of {"item_id": "...", "vector": [floats]} lines, or a
+// safetensors file with tensor "item_content_embedding" of shape (#items, dim) in item-file order
+// (the reference's cache <work>/embeddings/<DS>.content.safetensors, used when no file is given).
+// Items without a vector are never proposed; a ground truth without a vector yields no candidates.
+#include <Eigen/Dense>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "scene/exposure/safetensors_io.h"
+#include "scene/exposure/scorer.h"
+#include "util/error.h"
+#include "util/line_reader.h"
+
+namespace um::scene::scorers {
+
+namespace {
+
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+class Content final : public Scorer {
+ public:
+  explicit Content(const ScorerContext& ctx) {
+    std::filesystem::path path = ctx.content_vectors;
+    if (path.empty() && !ctx.work.empty()) {
+      path = ctx.work / "embeddings" / (ctx.index.dataset().name + ".content.safetensors");
+      if (!std::filesystem::exists(path)) path.clear();
+    }
+    if (path.empty()) {
+      throw util::Error(
+          "the content scorer needs item vectors: pass --content-vectors FILE (JSONL {item_id, vector} or "
+          "safetensors 'item_content_embedding'), or drop 'content' from --scorers",
+          {.field = "content-vectors"});
+    }
+    const size_t n = ctx.index.num_items();
+    has_.assign(n, 0);
+    if (path.extension() == ".safetensors") {
+      Matrix2D m = read_safetensors_matrix(path, "item_content_embedding");
+      if (m.rows != n) {
+        throw util::Error("content embedding has " + std::to_string(m.rows) +
+                              " rows but the item table has " + std::to_string(n),
+                          {.file = path.string(), .field = "item_content_embedding"});
+      }
+      c_ = Eigen::Map<const RowMat>(m.data.data(), static_cast<Eigen::Index>(m.rows),
+                                    static_cast<Eigen::Index>(m.cols));
+      has_.assign(n, 1);
+      return;
+    }
+    util::LineReader in(path);
+    std::string_view line;
+    std::vector<std::vector<float>> rows(n);
+    size_t dim = 0;
+    while (in.next(line)) {
+      if (line.empty()) continue;
+      util::Location loc{.file = path.string(), .line = static_cast<int64_t>(in.line_number())};
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(line);
+      } catch (const std::exception& e) {
+        throw util::Error(std::string("not JSON: ") + e.what(), loc);
+      }
+      const auto& id = j["item_id"];
+      std::string sid = id.is_string() ? id.get<std::string>() : id.dump();
+      const auto& vec = j["vector"];
+      if (!vec.is_array() || vec.empty())
+        throw util::Error("vector must be a non-empty array", {loc.file, loc.line, "vector"});
+      if (dim == 0) dim = vec.size();
+      if (vec.size() != dim) {
+        throw util::Error(
+            "vector has " + std::to_string(vec.size()) + " values, expected " + std::to_string(dim),
+            {loc.file, loc.line, "vector"});
+      }
+      int64_t row = ctx.index.item_row(sid);
+      if (row < 0) continue;  // vectors for items outside this dataset are ignored
+      auto& r = rows[static_cast<size_t>(row)];
+      r.resize(dim);
+      for (size_t d = 0; d < dim; ++d) r[d] = vec[d].get<float>();
+      has_[static_cast<size_t>(row)] = 1;
+    }
+    c_ = RowMat::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(dim));
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t d = 0; d < rows[i].size(); ++d)
+        c_(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(d)) = rows[i][d];
+    }
+  }
+  std::string_view name() const override { return "content"; }
+
+  void top_k(const ScoreQuery& q, size_t k, util::Rng&, std::vector<uint32_t>& out) const override {
+    if (!has_[q.ground_truth] || c_.cols() == 0) return;
+    Eigen::VectorXf scores = c_ * c_.row(q.ground_truth).transpose();
+    for (Eigen::Index i = 0; i < scores.size(); ++i) {
+      if (!has_[static_cast<size_t>(i)] || !std::isfinite(scores[i]))
+        scores[i] = -std::numeric_limits<float>::infinity();
+    }
+    size_t before = out.size();
+    top_k_indices(scores.data(), static_cast<size_t>(scores.size()), k, out);
+    // drop the -inf tail (items without vectors) when fewer than k items have one
+    while (out.size() > before && !has_[out.back()]) out.pop_back();
+  }
+
+ private:
+  RowMat c_;
+  std::vector<char> has_;
+};
+
+}  // namespace
+
+std::unique_ptr<Scorer> content(const ScorerContext& ctx) { return std::make_unique<Content>(ctx); }
+
+}  // namespace um::scene::scorers

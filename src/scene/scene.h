@@ -1,0 +1,65 @@
+#pragma once
+// scene — simulation scenes (method doc §3–4): per-dataset renderers, exposure sampling, and the
+// scene-set files datasets/<DS>_eval.jsonl / <DS>_train.jsonl.
+//
+//   scene::ScenesOptions o;
+//   o.work = "work"; o.dataset = "ml-1m"; o.split = "train";
+//   o.samples = 1024; o.shape = {.min_options = 2, .max_options = 12};
+//   scene::ScenesReport rep = scene::run_scenes(o);   // writes work/datasets/ml-1m_train.jsonl
+//
+// Lower level (in-memory, used by tests and other components):
+//   scene::SceneGenerator gen(dataset, config);
+//   for (auto [n, k] : enumerate(gen.sample_targets(nullptr))) gen.build(n, k);
+//
+// Determinism: every random choice comes from util::Rng::stream(seed, "scenes/<split>/<stage>",
+// sample number), so the output bytes depend only on (data, options, seed), never on --threads.
+// Errors: util::Error with file/line/field (missing template keys name the key); util::NotSupported
+// for unknown datasets or scorers. Thread safety: SceneGenerator::build is const and thread-safe.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "scene/features.h"
+#include "scene/pystr.h"
+#include "scene/scene_generator.h"
+#include "scene/scene_record.h"
+#include "scene/strategy.h"
+#include "scene/template.h"
+
+namespace um::scene {
+
+struct ScenesOptions : SceneConfig {
+  std::string dataset;
+  std::filesystem::path output;   // default <work>/datasets/<DS>_<split>.jsonl
+  bool use_eval_users = true;     // train split: only users of <DS>_eval.jsonl when it exists
+  bool with_impressions = false;  // append impression_list to each record
+  bool progress = true;
+};
+
+struct ScenesReport {
+  std::filesystem::path output;
+  size_t interactions = 0;
+  size_t candidates = 0;
+  size_t sampled = 0;
+  size_t written = 0;
+  size_t eval_users = 0;  // users the train split was restricted to (0 = not restricted)
+  uint64_t dropped_static_history = 0;
+  std::map<std::string, uint64_t> skips;
+  std::vector<std::string> scorers;
+  bool real_impressions = false;
+  double load_seconds = 0, setup_seconds = 0, build_seconds = 0;
+};
+
+// Loads <work>/raws/<DS>_*, builds the scenes and writes the output file atomically.
+ScenesReport run_scenes(const ScenesOptions& o);
+
+// Builds scenes [0, targets.size()) and calls sink(record_or_null, outcome) in order, in chunks;
+// used by run_scenes and by tests.
+void build_scenes(const SceneGenerator& gen, const std::vector<uint32_t>& targets, unsigned threads,
+                  const std::function<void(const SceneOutcome&)>& sink,
+                  const std::function<void(size_t)>& progress = {});
+
+}  // namespace um::scene

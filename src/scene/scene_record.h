@@ -1,0 +1,56 @@
+#pragma once
+// Scene records in the reference's JSONL schema (method doc §3.5) and the released UserMirrorer
+// eval/train rows (§1.4). External field names live in scene_record.cpp only.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace um::scene {
+
+struct SceneText {
+  std::string profile;
+  std::vector<std::string> action_list;  // rendered exposure entries, un-lettered, in order
+  std::string history;
+};
+
+struct SceneRecord {
+  SceneText text;
+  std::string user_id;
+  std::string item_id;  // the ground truth
+  int64_t timestamp_ms = 0;
+  int item_pos = 0;    // 0-based index of the ground truth in the exposure
+  int choice_cnt = 0;  // exposure length
+  std::string dataset;
+  std::vector<std::string> impression_list;  // exposure item ids (written only on request)
+};
+
+// One line (with '\n'): text{profile, action_list, history}, user_id, item_id, timestamp,
+// item_pos, choice_cnt, dataset [, impression_list]. Non-ASCII is escaped as \uXXXX like pandas.
+void append_scene_json(std::string& out, const SceneRecord& r, bool with_impressions = false);
+
+struct ChatMessage {
+  std::string role;
+  std::string content;
+};
+
+// A row of the released train set (MirrorUser/UserMirrorer).
+struct PreferenceRecord {
+  std::string dataset, user_id, item_id;
+  int64_t timestamp_ms = 0;
+  std::vector<ChatMessage> messages_chosen, messages_rejected;
+  std::vector<std::string> impression_list;
+  int item_pos = -1;  // -1 when absent
+};
+
+// Readers for our scene files and the released eval set (text{action_list, history, profile},
+// user_id, item_id, timestamp, item_pos, choice_cnt, dataset, impression_list) and train set.
+// Ids may be strings or integers; timestamps epoch milliseconds or "YYYY-MM-DD HH:MM:SS" strings.
+// Errors name file, line and field.
+std::vector<SceneRecord> read_scene_file(const std::filesystem::path& path);
+SceneRecord parse_scene_line(std::string_view line, const std::string& file = "", int64_t line_no = 0);
+std::vector<PreferenceRecord> read_preference_file(const std::filesystem::path& path);
+PreferenceRecord parse_preference_line(std::string_view line, const std::string& file = "",
+                                       int64_t line_no = 0);
+
+}  // namespace um::scene

@@ -1,0 +1,98 @@
+#include <chrono>
+#include <functional>
+#include <unordered_set>
+
+#include "data/dataset_io.h"
+#include "scene/scene.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/progress.h"
+#include "util/thread_pool.h"
+
+namespace um::scene {
+
+namespace {
+
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+void build_scenes(const SceneGenerator& gen, const std::vector<uint32_t>& targets, unsigned threads,
+                  const std::function<void(const SceneOutcome&)>& sink,
+                  const std::function<void(size_t)>& progress) {
+  constexpr size_t kChunk = 4096;  // bounds memory: only one chunk of rendered scenes is held
+  std::vector<SceneOutcome> chunk;
+  for (size_t start = 0; start < targets.size(); start += kChunk) {
+    size_t n = std::min(kChunk, targets.size() - start);
+    chunk.assign(n, SceneOutcome{});
+    util::parallel_for(n, threads, [&](size_t i) { chunk[i] = gen.build(start + i, targets[start + i]); });
+    for (const auto& o : chunk) sink(o);
+    if (progress) progress(n);
+  }
+}
+
+ScenesReport run_scenes(const ScenesOptions& o) {
+  if (o.split != "eval" && o.split != "train") {
+    throw util::Error("--split must be 'eval' or 'train', got '" + o.split + "'", {.field = "split"});
+  }
+  ScenesReport rep;
+  auto t0 = std::chrono::steady_clock::now();
+  data::Dataset ds = data::load_dataset(o.work, o.dataset);
+  rep.load_seconds = since(t0);
+  rep.interactions = ds.interactions.size();
+
+  std::vector<std::string> eval_users;
+  bool restrict = false;
+  auto eval_path = o.work / "datasets" / (o.dataset + "_eval.jsonl");
+  if (o.split == "train" && o.use_eval_users && std::filesystem::exists(eval_path)) {
+    std::unordered_set<std::string> seen;
+    for (auto& r : read_scene_file(eval_path)) {
+      if (seen.insert(r.user_id).second) eval_users.push_back(r.user_id);
+    }
+    restrict = true;
+    rep.eval_users = eval_users.size();
+  }
+
+  auto t1 = std::chrono::steady_clock::now();
+  SceneConfig cfg = o;
+  if (cfg.work.empty()) cfg.work = o.work;
+  SceneGenerator gen(ds, cfg);
+  rep.scorers = gen.scorer_names();
+  rep.real_impressions = gen.real_impressions();
+  auto targets = gen.sample_targets(restrict ? &eval_users : nullptr, &rep.candidates);
+  rep.sampled = targets.size();
+  rep.setup_seconds = since(t1);
+
+  auto t2 = std::chrono::steady_clock::now();
+  rep.output = o.output.empty() ? o.work / "datasets" / (o.dataset + "_" + o.split + ".jsonl") : o.output;
+  std::filesystem::create_directories(rep.output.parent_path());
+  util::AtomicWriter out(rep.output);
+  std::string line;
+  std::unique_ptr<util::Progress> bar;
+  if (o.progress)
+    bar = std::make_unique<util::Progress>("scenes " + o.dataset + " " + o.split, targets.size(), "scene");
+  build_scenes(
+      gen, targets, o.threads,
+      [&](const SceneOutcome& oc) {
+        rep.dropped_static_history += oc.dropped_static_history;
+        if (!oc.record) {
+          rep.skips[oc.skip_reason]++;
+          return;
+        }
+        line.clear();
+        append_scene_json(line, *oc.record, o.with_impressions);
+        out.write(line);
+        rep.written++;
+      },
+      [&](size_t n) {
+        if (bar) bar->add(n);
+      });
+  if (bar) bar->finish();
+  out.commit();
+  rep.build_seconds = since(t2);
+  return rep;
+}
+
+}  // namespace um::scene

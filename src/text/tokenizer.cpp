@@ -201,6 +201,10 @@ Tokenizer Tokenizer::load(const std::filesystem::path& path) {
   std::string text = util::read_file(file);
   try {
     return from_json(text, config);
+  } catch (const util::NotSupported& e) {
+    util::Location where = e.where();
+    where.file = file.string();
+    throw util::NotSupported(e.message(), where);
   } catch (const util::Error& e) {
     util::Location where = e.where();
     where.file = file.string();

@@ -310,6 +310,19 @@ void BpeModel::encode(std::string_view word, std::vector<int32_t>& out) const {
   cache.map.emplace(std::string(word), std::move(ids));
 }
 
+std::vector<int32_t> BpeModel::encode_uncached(std::string_view word, bool heap) const {
+  std::vector<Sym> syms;
+  initial_symbols(word, syms);
+  if (heap) {
+    merge_heap(syms);
+  } else {
+    merge_simple(syms);
+  }
+  std::vector<int32_t> ids;
+  for (const Sym& s : syms) ids.push_back(s.id);
+  return ids;
+}
+
 void BpeModel::encode_spans(std::string_view word, std::vector<TokenSpan>& out) const {
   std::vector<Sym> syms;
   tokenize(word, syms);

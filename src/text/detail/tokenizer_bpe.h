@@ -40,7 +40,8 @@ class BpeModel {
   int32_t end_id() const { return static_cast<int32_t>(id_to_token_.size()); }
   bool byte_level() const { return byte_level_; }
 
-  // Exposed for tests: the two merge strategies must agree.
+  // Exposed for tests: the two merge strategies must agree on every word.
+  std::vector<int32_t> encode_uncached(std::string_view word, bool heap) const;
   struct Sym {
     int32_t id;
     uint32_t b;

@@ -8,13 +8,12 @@
 #include <cstring>
 
 #include "util/atomic_file.h"
-#include "util/rng.h"
 
 namespace um::data {
 namespace {
 
 constexpr char kMagic[8] = {'U', 'M', 'D', 'S', 'C', 'A', 'C', 'H'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: stamps hashed apart from the body, fast_hash
 
 struct FileStamp {
   uint64_t size = 0;
@@ -63,17 +62,44 @@ class In {
   const char* end_;
 };
 
-uint64_t checksum(std::string_view s) { return um::util::hash64(s); }
+// Corruption check, not a cryptographic hash: four independent multiply-xorshift lanes over 8-byte
+// words (several GB/s; FNV-1a byte by byte was 5 % of an ml-1m prepare).
+uint64_t fast_hash(std::string_view s, uint64_t seed) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  uint64_t h[4] = {seed ^ 0x243F6A8885A308D3ull, seed ^ 0x13198A2E03707344ull, seed ^ 0xA4093822299F31D0ull,
+                   seed ^ 0x082EFA98EC4E6C89ull};
+  const char* p = s.data();
+  size_t n = s.size(), i = 0;
+  auto mix = [](uint64_t x, uint64_t w) {
+    x = (x ^ w) * kMul;
+    return x ^ (x >> 32);
+  };
+  for (; i + 32 <= n; i += 32) {
+    for (int k = 0; k < 4; ++k) {
+      uint64_t w;
+      std::memcpy(&w, p + i + 8 * k, 8);
+      h[k] = mix(h[k], w);
+    }
+  }
+  uint64_t tail[4] = {0, 0, 0, 0};
+  std::memcpy(tail, p + i, n - i);
+  for (int k = 0; k < 4; ++k) h[k] = mix(h[k], tail[k]);
+  uint64_t r = n;
+  for (int k = 0; k < 4; ++k) r = mix(r, h[k]);
+  return mix(r, r >> 17);
+}
+
+constexpr size_t kStampBytes = 3 * 16;  // (size, mtime) of the three JSONL files
 
 }  // namespace
 
-void write_cache(const std::filesystem::path& work, const Dataset& ds) {
+CacheBody encode_cache_body(const Dataset& ds) {
   Out o;
-  for (const auto& f : {user_file(ds.name), item_file(ds.name), interaction_file(ds.name)}) {
-    auto st = stamp(work / f);
-    o.u64(st ? st->size : 0);
-    o.i64(st ? st->mtime_ns : 0);
-  }
+  size_t bytes = 64 + ds.name.size();
+  for (const auto& u : ds.users) bytes += 24 + u.id.size() + u.description.size() + u.features.size();
+  for (const auto& it : ds.items) bytes += 24 + it.id.size() + it.description.size() + it.features.size();
+  for (const auto& x : ds.interactions) bytes += 32 + x.user_id.size() + x.item_id.size() + x.behavior.size();
+  o.buf.reserve(bytes);
   o.str(ds.name);
   o.u64(ds.users.size());
   for (const auto& u : ds.users) {
@@ -94,12 +120,28 @@ void write_cache(const std::filesystem::path& work, const Dataset& ds) {
     o.i64(x.timestamp_us);
     o.str(x.behavior);
   }
-  um::util::AtomicWriter w(work / cache_file(ds.name));
+  uint64_t h = fast_hash(o.buf, 0);
+  return {std::move(o.buf), h};
+}
+
+void write_cache(const std::filesystem::path& work, const std::string& name, const CacheBody& body) {
+  Out stamps;
+  for (const auto& f : {user_file(name), item_file(name), interaction_file(name)}) {
+    auto st = stamp(work / f);
+    stamps.u64(st ? st->size : 0);
+    stamps.i64(st ? st->mtime_ns : 0);
+  }
+  um::util::AtomicWriter w(work / cache_file(name));
   w.write(std::string_view(kMagic, sizeof kMagic));
-  uint64_t header[3] = {kVersion, o.buf.size(), checksum(o.buf)};
+  uint64_t header[3] = {kVersion, stamps.buf.size() + body.bytes.size(), fast_hash(stamps.buf, body.hash)};
   w.write(std::string_view(reinterpret_cast<const char*>(header), sizeof header));
-  w.write(o.buf);
+  w.write(stamps.buf);
+  w.write(body.bytes);
   w.commit();
+}
+
+void write_cache(const std::filesystem::path& work, const Dataset& ds) {
+  write_cache(work, ds.name, encode_cache_body(ds));
 }
 
 std::optional<Dataset> read_cache(const std::filesystem::path& work, const std::string& name) {
@@ -128,7 +170,9 @@ std::optional<Dataset> read_cache(const std::filesystem::path& work, const std::
   size_t off = sizeof kMagic + sizeof header;
   if (header[0] != kVersion || header[1] != size - off) return std::nullopt;
   std::string_view payload(base + off, size - off);
-  if (checksum(payload) != header[2]) return std::nullopt;
+  if (payload.size() < kStampBytes ||
+      fast_hash(payload.substr(0, kStampBytes), fast_hash(payload.substr(kStampBytes), 0)) != header[2])
+    return std::nullopt;
 
   In in(payload.data(), payload.size());
   for (const auto& f : {user_file(name), item_file(name), interaction_file(name)}) {

@@ -3,6 +3,8 @@
 #include <simdjson.h>
 
 #include <chrono>
+#include <exception>
+#include <thread>
 
 #include "data/cache.h"
 #include "data/fields.h"
@@ -141,10 +143,36 @@ int64_t get_timestamp(simdjson::dom::object obj, util::Location where) {
 
 void write_dataset(const fs::path& work, const Dataset& ds) {
   fs::create_directories(work / "raws");
-  write_users(work / user_file(ds.name), ds.users);
-  write_items(work / item_file(ds.name), ds.items);
-  write_interactions(work / interaction_file(ds.name), ds.interactions);
-  write_cache(work, ds);
+  // Three independent jobs: the interactions file (largest), the users + items files, and the
+  // cache records. The cache file itself is written last: it records the committed files' stamps.
+  CacheBody body;
+  std::exception_ptr cache_error, tables_error;
+  std::thread cache_job([&] {
+    try {
+      body = encode_cache_body(ds);
+    } catch (...) {
+      cache_error = std::current_exception();
+    }
+  });
+  std::thread tables_job([&] {
+    try {
+      write_users(work / user_file(ds.name), ds.users);
+      write_items(work / item_file(ds.name), ds.items);
+    } catch (...) {
+      tables_error = std::current_exception();
+    }
+  });
+  std::exception_ptr main_error;
+  try {
+    write_interactions(work / interaction_file(ds.name), ds.interactions);
+  } catch (...) {
+    main_error = std::current_exception();
+  }
+  cache_job.join();
+  tables_job.join();
+  for (const auto& e : {main_error, tables_error, cache_error})
+    if (e) std::rethrow_exception(e);
+  write_cache(work, ds.name, body);
 }
 
 Dataset read_dataset_jsonl(const fs::path& work, const std::string& name) {

@@ -85,6 +85,18 @@ void append_json_string(std::string& out, std::string_view s, bool ascii) {
   out.push_back('"');
   size_t i = 0;
   while (i < s.size()) {
+    // Runs of printable ASCII other than '"' and '\\' are copied in one append (the common case).
+    size_t run = i;
+    while (run < s.size()) {
+      unsigned char r = static_cast<unsigned char>(s[run]);
+      if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -156,6 +168,9 @@ std::string python_float_repr(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   if (v == 0) return std::signbit(v) ? "-0.0" : "0.0";
+  // Integral values below 2^53 print as "<int>.0" (ratings, counts): skip the digit layout.
+  if (std::fabs(v) < 9007199254740992.0 && v == std::trunc(v) && std::fabs(v) < 1e16)
+    return std::to_string(static_cast<int64_t>(v)) + ".0";
   // Shortest round-trip digits in scientific form, then laid out the way Python's repr does:
   // positional when -4 <= exponent < 16, else d.ddde+XX.
   char buf[64];

@@ -70,17 +70,38 @@ std::string format_datetime(int64_t epoch_us) {
   int64_t y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
-  char buf[96];
+  // Written digit by digit: this runs once per interaction on every prepare and load.
+  std::string out;
+  out.reserve(26);
+  auto put = [&out](int64_t v, int width) {
+    char tmp[24];
+    int n = 0;
+    bool neg = v < 0;
+    uint64_t u = neg ? static_cast<uint64_t>(-v) : static_cast<uint64_t>(v);
+    do {
+      tmp[n++] = static_cast<char>('0' + u % 10);
+      u /= 10;
+    } while (u);
+    if (neg) out.push_back('-');
+    for (int k = n + (neg ? 1 : 0); k < width; ++k) out.push_back('0');  // printf's %0Nd pads the sign too
+    while (n) out.push_back(tmp[--n]);
+  };
+  put(y, 4);
+  out.push_back('-');
+  put(m, 2);
+  out.push_back('-');
+  put(d, 2);
+  out.push_back(' ');
+  put(rem / 3600, 2);
+  out.push_back(':');
+  put((rem / 60) % 60, 2);
+  out.push_back(':');
+  put(rem % 60, 2);
   if (us != 0) {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%06lld", static_cast<long long>(y),
-                  m, d, static_cast<long long>(rem / 3600), static_cast<long long>((rem / 60) % 60),
-                  static_cast<long long>(rem % 60), static_cast<long long>(us));
-  } else {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld", static_cast<long long>(y), m, d,
-                  static_cast<long long>(rem / 3600), static_cast<long long>((rem / 60) % 60),
-                  static_cast<long long>(rem % 60));
+    out.push_back('.');
+    put(us, 6);
   }
-  return buf;
+  return out;
 }
 
 std::string format_date(int64_t epoch_us) { return format_datetime(epoch_us).substr(0, 10); }

@@ -58,6 +58,28 @@ void movie_record(Item& item, std::string_view title, std::string_view genres) {
   item.features = f.take();
 }
 
+std::string rating_behavior(double rating);
+
+// The few distinct ratings (half stars 0-10) are rendered once; the copies fit the small-string
+// buffer, so a rating line allocates nothing for its behaviour.
+class RatingJson {
+ public:
+  const std::string& get(double rating) {
+    double k = rating * 2;
+    if (k >= 0 && k < static_cast<double>(memo_.size()) && k == static_cast<double>(static_cast<int>(k))) {
+      auto& s = memo_[static_cast<size_t>(k)];
+      if (s.empty()) s = rating_behavior(rating);
+      return s;
+    }
+    other_ = rating_behavior(rating);
+    return other_;
+  }
+
+ private:
+  std::array<std::string, 21> memo_;
+  std::string other_;
+};
+
 std::string rating_behavior(double rating) {
   util::JsonWriter w;
   w.begin_object();
@@ -109,6 +131,7 @@ void read_rating_lines(const std::filesystem::path& path, std::string_view sep, 
   util::LineReader in(path);
   std::string_view line;
   std::vector<std::string_view> f;
+  RatingJson ratings;
   const std::string p = path.string();
   while (in.next(line)) {
     if (line.empty()) continue;
@@ -123,8 +146,7 @@ void read_rating_lines(const std::filesystem::path& path, std::string_view sep, 
       double rating = parse_double(f[2], at);
       at.field = "timestamp";
       int64_t ts = parse_int(f[3], at);
-      ds.interactions.push_back(
-          {std::string(f[0]), std::string(f[1]), ts * 1000000, rating_behavior(rating)});
+      ds.interactions.push_back({std::string(f[0]), std::string(f[1]), ts * 1000000, ratings.get(rating)});
     } catch (const util::Error& e) {
       ctx.bad->report(e);
     }
@@ -285,6 +307,7 @@ Dataset read_ml_csv(const ReadContext& ctx) {
     if (!in.next(f) || f.size() < 4 || f[0] != "userId")
       throw util::Error("expected header userId,movieId,rating,timestamp", {.file = in.path(), .line = 1});
     std::unordered_set<std::string> users;
+    RatingJson ratings;
     while (in.next(f)) {
       if (ctx.filters.max_rows && static_cast<int64_t>(ds.interactions.size()) >= *ctx.filters.max_rows)
         break;
@@ -299,8 +322,7 @@ Dataset read_ml_csv(const ReadContext& ctx) {
         double rating = parse_double(f[2], at);
         at.field = "timestamp";
         int64_t ts = parse_int(f[3], at);
-        ds.interactions.push_back(
-            {std::string(f[0]), std::string(f[1]), ts * 1000000, rating_behavior(rating)});
+        ds.interactions.push_back({std::string(f[0]), std::string(f[1]), ts * 1000000, ratings.get(rating)});
         if (users.insert(std::string(f[0])).second) ds.users.push_back({std::string(f[0]), "{}", "{}"});
       } catch (const util::Error& e) {
         ctx.bad->report(e);

@@ -3,7 +3,9 @@
 //
 //   build/bench/tokenizer_bench [--tokenizer=DIR] [--data=DIR] [google-benchmark flags]
 //   build/bench/tokenizer_bench --write_corpus=FILE      # the English corpus as oracle records
-//   build/bench/tokenizer_bench --time_corpus=FILE       # one timed pass: "encode_ms <ms> tokens <n>"
+//   build/bench/tokenizer_bench --time_corpus=FILE [--ids_out=OUT]
+//       one timed single-thread pass: "encode_ms <wall> cpu_ms <cpu> tokens <n> bytes <n>"; OUT gets the
+//       ids as the oracle's --encode-only writes them ([[ids]] per line) so both can be compared.
 //
 // Defaults: --tokenizer=../shared/tokenizers/qwen3 --data=../shared/data (run from the repo root).
 // bench/tokenizer_vs_js.sh times the same corpus with the JavaScript oracle and prints the ratio.
@@ -11,6 +13,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -127,12 +130,12 @@ bool flag(const char* arg, const char* name, std::string& value) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string write_corpus, time_corpus;
+  std::string write_corpus, time_corpus, ids_out;
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
-    if (i > 0 &&
-        (flag(argv[i], "--tokenizer", g_tokenizer) || flag(argv[i], "--data", g_data) ||
-         flag(argv[i], "--write_corpus", write_corpus) || flag(argv[i], "--time_corpus", time_corpus))) {
+    if (i > 0 && (flag(argv[i], "--tokenizer", g_tokenizer) || flag(argv[i], "--data", g_data) ||
+                  flag(argv[i], "--write_corpus", write_corpus) ||
+                  flag(argv[i], "--time_corpus", time_corpus) || flag(argv[i], "--ids_out", ids_out))) {
       continue;
     }
     rest.push_back(argv[i]);
@@ -145,11 +148,32 @@ int main(int argc, char** argv) {
   if (!time_corpus.empty()) {
     auto texts = read_records(time_corpus);
     const auto& tok = tokenizer();
+    auto cpu_now = [] {
+      timespec ts{};
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+      return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+    };
+    double c0 = cpu_now();
     auto t0 = std::chrono::steady_clock::now();
     size_t tokens = 0;
-    for (const auto& t : texts) tokens += tok.encode(t, false).size();
+    std::vector<std::vector<int32_t>> all;
+    all.reserve(texts.size());
+    for (const auto& t : texts) {
+      all.push_back(tok.encode(t, false));
+      tokens += all.back().size();
+    }
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    std::cout << "encode_ms " << ms << " tokens " << tokens << " bytes " << total_bytes(texts) << "\n";
+    double cpu_ms = cpu_now() - c0;
+    std::cout << "encode_ms " << ms << " cpu_ms " << cpu_ms << " tokens " << tokens << " bytes "
+              << total_bytes(texts) << "\n";
+    if (!ids_out.empty()) {
+      std::ofstream f(ids_out);
+      for (const auto& v : all) {
+        f << "[[";
+        for (size_t i = 0; i < v.size(); ++i) f << (i ? "," : "") << v[i];
+        f << "]]\n";
+      }
+    }
     return 0;
   }
   int n = static_cast<int>(rest.size());

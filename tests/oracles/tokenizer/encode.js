@@ -11,7 +11,8 @@
 // Bytes are decoded as UTF-8 with U+FFFD for ill-formed sequences (WHATWG, maximal subparts); a
 // leading BOM is kept as text (it is part of the data, not an encoding mark).
 // With --encode-only only the first field is computed and the elapsed encode time (ms) of the
-// whole corpus is printed to stderr as "encode_ms <n>" (used by the benchmark).
+// whole corpus is printed to stderr as "encode_ms <wall> cpu_ms <process cpu> tokens <n>" (used by
+// bench/tokenizer_vs_js.sh).
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -48,11 +49,13 @@ while (pos < buf.length) {
 const out = [];
 if (flag === "--encode-only") {
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   const all = texts.map((t) => tokenizer.encode(t, { add_special_tokens: false }));
+  const cpu = process.cpuUsage(c0);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   let n = 0;
   for (const ids of all) n += ids.length;
-  console.error(`encode_ms ${ms.toFixed(1)} tokens ${n}`);
+  console.error(`encode_ms ${ms.toFixed(1)} cpu_ms ${((cpu.user + cpu.system) / 1e3).toFixed(1)} tokens ${n}`);
   for (const ids of all) out.push(JSON.stringify([ids]));
 } else {
   texts.forEach((t, i) => {

@@ -12,6 +12,8 @@ std::vector<Command> all_commands() {
 #endif
 #ifdef UM_HAVE_TEXT
   cmds.push_back(tokenize_command());
+  cmds.push_back(render_chat_command());
+  cmds.push_back(prompts_command());
 #endif
 #ifdef UM_HAVE_PIPELINE
   cmds.push_back(distil_command());

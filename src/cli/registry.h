@@ -12,6 +12,8 @@ std::vector<Command> all_commands();
 Command prepare_command();
 Command scenes_command();
 Command tokenize_command();
+Command render_chat_command();
+Command prompts_command();
 Command serve_command();
 Command distil_command();
 

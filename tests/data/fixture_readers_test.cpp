@@ -185,3 +185,63 @@ TEST(MobileRec, FixtureDedupAndMapping) {
 
 }  // namespace
 }  // namespace um::testing
+
+namespace um::testing {
+namespace {
+
+// Amazon Reviews 2023 (McAuley lab, Hou et al. 2024), JSON Lines:
+//   <Cat>.jsonl: rating (float), title, text, images, asin, parent_asin, user_id, timestamp (epoch ms),
+//     helpful_vote, verified_purchase;
+//   meta_<Cat>.jsonl: main_category, title, average_rating, rating_number, features (list),
+//     description (list), price (number or null), images, videos, store, categories (list),
+//     details (object), parent_asin, bought_together.
+TEST(Amazon2023, FixtureFiltersAndDescription) {
+  data::FilterOptions f;
+  f.keep_latest_fraction = 1.0;
+  f.min_user_interactions = 2;
+  f.min_item_interactions = 2;
+  Prepared p = run_prepare("Amazon-All_Beauty", fixture("amazon-2023"), f);
+  EXPECT_EQ(p.stat("format: Amazon Reviews 2023"), 1u);
+  EXPECT_EQ(p.stat("meta duplicates (first kept)"), 1u);
+  EXPECT_EQ(p.stat("dropped: user interaction count"), 1u);  // U3 has one review
+  // P2 (rating_number 9 < 10) and P3 (one details key) fail the metadata filters: 2 reviews each.
+  EXPECT_EQ(p.stat("dropped: item without metadata, rating_number or details"), 4u);
+  ASSERT_EQ(p.interactions.size(), 2u);
+  EXPECT_EQ(p.interactions[0]["item_id"], "P1");  // parent_asin, not asin
+  EXPECT_EQ(p.interactions[0]["timestamp"], "2020-05-05 14:08:48.923000");  // epoch ms
+  EXPECT_EQ(p.interactions[0]["behavior_features"]["rating"], 5);
+  EXPECT_EQ(p.interactions[0]["behavior_features"]["review_summary"], "Lovely scent");
+  EXPECT_EQ(p.users.size(), 2u);
+  auto items = p.item_by_id();
+  ASSERT_EQ(items.size(), 2u);  // P1 reviewed + P4 eligible outer item; P5 fails rating_number
+  const auto& d = items.at("P1")["item_description"];
+  EXPECT_EQ(d["title"], "Howard LC0008 Leather Conditioner, 8-Ounce (4-Pack)");
+  EXPECT_EQ(d["price"], "NA");
+  EXPECT_EQ(d["store"], "Howard Products");
+  EXPECT_EQ(d["average_rating"], 4.8);
+  EXPECT_EQ(d["rating_number"], 10);
+  EXPECT_EQ(d["category"], "All Beauty");  // empty categories → main_category
+  EXPECT_EQ(d["description"], "Package Dimensions: 7.1 x 5.5 x 3 inches; 2.38 Pounds;\nUPC: 617390882781");
+  EXPECT_EQ(d["features"], "Made in USA, \nSafe");
+  const auto& d4 = items.at("P4")["item_description"];
+  EXPECT_EQ(d4["category"], "Beauty & Personal Care-Hair Care-Shampoo");
+  EXPECT_EQ(d4["price"], 12.5);
+  EXPECT_TRUE(d4["store"].is_null());
+}
+
+TEST(Amazon2023, KeepLatestFraction) {
+  data::FilterOptions f;
+  f.keep_latest_fraction = 0.5;
+  f.min_user_interactions = 0;
+  f.min_item_interactions = 0;
+  f.min_rating_number = 0;
+  Prepared p = run_prepare("Amazon-All_Beauty", fixture("amazon-2023"), f);
+  EXPECT_EQ(p.stat("dropped: earlier than the latest fraction"), 3u);  // floor(7 × 0.5)
+  // The 4 latest reviews are U2's three (2020-09) and U1's P1 (2020-05-05 14:08:48.923); P3 has one
+  // details key, so U2's P3 review is filtered: 3 remain.
+  ASSERT_EQ(p.interactions.size(), 3u);
+  for (const auto& x : p.interactions) EXPECT_GE(x["timestamp"].get<std::string>(), "2020-05-05 14:08:48");
+}
+
+}  // namespace
+}  // namespace um::testing

@@ -207,7 +207,7 @@ TEST(Amazon2023, FixtureFiltersAndDescription) {
   // P2 (rating_number 9 < 10) and P3 (one details key) fail the metadata filters: 2 reviews each.
   EXPECT_EQ(p.stat("dropped: item without metadata, rating_number or details"), 4u);
   ASSERT_EQ(p.interactions.size(), 2u);
-  EXPECT_EQ(p.interactions[0]["item_id"], "P1");  // parent_asin, not asin
+  EXPECT_EQ(p.interactions[0]["item_id"], "P1");                            // parent_asin, not asin
   EXPECT_EQ(p.interactions[0]["timestamp"], "2020-05-05 14:08:48.923000");  // epoch ms
   EXPECT_EQ(p.interactions[0]["behavior_features"]["rating"], 5);
   EXPECT_EQ(p.interactions[0]["behavior_features"]["review_summary"], "Lovely scent");
@@ -241,6 +241,75 @@ TEST(Amazon2023, KeepLatestFraction) {
   // details key, so U2's P3 review is filtered: 3 remain.
   ASSERT_EQ(p.interactions.size(), 3u);
   for (const auto& x : p.interactions) EXPECT_GE(x["timestamp"].get<std::string>(), "2020-05-05 14:08:48");
+}
+
+}  // namespace
+}  // namespace um::testing
+
+namespace um::testing {
+namespace {
+
+// MIND with the reference's dev copies beside the train files (behaviors_valid.tsv,
+// news_valid.tsv): TAB-separated, behaviors = ImpressionID, UserID, Time, History, Impressions;
+// news = NewsID, Category, SubCategory, Title, Abstract, URL, TitleEntities, AbstractEntities.
+TEST(Mind, FixtureDevFilesAndFirstSeen) {
+  auto raw = temp_dir("mind-dev");
+  std::filesystem::copy(fixture("mind-dev"), raw, std::filesystem::copy_options::recursive);
+  auto size_before = std::filesystem::file_size(raw / "behaviors.tsv");
+  Prepared p = run_prepare("MIND", raw);
+  EXPECT_EQ(std::filesystem::file_size(raw / "behaviors.tsv"), size_before) << "input must not be modified";
+  EXPECT_EQ(p.stat("impressions read"), 4u);
+  EXPECT_EQ(p.stat("dropped: history shorter than 5"), 1u);
+  EXPECT_EQ(p.stat("dropped: not exactly one click"), 1u);
+  EXPECT_EQ(p.stat("news duplicates across files (first kept)"), 1u);
+  ASSERT_EQ(p.interactions.size(), 2u);
+  EXPECT_EQ(p.interactions[0]["item_id"], "N11");
+  EXPECT_EQ(p.interactions[0]["behavior_features"]["item_pos"], 1);
+  EXPECT_EQ(p.interactions[0]["timestamp"], "2019-11-11 09:05:58");
+  EXPECT_EQ(p.interactions[1]["item_id"], "N12");  // from the dev file
+  EXPECT_EQ(p.interactions[1]["timestamp"], "2019-11-15 01:00:00");
+  EXPECT_EQ(p.interactions[1]["behavior_features"]["impression_list"],
+            nlohmann::json::parse(R"(["N12","N10","N99"])"));
+  ASSERT_EQ(p.users.size(), 1u);  // U1; history of its first kept impression
+  EXPECT_EQ(p.users[0]["user_features"]["history"].size(), 5u);
+  auto items = p.item_by_id();
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items.at("N11")["item_description"]["title"], "\"Quoted\" title");  // first copy kept
+  EXPECT_TRUE(items.at("N10")["item_description"]["abstract"].is_null());
+  EXPECT_EQ(items.at("N11")["item_features"]["title_entities"], "[{\"Label\": \"NFL\"}]");
+  EXPECT_EQ(items.at("N10")["item_features"]["time"], 1573463158.0);  // 2019-11-11 09:05:58 UTC
+  EXPECT_EQ(items.at("N12")["item_features"]["time"], 1573779600.0);  // 2019-11-15 01:00:00 UTC
+}
+
+// Last.fm hetrec2011 layout: artists.dat (UTF-8, LF), tags.dat (ISO-8859-1, CRLF), user_artists.dat,
+// user_friends.dat, user_taggedartists.dat (day/month/year) and -timestamps.dat (epoch ms), CRLF.
+// Artist ids are not row positions (1, 5, 9), which exposes the reference's misalignment.
+TEST(LastFm, FixtureTimestampsFileAndTagAlignment) {
+  Prepared p = run_prepare("LastFM", fixture("lastfm"));
+  EXPECT_EQ(p.stat("tag assignments read (timestamps file)"), 5u);
+  EXPECT_EQ(p.stat("dropped: assignments of unknown users or artists"), 1u);  // artist 77
+  auto items = p.item_by_id();
+  EXPECT_EQ(items.at("5")["item_description"]["name"], "Bj\u00f6rk");
+  EXPECT_EQ(items.at("5")["item_description"]["tags"], "fran\u00e7ais/rock");
+  EXPECT_EQ(items.at("5")["item_features"]["tags"],
+            nlohmann::json::parse(R"([["fran\u00e7ais",2],["rock",1]])"));
+  EXPECT_EQ(items.at("1")["item_description"]["tags"], "");
+  EXPECT_EQ(items.at("9")["item_description"]["tags"], "jazz");
+  ASSERT_EQ(p.interactions.size(), 3u);
+  const auto& x = p.interactions[0];
+  EXPECT_EQ(x["user_id"], "2");
+  EXPECT_EQ(x["item_id"], "5");
+  EXPECT_EQ(x["timestamp"], "2009-03-31 11:46:40");  // earliest of the group, epoch ms
+  EXPECT_EQ(x["behavior_features"]["tagID"], nlohmann::json::parse("[2,1]"));
+  EXPECT_EQ(x["behavior_features"]["tagValue"], nlohmann::json::parse(R"(["fran\u00e7ais","rock"])"));
+  EXPECT_EQ(p.user_by_id().at("2")["user_features"]["friends"], nlohmann::json::parse(R"(["3"])"));
+
+  auto raw = temp_dir("lastfm-no-ts");
+  std::filesystem::copy(fixture("lastfm"), raw, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(raw / "user_taggedartists-timestamps.dat");
+  Prepared q = run_prepare("LastFM", raw);
+  EXPECT_EQ(q.stat("tag assignments read (day precision: timestamps file absent)"), 5u);
+  EXPECT_EQ(q.interactions[0]["timestamp"], "2009-04-01 00:00:00");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "text/tokenizer.h"
 
+#include <simdjson.h>
+
 #include <nlohmann/json.hpp>
 
 #include "text/detail/tokenizer_impl.h"
@@ -29,7 +31,7 @@ std::optional<std::string> config_token(const json& config, const char* key) {
 
 }  // namespace
 
-TokenizerImpl::TokenizerImpl(const json& tok, const json& config) {
+TokenizerImpl::TokenizerImpl(const json& tok, const json& config, const BpeTables* tables) {
   if (tok.contains("truncation") && !tok.at("truncation").is_null()) {
     throw util::NotSupported("tokenizer.json truncation settings", {.field = "truncation"});
   }
@@ -39,7 +41,7 @@ TokenizerImpl::TokenizerImpl(const json& tok, const json& config) {
   bool byte_level = false;
   normalizer = make_normalizer(tok.value("normalizer", json()));
   pre_tokenizer = make_pre_tokenizer(tok.value("pre_tokenizer", json()), &byte_level);
-  model = std::make_unique<BpeModel>(tok.at("model"), byte_level);
+  model = std::make_unique<BpeModel>(tok.at("model"), byte_level, tables);
   post = std::make_unique<PostProcessor>(tok.value("post_processor", json()));
   decoder = make_decoder(tok.value("decoder", json()));
   for (const auto& a : tok.value("added_tokens", json::array())) {
@@ -186,10 +188,67 @@ std::string TokenizerImpl::decode(std::span<const int32_t> ids, bool skip_specia
 
 }  // namespace detail
 
+namespace {
+
+// tokenizer.json is large (11 MB for Qwen3) and almost all of it is the vocabulary and the merges.
+// simdjson parses it; those two tables are read straight from its DOM, and only the small
+// sections are converted to nlohmann::json for the pipeline factories.
+std::shared_ptr<const detail::TokenizerImpl> build(std::string_view tokenizer_json,
+                                                   const nlohmann::json& config) {
+  using nlohmann::json;
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(tokenizer_json);
+  simdjson::dom::object root = parser.parse(padded).get_object();
+  json tok = json::object();
+  json model = json::object();
+  detail::BpeTables tables;
+  for (auto [key, value] : root) {
+    if (key != "model") {
+      tok[std::string(key)] = json::parse(simdjson::minify(value));
+      continue;
+    }
+    for (auto [mk, mv] : value.get_object()) {
+      if (mk == "vocab") {
+        simdjson::dom::object vocab = mv.get_object();
+        tables.vocab.reserve(vocab.size());
+        for (auto [token, id] : vocab) tables.vocab.emplace_back(token, static_cast<int32_t>(int64_t(id)));
+      } else if (mk == "merges") {
+        simdjson::dom::array merges = mv.get_array();
+        tables.merges.reserve(merges.size());
+        for (simdjson::dom::element m : merges) {
+          if (m.is_string()) {
+            std::string_view s = m.get_string();
+            size_t sp = s.find(' ');
+            if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos) {
+              throw util::Error("merge '" + std::string(s) + "' is not two tokens",
+                                {.field = "model.merges"});
+            }
+            tables.merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
+          } else {
+            simdjson::dom::array pair = m.get_array();
+            if (pair.size() != 2) throw util::Error("merge is not a pair", {.field = "model.merges"});
+            tables.merges.emplace_back(std::string_view(pair.at(0)), std::string_view(pair.at(1)));
+          }
+        }
+      } else {
+        model[std::string(mk)] = json::parse(simdjson::minify(mv));
+      }
+    }
+  }
+  if (model.empty() && tables.vocab.empty()) throw util::Error("no \"model\" section", {.field = "model"});
+  tok["model"] = std::move(model);
+  return std::make_shared<const detail::TokenizerImpl>(tok, config, &tables);
+}
+
+}  // namespace
+
 Tokenizer Tokenizer::from_json(std::string_view tokenizer_json, std::string_view config_json) {
-  nlohmann::json tok = nlohmann::json::parse(tokenizer_json);
   nlohmann::json config = config_json.empty() ? nlohmann::json() : nlohmann::json::parse(config_json);
-  return Tokenizer(std::make_shared<const detail::TokenizerImpl>(tok, config));
+  try {
+    return Tokenizer(build(tokenizer_json, config));
+  } catch (const simdjson::simdjson_error& e) {
+    throw util::Error(std::string("malformed tokenizer.json: ") + e.what());
+  }
 }
 
 Tokenizer Tokenizer::load(const std::filesystem::path& path) {

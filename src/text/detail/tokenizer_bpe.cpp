@@ -55,7 +55,33 @@ WordCache& cache_for(uint64_t instance) {
 
 }  // namespace
 
-BpeModel::BpeModel(const json& m, bool byte_level)
+namespace {
+
+// Reads "vocab" and "merges" (either "a b" strings or ["a", "b"] pairs) out of the model JSON.
+BpeTables tables_from_json(const json& m) {
+  BpeTables t;
+  const json& vocab = m.at("vocab");
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    t.vocab.emplace_back(it.key(), it.value().get<int32_t>());
+  }
+  for (const auto& mj : m.at("merges")) {
+    if (mj.is_string()) {
+      const auto& s = mj.get_ref<const std::string&>();
+      size_t sp = s.find(' ');
+      if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos) {
+        throw util::Error("merge '" + s + "' is not two tokens", {.field = "model.merges"});
+      }
+      t.merges.emplace_back(std::string_view(s).substr(0, sp), std::string_view(s).substr(sp + 1));
+    } else {
+      t.merges.emplace_back(mj.at(0).get_ref<const std::string&>(), mj.at(1).get_ref<const std::string&>());
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+BpeModel::BpeModel(const json& m, bool byte_level, const BpeTables* given)
     : byte_level_(byte_level), instance_(g_next_instance.fetch_add(1)) {
   if (m.value("type", std::string("BPE")) != "BPE") {
     throw util::NotSupported(
@@ -75,12 +101,16 @@ BpeModel::BpeModel(const json& m, bool byte_level)
   byte_fallback_ = m.value("byte_fallback", false);
   fuse_unk_ = m.value("fuse_unk", false);
 
-  const json& vocab = m.at("vocab");
-  vocab_.reserve(vocab.size() * 2);
+  BpeTables own;
+  if (given == nullptr) own = tables_from_json(m);
+  const BpeTables& tables = given != nullptr ? *given : own;
+
+  vocab_.reserve(tables.vocab.size() * 2);
   std::string raw;
-  for (const auto& [tok, idj] : vocab.items()) {
-    auto id = idj.get<int32_t>();
-    if (id < 0) throw util::Error("negative token id", {.field = "model.vocab", .record = tok});
+  for (const auto& [tok, id] : tables.vocab) {
+    if (id < 0) {
+      throw util::Error("negative token id", {.field = "model.vocab", .record = std::string(tok)});
+    }
     if (static_cast<size_t>(id) >= id_to_token_.size()) id_to_token_.resize(id + 1);
     id_to_token_[id] = tok;
     if (byte_level_ && spelling_to_bytes(tok, raw)) {
@@ -104,29 +134,18 @@ BpeModel::BpeModel(const json& m, bool byte_level)
     unk_id_ = token_to_id(m.at("unk_token").get<std::string>());
   }
 
-  const json& merges = m.at("merges");
-  merges_.reserve(merges.size() * 2);
+  merges_.reserve(tables.merges.size() * 2);
   int32_t rank = 0;
-  std::string left, right;
-  for (const auto& mj : merges) {
-    if (mj.is_string()) {
-      const auto& s = mj.get_ref<const std::string&>();
-      size_t sp = s.find(' ');
-      if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos) {
-        throw util::Error("merge '" + s + "' is not two tokens", {.field = "model.merges"});
-      }
-      left = s.substr(0, sp);
-      right = s.substr(sp + 1);
-    } else {
-      left = mj.at(0).get<std::string>();
-      right = mj.at(1).get<std::string>();
-    }
+  std::string joined;
+  for (const auto& [left, right] : tables.merges) {
     auto a = token_to_id(left);
     auto b = token_to_id(right);
-    auto c = token_to_id(left + right);
+    joined.assign(left).append(right);
+    auto c = token_to_id(joined);
     if (!a || !b || !c) {
-      throw util::Error("merge '" + left + " " + right + "' uses a token missing from the vocab",
-                        {.field = "model.merges", .record = std::to_string(rank)});
+      throw util::Error(
+          "merge '" + std::string(left) + " " + std::string(right) + "' uses a token missing from the vocab",
+          {.field = "model.merges", .record = std::to_string(rank)});
     }
     uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(*a)) << 32) | static_cast<uint32_t>(*b);
     merges_.emplace(key, Merge{rank, *c});  // the first (lowest-ranked) occurrence wins
@@ -136,7 +155,7 @@ BpeModel::BpeModel(const json& m, bool byte_level)
 
 std::optional<int32_t> BpeModel::token_to_id(std::string_view token) const {
   if (byte_level_) {
-    std::string raw;
+    thread_local std::string raw;
     if (spelling_to_bytes(token, raw)) {
       auto it = vocab_.find(std::string_view(raw));
       if (it != vocab_.end()) return it->second;

@@ -22,9 +22,17 @@ struct TokenSpan {
   uint32_t e;
 };
 
+// The bulk of a BPE model, read straight from the JSON parser (views valid during construction).
+struct BpeTables {
+  std::vector<std::pair<std::string_view, int32_t>> vocab;
+  std::vector<std::pair<std::string_view, std::string_view>> merges;
+};
+
 class BpeModel {
  public:
-  BpeModel(const nlohmann::json& model, bool byte_level);
+  // `model` is the tokenizer.json "model" object; its "vocab" and "merges" are read from there
+  // unless `tables` is given (then they may be absent from `model`).
+  BpeModel(const nlohmann::json& model, bool byte_level, const BpeTables* tables = nullptr);
 
   // Appends the ids of one pre-tokenized word. Uses a per-thread cache of recent words.
   void encode(std::string_view word, std::vector<int32_t>& out) const;

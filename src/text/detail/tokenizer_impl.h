@@ -19,7 +19,8 @@ namespace um::text::detail {
 using Offsets = std::vector<std::pair<uint32_t, uint32_t>>;
 
 struct TokenizerImpl {
-  TokenizerImpl(const nlohmann::json& tok, const nlohmann::json& config);
+  // `tables` carries the model's vocab and merges when the loader read them itself.
+  TokenizerImpl(const nlohmann::json& tok, const nlohmann::json& config, const BpeTables* tables = nullptr);
 
   // Appends the encoding of `text`; fills `offsets` too when non-null.
   void encode(std::string_view text, bool add_special, std::vector<int32_t>& ids, Offsets* offsets) const;

@@ -1,4 +1,7 @@
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -13,6 +16,12 @@
 
 namespace um::serve {
 namespace {
+
+// cpp-httplib compresses "application/json" answers whenever the client accepts it, and picks
+// brotli at its slowest setting (~2 ms per small answer, 40x the rest of the request). Answers here
+// are small and mostly on loopback or a LAN, so JSON goes out uncompressed under this equivalent
+// content type, which httplib does not compress.
+constexpr const char* kJson = "application/json; charset=utf-8";
 
 // Bounded admission: `max_running` requests on the backend, `max_waiting` queued behind them; a
 // request beyond both is refused at once (429) instead of piling up.
@@ -64,6 +73,24 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+// cpp-httplib 0.11 (Debian) listens with a backlog of 5: a burst of connecting clients overflows
+// the accept queue and stalls in SYN/ACK retransmits for seconds. Linux lets listen() be called
+// again on a listening socket to enlarge its backlog; find ours by its bound port.
+void widen_listen_backlog(int port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int bound = addr.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+                : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                             : -1;
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+}
+
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -97,7 +124,7 @@ struct Server::Impl {
   void send_error(httplib::Response& res, int status, const std::string& message, const std::string& type,
                   const std::string& param, const std::string& code) {
     res.status = status;
-    res.set_content(error_body(message, type, param, code), "application/json");
+    res.set_content(error_body(message, type, param, code), kJson);
     (status >= 500 ? errors_5xx : errors_4xx).fetch_add(1);
   }
 
@@ -146,6 +173,9 @@ struct Server::Impl {
     http.set_payload_max_length(opts.max_body_bytes);
     http.set_keep_alive_timeout(5);
     http.set_keep_alive_max_count(1000);
+    // httplib writes headers and body separately: without TCP_NODELAY, Nagle + delayed ACK add
+    // ~40 ms to every keep-alive answer.
+    http.set_tcp_nodelay(true);
     const size_t threads = static_cast<size_t>(opts.max_concurrent + opts.max_queue + 8);
     http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     // Fills errors httplib produces itself (unknown route, 413 body too large, bad request line).
@@ -159,10 +189,9 @@ struct Server::Impl {
                  res.status == 413 ? "request_too_large" : "");
     });
 
-    http.Get("/health",
-             wrap([](const httplib::Request&,
-                     httplib::Response& res) { res.set_content(R"({"status":"ok"})", "application/json"); },
-                  false));
+    http.Get("/health", wrap([](const httplib::Request&,
+                                httplib::Response& res) { res.set_content(R"({"status":"ok"})", kJson); },
+                             false));
     http.Get(
         "/v1/models",
         wrap(
@@ -174,7 +203,7 @@ struct Server::Impl {
               nlohmann::ordered_json j;
               j["object"] = "list";
               j["data"] = std::move(data);
-              res.set_content(j.dump(), "application/json");
+              res.set_content(j.dump(), kJson);
             },
             false));
     http.Post("/v1/chat/completions",
@@ -185,7 +214,7 @@ struct Server::Impl {
     http.Post("/v1/simulate", wrap(
                                   [this](const httplib::Request& req, httplib::Response& res) {
                                     res.set_content(simulate(backend, parse_body(req.body), opts, models),
-                                                    "application/json");
+                                                    kJson);
                                   },
                                   true));
   }
@@ -195,7 +224,7 @@ struct Server::Impl {
     backend::GenerateResult r = backend.generate_one(p.requests[0]);
     const std::string id = new_id("chatcmpl-");
     if (!p.stream) {
-      res.set_content(chat_response(p, r, id, unix_now()), "application/json");
+      res.set_content(chat_response(p, r, id, unix_now()), kJson);
       return;
     }
     auto events = std::make_shared<std::vector<std::string>>(chat_stream_events(p, r, id, unix_now()));
@@ -214,7 +243,7 @@ struct Server::Impl {
     auto futures = backend.generate(p.requests);
     std::vector<backend::GenerateResult> results;
     for (auto& f : futures) results.push_back(f.get());
-    res.set_content(completion_response(p, results, new_id("cmpl-"), unix_now()), "application/json");
+    res.set_content(completion_response(p, results, new_id("cmpl-"), unix_now()), kJson);
   }
 };
 
@@ -238,6 +267,7 @@ int Server::bind() {
     throw util::Error("serve: cannot bind " + impl_->opts.host + ":" + std::to_string(port) +
                       " (address in use or not available)");
   }
+  widen_listen_backlog(port);
   impl_->bound = true;
   return port;
 }

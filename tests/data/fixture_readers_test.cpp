@@ -314,3 +314,29 @@ TEST(LastFm, FixtureTimestampsFileAndTagAlignment) {
 
 }  // namespace
 }  // namespace um::testing
+
+namespace um::testing {
+namespace {
+
+// Steam Australian crawl (UCSD, Python literals): australian_user_reviews = {user_id, user_url,
+// reviews: [{funny, posted "Posted November 5, 2011.", last_edited, item_id, helpful, recommend,
+// review}]}; australian_users_items = {user_id, items_count, steam_id, user_url, items: [{item_id,
+// item_name, playtime_forever (minutes), playtime_2weeks}]}.
+TEST(SteamAustralian, FixtureReviewsWithPlaytime) {
+  Prepared p = run_prepare("steam-australian", fixture("steam-australian"));
+  EXPECT_EQ(p.stat("reviews read"), 8u);
+  EXPECT_EQ(p.stat("dropped: posted date without a year"), 1u);  // "Posted June 24."
+  EXPECT_EQ(p.stat("dropped: user interaction count"), 1u);      // js41637: 1 review < 5
+  ASSERT_EQ(p.users.size(), 1u);
+  EXPECT_EQ(p.users[0]["user_description"]["products"], "277");
+  ASSERT_EQ(p.interactions.size(), 6u);
+  EXPECT_EQ(p.interactions[0]["timestamp"], "2011-04-21 00:00:00");  // sorted by posted date
+  EXPECT_EQ(p.interactions[0]["behavior_features"]["recommend"], false);
+  EXPECT_EQ(p.interactions[1]["item_id"], "761140");
+  EXPECT_EQ(p.interactions[1]["behavior_features"]["hours_played"], 1.5);  // 90 minutes
+  EXPECT_EQ(p.interactions[1]["behavior_features"]["review_text"], "It's unique and worth a playthrough.");
+  EXPECT_TRUE(p.interactions[0]["behavior_features"]["hours_played"].is_null());  // not in items list
+}
+
+}  // namespace
+}  // namespace um::testing

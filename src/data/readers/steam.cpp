@@ -3,6 +3,7 @@
 // reference converted them to steam_games.jsonl / steam_reviews.jsonl first; both are accepted).
 // Output follows method doc §2.9; fixes in docs/reference-differences.md "## Prepare".
 #include <algorithm>
+#include <charconv>
 #include <numeric>
 #include <string>
 #include <unordered_map>
@@ -99,15 +100,9 @@ struct Review {
   std::string behavior;
 };
 
-}  // namespace
-
-Dataset read_steam(const ReadContext& ctx) {
-  Dataset ds;
+void read_games(const ReadContext& ctx, Dataset& ds) {
   auto games = ctx.require_any(
       {"steam_games.json.gz", "steam_games.json", "steam_games.jsonl", "steam_games.jsonl.gz"});
-  auto reviews_path = ctx.require_any(
-      {"steam_reviews.json.gz", "steam_reviews.json", "steam_reviews.jsonl", "steam_reviews.jsonl.gz"});
-
   std::unordered_set<std::string> ids;
   uint64_t no_id = 0, dup = 0;
   // Python literals and JSON are both read by the literal converter (JSON's true/false/null too).
@@ -125,7 +120,16 @@ Dataset read_steam(const ReadContext& ctx) {
   });
   if (no_id) ctx.count("dropped: games without id", no_id);
   if (dup) ctx.count("games duplicates (first kept)", dup);
+}
 
+// Earliest review per (user, product), user records, then the 5..20 reviews window.
+void finish(std::vector<Review>& reviews, Dataset& ds, const ReadContext& ctx);
+
+Dataset read_steam(const ReadContext& ctx) {
+  Dataset ds;
+  read_games(ctx, ds);
+  auto reviews_path = ctx.require_any(
+      {"steam_reviews.json.gz", "steam_reviews.json", "steam_reviews.jsonl", "steam_reviews.jsonl.gz"});
   std::vector<Review> reviews;
   uint64_t rows = 0;
   for_each_json_line(reviews_path, ctx, true, [&](simdjson::dom::object o, const util::Location& at) {
@@ -160,8 +164,12 @@ Dataset read_steam(const ReadContext& ctx) {
                        products ? static_cast<int64_t>(*products) : -1, w.take()});
   });
   ctx.count("reviews read", rows);
+  finish(reviews, ds, ctx);
+  return ds;
+}
 
-  // Earliest review per (user, product); stable on file order for equal days.
+void finish(std::vector<Review>& reviews, Dataset& ds, const ReadContext& ctx) {
+  // Stable on file order for equal days.
   std::stable_sort(reviews.begin(), reviews.end(),
                    [](const Review& a, const Review& b) { return a.day_us < b.day_us; });
   std::unordered_set<std::string> seen;
@@ -199,14 +207,134 @@ Dataset read_steam(const ReadContext& ctx) {
     u.features = f.take();
   }
   apply_count_filter(ds, resolve(ctx.filters, kSteamDefaults), ctx);
+}
+
+// "Posted November 5, 2011." → that day 00:00 UTC. Reviews of the crawl year are written without
+// the year ("Posted July 15."); they have no recoverable date and are reported.
+std::optional<int64_t> parse_posted(std::string_view s) {
+  static const char* months[] = {"January", "February", "March",     "April",   "May",      "June",
+                                 "July",    "August",   "September", "October", "November", "December"};
+  if (s.rfind("Posted ", 0) != 0) return std::nullopt;
+  s.remove_prefix(7);
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  unsigned mon = 0;
+  for (unsigned m = 0; m < 12; ++m) {
+    std::string_view name(months[m]);
+    if (s.rfind(name, 0) == 0 && s.size() > name.size() && s[name.size()] == ' ') {
+      mon = m + 1;
+      s.remove_prefix(name.size() + 1);
+      break;
+    }
+  }
+  auto comma = s.find(", ");
+  if (!mon || comma == std::string_view::npos) return std::nullopt;
+  int d = 0, y = 0;
+  auto r1 = std::from_chars(s.data(), s.data() + comma, d);
+  auto r2 = std::from_chars(s.data() + comma + 2, s.data() + s.size(), y);
+  if (r1.ec != std::errc() || r1.ptr != s.data() + comma || r2.ec != std::errc() ||
+      r2.ptr != s.data() + s.size() || d < 1 || d > 31)
+    return std::nullopt;
+  return util::days_from_civil(y, mon, static_cast<unsigned>(d)) * 86400 * util::kMicrosPerSecond;
+}
+
+// The Australian crawl (Kang & McAuley): australian_user_reviews (user_id, reviews: [{item_id,
+// posted, recommend, review, ...}]) + australian_users_items (user_id, items_count, items:
+// [{item_id, playtime_forever (minutes), ...}]), same output schema as "steam": hours_played from
+// the user's playtime of the game, products = items_count, plus the review's `recommend`.
+Dataset read_steam_australian(const ReadContext& ctx) {
+  Dataset ds;
+  read_games(ctx, ds);
+  struct Owned {
+    int64_t items_count = -1;
+    std::unordered_map<std::string, double> minutes;
+  };
+  std::unordered_map<std::string, Owned> owned;
+  auto items_path = ctx.raw_dir / "australian_users_items.json.gz";
+  if (!std::filesystem::exists(items_path)) items_path = ctx.raw_dir / "australian_users_items.json";
+  if (std::filesystem::exists(items_path)) {
+    for_each_json_line(items_path, ctx, true, [&](simdjson::dom::object o, const util::Location& at) {
+      auto user = get_id(o, "user_id");
+      if (!user) return report_missing(ctx, at, "user_id");
+      Owned& ow = owned[*user];
+      if (auto n = get_num(o, "items_count")) ow.items_count = static_cast<int64_t>(*n);
+      simdjson::dom::array items;
+      if (o["items"].get_array().get(items)) return;
+      for (auto e : items) {
+        simdjson::dom::object it;
+        if (e.get_object().get(it)) continue;
+        auto id = get_id(it, "item_id");
+        auto minutes = get_num(it, "playtime_forever");
+        if (id && minutes) ow.minutes[*id] = *minutes;
+      }
+    });
+  } else {
+    ctx.count("australian_users_items absent: hours and products unknown", 1);
+  }
+  std::vector<Review> reviews;
+  uint64_t users_read = 0, no_year = 0;
+  auto reviews_path = ctx.require_any({"australian_user_reviews.json.gz", "australian_user_reviews.json"});
+  for_each_json_line(reviews_path, ctx, true, [&](simdjson::dom::object o, const util::Location& at) {
+    auto user = get_id(o, "user_id");
+    if (!user) return report_missing(ctx, at, "user_id");
+    ++users_read;
+    auto ow = owned.find(*user);
+    simdjson::dom::array list;
+    if (o["reviews"].get_array().get(list)) return report_missing(ctx, at, "reviews");
+    for (auto e : list) {
+      if (!row_budget_left(ctx, reviews.size())) return;
+      simdjson::dom::object r;
+      if (e.get_object().get(r)) continue;
+      auto item = get_id(r, "item_id");
+      if (!item) {
+        report_missing(ctx, at, "item_id");
+        continue;
+      }
+      auto day = parse_posted(get_str(r, "posted").value_or(""));
+      if (!day) {
+        ++no_year;
+        continue;
+      }
+      util::JsonWriter w;
+      w.begin_object();
+      w.key("hours_played");
+      const double* minutes = nullptr;
+      if (ow != owned.end())
+        if (auto m = ow->second.minutes.find(*item); m != ow->second.minutes.end()) minutes = &m->second;
+      if (minutes)
+        w.value(*minutes / 60.0);
+      else
+        w.null();
+      w.key("review_text");
+      w.value(get_str(r, "review").value_or(""));
+      w.key("recommend");
+      bool rec = false;
+      if (r["recommend"].get_bool().get(rec))
+        w.null();
+      else
+        w.value(rec);
+      w.end_object();
+      reviews.push_back(
+          {*user, std::move(*item), *day, ow == owned.end() ? -1 : ow->second.items_count, w.take()});
+    }
+  });
+  ctx.count("review users read", users_read);
+  ctx.count("reviews read", reviews.size() + no_year);
+  if (no_year) ctx.count("dropped: posted date without a year", no_year);
+  finish(reviews, ds, ctx);
   return ds;
 }
+
+}  // namespace
 
 std::vector<ReaderEntry> steam_readers() {
   return {{"steam", false,
            "steam_games.json.gz + steam_reviews.json.gz (UCSD Steam, Python-literal lines) or their .jsonl "
            "conversions",
-           read_steam}};
+           read_steam},
+          {"steam-australian", false,
+           "steam_games.json.gz + australian_user_reviews.json.gz (+ australian_users_items.json.gz), UCSD "
+           "Australian Steam crawl",
+           read_steam_australian}};
 }
 
 }  // namespace um::data::readers

@@ -124,6 +124,56 @@ TEST(ChatTemplateOracle, PublicModelTemplatesMatchJinja2) {
   compare_with_oracle(templates);
 }
 
+// Tool schemas and tool-call messages exercise tojson (indent, key order, unicode), `in` on dicts,
+// mapping/iterable tests and the tool branches of Qwen3 and Llama-3.1.
+TEST(ChatTemplateOracle, ToolsAndToolCallsMatchJinja2) {
+  UM_REQUIRE_SHARED(qwen3, "tokenizers/qwen3");
+  fs::path llama = um::testing::source_dir() / "tests/fixtures/chat_templates/llama-3.1-70b-instruct";
+  json tools =
+      json::parse(R"([{"type": "function", "function": {"name": "get_weather", "description": "Météo",
+      "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+      "required": ["city"]}}}])");
+  json call = json::parse(R"({"role": "assistant", "content": "", "tool_calls": [{"type": "function",
+      "function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 2}}}]})");
+  std::vector<json> lists = {
+      json::array({msg("system", "sys"), msg("user", "Weather in Paris?")}),
+      json::array({msg("user", "Weather in Paris?"), call,
+                   json{{"role", "tool"}, {"content", "{\"temp\": 21.5}"}}, msg("user", "thanks")}),
+  };
+  json cases = json::array();
+  std::vector<std::pair<bool, std::string>> ours;
+  for (const fs::path& dir : {qwen3, llama}) {
+    auto tpl = um::text::ChatTemplate::from_tokenizer_config(dir);
+    for (const auto& messages : lists) {
+      for (bool add_gen : {false, true}) {
+        json vars = tpl.special_tokens();
+        vars["tools"] = tools;
+        cases.push_back(json{{"template", tpl.source()},
+                             {"messages", messages},
+                             {"add_generation_prompt", add_gen},
+                             {"continue_final_message", false},
+                             {"vars", vars}});
+        um::text::ChatRenderOptions opts;
+        opts.add_generation_prompt = add_gen;
+        opts.tools = tools;
+        try {
+          ours.emplace_back(true, tpl.render(messages, opts));
+        } catch (const um::util::Error& e) {
+          ours.emplace_back(false, e.what());
+        }
+      }
+    }
+  }
+  UM_REQUIRE_ORACLE(expected, cases);
+  ASSERT_EQ(expected.size(), ours.size());
+  for (size_t i = 0; i < ours.size(); ++i) {
+    SCOPED_TRACE("case " + std::to_string(i));
+    ASSERT_TRUE(expected[i].ok) << expected[i].text;
+    ASSERT_TRUE(ours[i].first) << ours[i].second;
+    EXPECT_EQ(ours[i].second, expected[i].text);
+  }
+}
+
 TEST(ChatTemplateOracle, Qwen3EnableThinkingVariable) {
   UM_REQUIRE_SHARED(qwen3, "tokenizers/qwen3");
   auto tpl = um::text::ChatTemplate::from_tokenizer_config(qwen3);

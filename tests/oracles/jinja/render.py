@@ -55,13 +55,18 @@ def make_env():
     return env
 
 
+_compiled = {}
+
+
 def render_case(env, case):
     messages = case.get("messages", [])
     add_gen = bool(case.get("add_generation_prompt", False))
     cont = bool(case.get("continue_final_message", False))
     if cont and add_gen:
         raise ValueError("continue_final_message and add_generation_prompt are not compatible")
-    template = env.from_string(case["template"])
+    template = _compiled.get(case["template"])
+    if template is None:  # transformers caches compiled templates the same way
+        template = _compiled[case["template"]] = env.from_string(case["template"])
     variables = {"tools": None, "documents": None}
     variables.update(case.get("vars", {}))
     rendered = template.render(messages=messages, add_generation_prompt=add_gen, **variables)

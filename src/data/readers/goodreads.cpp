@@ -88,8 +88,6 @@ struct ReviewInfo {
   int64_t votes = 0, comments = 0;
 };
 
-}  // namespace
-
 Dataset read_goodreads(const ReadContext& ctx) {
   Dataset ds;
   std::string g = find_genre(ctx);
@@ -232,6 +230,8 @@ Dataset read_goodreads(const ReadContext& ctx) {
   apply_count_filter(ds, resolve(ctx.filters, kGoodreadsDefaults), ctx);
   return ds;
 }
+
+}  // namespace
 
 std::vector<ReaderEntry> goodreads_readers() {
   return {{"goodreads", false,

@@ -82,12 +82,7 @@ struct Daily {
 const std::vector<std::string> kDailyColumns = {"video_type", "upload_dt",   "video_duration", "play_cnt",
                                                 "like_cnt",   "comment_cnt", "share_cnt"};
 
-}  // namespace
-
-Dataset read_kuairec(const ReadContext& ctx) {
-  Dataset ds;
-  const fs::path& raw = ctx.raw_dir;
-  // Interactions.
+void read_interactions(const ReadContext& ctx, Dataset& ds) {
   fs::path matrix =
       ctx.require_any({"big_matrix.csv", "small_matrix.csv", "big_matrix.csv.gz", "small_matrix.csv.gz"});
   ctx.count("interactions file: " + matrix.filename().string(), 1);
@@ -138,8 +133,11 @@ Dataset read_kuairec(const ReadContext& ctx) {
     ctx.count("interaction rows read", rows);
     if (no_time) ctx.count("dropped: rows without timestamp", no_time);
   }
+}
 
-  // Users (+ friend lists).
+// Users (+ friend lists).
+void read_users(const ReadContext& ctx, Dataset& ds) {
+  const fs::path& raw = ctx.raw_dir;
   std::unordered_map<std::string, std::string> friends;
   if (fs::exists(raw / "social_network.csv")) {
     Table t(raw / "social_network.csv", {"user_id", "friend_list"});
@@ -194,8 +192,11 @@ Dataset read_kuairec(const ReadContext& ctx) {
       ds.users.push_back({std::string(t.get("user_id")), d.take(), f.take()});
     }
   }
+}
 
-  // Items: daily statistics (earliest day's non-empty value per column) and captions.
+// Items: daily statistics (earliest day's non-empty value per column) and captions.
+void read_items(const ReadContext& ctx, Dataset& ds) {
+  const fs::path& raw = ctx.raw_dir;
   std::unordered_map<std::string, Daily> daily;
   if (fs::exists(raw / "item_daily_features.csv")) {
     Table t(raw / "item_daily_features.csv",
@@ -314,8 +315,17 @@ Dataset read_kuairec(const ReadContext& ctx) {
       ds.items.push_back({id, w.take(), f.take()});
     }
   }
+}
+
+Dataset read_kuairec(const ReadContext& ctx) {
+  Dataset ds;
+  read_interactions(ctx, ds);
+  read_users(ctx, ds);
+  read_items(ctx, ds);
   return ds;
 }
+
+}  // namespace
 
 std::vector<ReaderEntry> kuairec_readers() {
   return {

@@ -68,8 +68,6 @@ struct TagCount {
   int64_t n;
 };
 
-}  // namespace
-
 Dataset read_lastfm(const ReadContext& ctx) {
   Dataset ds;
   std::unordered_map<int64_t, std::string> tag_names;
@@ -220,6 +218,8 @@ Dataset read_lastfm(const ReadContext& ctx) {
   }
   return ds;
 }
+
+}  // namespace
 
 std::vector<ReaderEntry> lastfm_readers() {
   return {{"LastFM", false,

@@ -22,8 +22,6 @@ std::optional<double> to_double(std::string_view s) {
   return v;
 }
 
-}  // namespace
-
 Dataset read_mobilerec(const ReadContext& ctx) {
   Dataset ds;
   auto inter = ctx.require_any({"interactions/mobilerec_final.csv", "mobilerec_final.csv",
@@ -151,6 +149,8 @@ Dataset read_mobilerec(const ReadContext& ctx) {
   }
   return ds;
 }
+
+}  // namespace
 
 std::vector<ReaderEntry> mobilerec_readers() {
   return {{"mobilerec", false, "interactions/mobilerec_final.csv + app_meta/app_meta.csv (MobileRec)",

@@ -17,8 +17,6 @@ Command prompts_command();
 Command serve_command();
 Command model_command();
 Command logits_command();
-Command model_command();
-Command logits_command();
 Command distil_command();
 
 }  // namespace um::cli

@@ -19,12 +19,17 @@
 //                clean_up_tokenization when tokenizer_config.json sets clean_up_tokenization_spaces
 //                (absent = false, the transformers >= 4.45 default).
 //
+// Not applied: tokenizer_config.json add_bos_token / add_eos_token (transformers' LlamaTokenizerFast
+// rebuilds its post-processor from them; here the tokenizer.json post_processor is used as is),
+// truncation and padding (rejected at load), and offset trimming (trim_offsets).
+//
 // Invalid UTF-8 input is defined: each maximal ill-formed subsequence is replaced by U+FFFD before
 // anything else, exactly as Python's bytes.decode('utf-8', 'replace') and Node's TextDecoder do,
 // so ids equal what the Python and JavaScript libraries give for the same bytes read as text.
 //
 // Thread safety: a Tokenizer is immutable after load; every const method may be called from any
-// number of threads at once (the BPE word cache is per thread). Copies share the loaded state.
+// number of threads at once (the BPE word cache is per thread: up to 2^17 words per tokenizer and
+// thread, kept until the thread exits). Copies share the loaded state.
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>

@@ -220,6 +220,17 @@ TEST(Tokenizer, MetaspacePrependsOnlyAtTheStartOfTheInput) {
   EXPECT_EQ(enc.offsets, (std::vector<std::pair<uint32_t, uint32_t>>{{0, 1}, {1, 2}, {2, 3}}));
 }
 
+TEST(Tokenizer, LowercaseFollowsRustCharMapping) {
+  json tok = {{"normalizer", {{"type", "Lowercase"}}},
+              {"model",
+               {{"type", "BPE"},
+                {"unk_token", "?"},
+                {"vocab", {{"i", 0}, {"\u0307", 1}, {"\u00e9", 2}, {"?", 3}, {"\u03c3", 4}}},
+                {"merges", json::array()}}}};
+  auto t = Tokenizer::from_json(tok.dump());
+  EXPECT_EQ(t.encode("\u0130\u00c9I\u03a3", false), (std::vector<int32_t>{0, 1, 2, 0, 4}));
+}
+
 TEST(Tokenizer, SingleWordAddedTokensNeedWordBoundaries) {
   json tok = {
       {"added_tokens", json::array({{{"id", 3},

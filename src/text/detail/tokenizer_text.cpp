@@ -173,7 +173,11 @@ void lowercase_append(const TextBuf& in, TextBuf& out) {
     uint32_t cp = 0;
     size_t n = next_cp(s, i, cp);
     auto lower = static_cast<uint32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
-    if (lower == cp) {
+    if (cp == 0x130) {
+      // The one unconditional multi-character lowercase mapping (SpecialCasing.txt), which Rust's
+      // char::to_lowercase applies: U+0130 → "i" + U+0307.
+      out.append("i\xCC\x87", in.track ? in.span_of(i, i + n) : Span{});
+    } else if (lower == cp) {
       out.append_from(in, i, i + n);
     } else {
       tmp.clear();

@@ -40,7 +40,7 @@ bool utf8_lossy(std::string_view in, TextBuf& out);
 void nfc_append(const TextBuf& in, TextBuf& out);
 // Generic utf8proc normalisation (options are UTF8PROC_* flags) applied per cluster as above.
 void utf8proc_append(const TextBuf& in, TextBuf& out, int options);
-// Lower-cases every code point (simple Unicode case mapping).
+// Lower-cases every code point as Rust's char::to_lowercase (simple mappings plus U+0130).
 void lowercase_append(const TextBuf& in, TextBuf& out);
 
 // Unicode White_Space (what Rust's char::is_whitespace and Oniguruma's \s accept).

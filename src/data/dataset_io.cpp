@@ -61,6 +61,7 @@ void write_items(const fs::path& path, const std::vector<Item>& items) {
 void write_interactions(const fs::path& path, const std::vector<Interaction>& xs) {
   util::AtomicWriter out(path);
   util::JsonWriter w;
+  std::string ts;
   for (const auto& x : xs) {
     w.clear();
     w.begin_object();
@@ -69,7 +70,9 @@ void write_interactions(const fs::path& path, const std::vector<Interaction>& xs
     w.key(fields::kItemId);
     w.value(x.item_id);
     w.key(fields::kTimestamp);
-    w.value(util::format_datetime(x.timestamp_us));
+    ts.clear();
+    util::append_datetime(ts, x.timestamp_us);
+    w.value(ts);
     w.key(fields::kBehaviorFeatures);
     w.raw(x.behavior);
     w.end_object();

@@ -19,11 +19,18 @@ CountFilter resolve(const FilterOptions& opts, CountFilter d) {
 void apply_count_filter(Dataset& ds, const CountFilter& f, const ReadContext& ctx) {
   for (int round = 0;; ++round) {
     std::unordered_map<std::string_view, int64_t> per_user, per_item;
+    per_user.reserve(ds.users.size() + 1024);
+    per_item.reserve(ds.items.size() + 1024);
     for (const auto& x : ds.interactions) {
       per_user[x.user_id]++;
       per_item[x.item_id]++;
     }
     size_t before = ds.interactions.size();
+    bool any_out = false;  // most datasets already satisfy their bounds: skip the second pass
+    for (const auto& [u, n] : per_user)
+      any_out = any_out || n < f.min_user || (f.max_user > 0 && n > f.max_user);
+    for (const auto& [i, n] : per_item) any_out = any_out || n < f.min_item;
+    if (!any_out) break;
     // Decide first, move after: the count maps hold views into the interactions' strings.
     std::vector<char> keep(before, 1);
     uint64_t drop_user = 0, drop_item = 0;

@@ -62,6 +62,13 @@ std::optional<int64_t> parse_datetime(std::string_view s) {
 }
 
 std::string format_datetime(int64_t epoch_us) {
+  std::string out;
+  out.reserve(26);
+  append_datetime(out, epoch_us);
+  return out;
+}
+
+void append_datetime(std::string& out, int64_t epoch_us) {
   int64_t secs =
       epoch_us >= 0 ? epoch_us / kMicrosPerSecond : -((-epoch_us + kMicrosPerSecond - 1) / kMicrosPerSecond);
   int64_t us = epoch_us - secs * kMicrosPerSecond;
@@ -71,8 +78,6 @@ std::string format_datetime(int64_t epoch_us) {
   unsigned m, d;
   civil_from_days(days, y, m, d);
   // Written digit by digit: this runs once per interaction on every prepare and load.
-  std::string out;
-  out.reserve(26);
   auto put = [&out](int64_t v, int width) {
     char tmp[24];
     int n = 0;
@@ -101,7 +106,6 @@ std::string format_datetime(int64_t epoch_us) {
     out.push_back('.');
     put(us, 6);
   }
-  return out;
 }
 
 std::string format_date(int64_t epoch_us) { return format_datetime(epoch_us).substr(0, 10); }

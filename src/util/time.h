@@ -15,6 +15,8 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d);
 std::optional<int64_t> parse_datetime(std::string_view s);
 // epoch µs → "YYYY-MM-DD HH:MM:SS" (+ ".ffffff" when the sub-second part is non-zero).
 std::string format_datetime(int64_t epoch_us);
+// Same text appended to `out` (no allocation once `out` has capacity; for hot writers).
+void append_datetime(std::string& out, int64_t epoch_us);
 std::string format_date(int64_t epoch_us);
 
 constexpr int64_t kMicrosPerSecond = 1000000;

@@ -123,7 +123,7 @@ TEST(KuaiRec, FixtureDerivedFeatures) {
   EXPECT_EQ(v0["item_description"]["play_count"], "999");
   EXPECT_EQ(v0["item_description"]["like_count"], "15");
   EXPECT_EQ(v0["item_description"]["share_count"], "Not Available");
-  EXPECT_EQ(v0["item_description"]["video_duration"], "6 sec");
+  EXPECT_EQ(v0["item_description"]["video_duration"], "6  sec");
   EXPECT_EQ(v0["item_description"]["upload_dt"], "2020-03-30");
   EXPECT_EQ(v0["item_features"]["upload_dt"], 1585526400.0);  // UTC midnight
   EXPECT_EQ(v0["item_description"]["caption"], "精神小伙\r路难走");
@@ -153,7 +153,7 @@ TEST(KuaiRec, HumanCountFormatting) {
   EXPECT_EQ(d["like_count"], "2k");
   EXPECT_EQ(d["comment_count"], "1000k");
   EXPECT_EQ(d["share_count"], "Not Available");
-  EXPECT_EQ(d["video_duration"], "12 sec");
+  EXPECT_EQ(d["video_duration"], "12  sec");
   std::filesystem::remove(raw / "item_daily_features.csv");
   Prepared q = run_prepare("KuaiRec2", raw);
   EXPECT_EQ(q.item_by_id().at("0")["item_description"]["play_count"], "Not Available");

@@ -1,7 +1,7 @@
 // KuaiRec 2.0 ("KuaiRec 2.0/data/"): big_matrix.csv (or small_matrix.csv) interactions,
 // user_features.csv (+ social_network.csv), item_categories.csv (+ item_daily_features.csv,
 // kuairec_caption_category.csv). Output follows method doc §2.6; fixes are listed in
-// docs/reference-differences.md "## Prepare" (UTC upload dates, one space in "12 sec", empty
+// docs/reference-differences.md "## Prepare" (UTC upload dates, empty
 // captions rendered as the reference intended). The caption file has bare '\r' inside unquoted
 // fields; CsvReader splits records on '\n' only, which reads them correctly.
 #include <charconv>
@@ -262,7 +262,7 @@ void read_items(const ReadContext& ctx, Dataset& ds) {
       w.key("upload_dt");
       w.value(col("upload_dt"));
       w.key("video_duration");
-      w.value(human_count(col("video_duration"), " sec", 1000));
+      w.value(human_count(col("video_duration"), "  sec", 1000));
       w.key("play_count");
       w.value(human_count(col("play_cnt"), ""));
       w.key("like_count");

@@ -3,7 +3,10 @@
 // tokens, and identical decoded text, for the real Qwen3 and Llama-3.1 files and for variants that
 // exercise the other pipeline pieces (GPT-2 ByteLevel regex, SentencePiece-style BPE).
 // The test installs the oracle itself into <build>/npm-oracle (offline: skips, or fails under CI).
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -36,12 +39,21 @@ std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
 // with the reason in *why.
 fs::path oracle_dir(std::string* why) {
   fs::path dir = um::testing::binary_dir() / "npm-oracle";
+  fs::create_directories(dir);
+  // ctest runs test processes in parallel: one installs, the others wait.
+  int lock = ::open((dir / ".install.lock").c_str(), O_CREAT | O_RDWR, 0644);
+  if (lock >= 0) ::flock(lock, LOCK_EX);
+  struct Unlock {
+    int fd;
+    ~Unlock() {
+      if (fd >= 0) ::close(fd);
+    }
+  } unlock{lock};
   if (fs::exists(dir / "node_modules" / "@lenml" / "tokenizers" / "package.json")) return dir;
   if (run("node --version > /dev/null 2>&1") != 0) {
     *why = "node is not installed";
     return {};
   }
-  fs::create_directories(dir);
   std::string cmd = "npm install --silent --no-audit --no-fund --prefix " + quote(dir) + " " +
                     kOraclePackage + " > " + quote(dir / "install.log") + " 2>&1";
   if (run(cmd) != 0) {

@@ -1,5 +1,6 @@
 // `usermirror tokenize --tokenizer DIR [--add-special-tokens] [--threads N]`
 // stdin: JSON Lines, each a JSON string; stdout: one JSON array of token ids per line, in order.
+#ifdef UM_HAVE_TEXT
 #include <iostream>
 
 #include "cli/registry.h"
@@ -33,3 +34,4 @@ Command tokenize_command() {
 }
 
 }  // namespace um::cli
+#endif  // UM_HAVE_TEXT

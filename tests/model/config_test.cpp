@@ -2,6 +2,7 @@
 // sharded loading, model init determinism and the logits command interface.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -176,6 +177,50 @@ TEST(ModelInit, Bf16ComputeTracksF32) {
   auto b = model::logits_for_ids(dir, ids, true, model::DType::BF16);
   EXPECT_LT(testing::max_rel_diff(b, f), 0.1);
   EXPECT_GT(testing::max_rel_diff(b, f), 0.0);  // really computed in bf16
+}
+
+}  // namespace
+}  // namespace um
+
+namespace um {
+namespace {
+
+// f32 -> f16 by truncating the mantissa (normal range only): both engines read the same f16 bytes.
+uint16_t to_f16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  const uint32_t sign = (u >> 16) & 0x8000u;
+  const int32_t exp = static_cast<int32_t>((u >> 23) & 0xffu) - 127 + 15;
+  if (exp <= 0) return static_cast<uint16_t>(sign);  // flush tiny values to zero
+  return static_cast<uint16_t>(sign | (static_cast<uint32_t>(exp) << 10) | ((u >> 13) & 0x3ffu));
+}
+
+TEST(ModelInit, F16WeightsMatchNumpy) {
+  UM_REQUIRE_SHARED(tok, "tokenizers/qwen3");
+  auto o = testing::tiny_options("qwen2");
+  o.kv_heads = 2;
+  auto src = testing::make_tiny_model(o, tok, "f16src");
+  auto dst = testing::temp_dir("model-f16");
+  model::SafetensorsFile whole(src / "model.safetensors");
+  std::vector<model::TensorData> out;
+  for (const auto& [name, v] : whole.tensors()) {
+    model::TensorData t{name, model::StDType::F16, v.shape, {}};
+    const float* f = static_cast<const float*>(v.data);
+    for (int64_t i = 0; i < v.numel(); ++i) {
+      uint16_t h = to_f16(f[i]);
+      t.bytes.push_back(static_cast<uint8_t>(h & 0xff));
+      t.bytes.push_back(static_cast<uint8_t>(h >> 8));
+    }
+    out.push_back(std::move(t));
+  }
+  model::write_safetensors(dst / "model.safetensors", out);
+  std::filesystem::copy_file(src / "config.json", dst / "config.json");
+  std::vector<int32_t> ids = {9, 8, 7, 300, 21, 5};
+  auto ours = model::logits_for_ids(dst, ids, true, model::DType::F32);
+  auto ref = testing::numpy_logits(dst, ids, true);
+  EXPECT_LT(testing::max_rel_diff(ours, ref), 1e-4);
+  // f16 rounding changed the model: the logits differ from the f32 original.
+  EXPECT_GT(testing::max_rel_diff(ours, model::logits_for_ids(src, ids, true, model::DType::F32)), 1e-6);
 }
 
 }  // namespace

@@ -242,13 +242,44 @@ std::shared_ptr<const detail::TokenizerImpl> build(std::string_view tokenizer_js
 
 }  // namespace
 
-Tokenizer Tokenizer::from_json(std::string_view tokenizer_json, std::string_view config_json) {
-  nlohmann::json config = config_json.empty() ? nlohmann::json() : nlohmann::json::parse(config_json);
+namespace {
+
+nlohmann::json parse_config(std::string_view config_json, const std::string& file) {
+  if (config_json.empty()) return nlohmann::json();
   try {
-    return Tokenizer(build(tokenizer_json, config));
-  } catch (const simdjson::simdjson_error& e) {
-    throw util::Error(std::string("malformed tokenizer.json: ") + e.what());
+    return nlohmann::json::parse(config_json);
+  } catch (const nlohmann::json::exception& e) {
+    throw util::Error(std::string("malformed tokenizer_config.json: ") + e.what(), {.file = file});
   }
+}
+
+// Builds the pipeline; every error names `file` (tokenizer.json).
+std::shared_ptr<const detail::TokenizerImpl> build_reporting(std::string_view tokenizer_json,
+                                                             const nlohmann::json& config,
+                                                             const std::string& file) {
+  auto located = [&](const util::Error& e) {
+    util::Location where = e.where();
+    if (where.file.empty()) where.file = file;
+    return where;
+  };
+  try {
+    return build(tokenizer_json, config);
+  } catch (const util::NotSupported& e) {
+    throw util::NotSupported(e.message(), located(e));
+  } catch (const util::Error& e) {
+    throw util::Error(e.message(), located(e));
+  } catch (const simdjson::simdjson_error& e) {
+    throw util::Error(std::string("malformed tokenizer.json: ") + e.what(), {.file = file});
+  } catch (const nlohmann::json::exception& e) {
+    throw util::Error(std::string("malformed tokenizer.json: ") + e.what(), {.file = file});
+  }
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::from_json(std::string_view tokenizer_json, std::string_view config_json) {
+  return Tokenizer(
+      build_reporting(tokenizer_json, parse_config(config_json, "tokenizer_config.json"), "tokenizer.json"));
 }
 
 Tokenizer Tokenizer::load(const std::filesystem::path& path) {
@@ -256,21 +287,9 @@ Tokenizer Tokenizer::load(const std::filesystem::path& path) {
   fs::path file = fs::is_directory(path) ? path / "tokenizer.json" : path;
   if (!fs::exists(file)) throw util::Error("tokenizer.json not found", {.file = file.string()});
   fs::path config_file = file.parent_path() / "tokenizer_config.json";
-  std::string config = fs::exists(config_file) ? util::read_file(config_file) : std::string();
-  std::string text = util::read_file(file);
-  try {
-    return from_json(text, config);
-  } catch (const util::NotSupported& e) {
-    util::Location where = e.where();
-    where.file = file.string();
-    throw util::NotSupported(e.message(), where);
-  } catch (const util::Error& e) {
-    util::Location where = e.where();
-    where.file = file.string();
-    throw util::Error(e.message(), where);
-  } catch (const nlohmann::json::exception& e) {
-    throw util::Error(std::string("malformed tokenizer files: ") + e.what(), {.file = file.string()});
-  }
+  nlohmann::json config;
+  if (fs::exists(config_file)) config = parse_config(util::read_file(config_file), config_file.string());
+  return Tokenizer(build_reporting(util::read_file(file), config, file.string()));
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_tokens) const {

@@ -254,6 +254,24 @@ TEST(Tokenizer, LoadErrorsNameTheProblem) {
     EXPECT_NE(std::string(e.what()).find("tokenizer.json"), std::string::npos) << e.what();
   }
   std::ofstream(dir / "tokenizer.json") << "{ not json";
+  try {
+    Tokenizer::load(dir);
+    FAIL() << "expected an error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.where().file, (dir / "tokenizer.json").string());
+  }
+  std::ofstream(dir / "tokenizer.json") << R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})";
+  std::ofstream(dir / "tokenizer_config.json") << "[1,";
+  try {
+    Tokenizer::load(dir);
+    FAIL() << "expected an error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.where().file, (dir / "tokenizer_config.json").string());
+  }
+  fs::remove(dir / "tokenizer_config.json");
+  EXPECT_EQ(Tokenizer::load(dir / "tokenizer.json").encode("aa", false), (std::vector<int32_t>{0, 0}));
+  std::ofstream(dir / "tokenizer.json")
+      << R"({"model": {"type": "BPE", "vocab": {"a": "zero"}, "merges": []}})";
   EXPECT_THROW(Tokenizer::load(dir), util::Error);
   json unsupported = {{"normalizer", {{"type", "BertNormalizer"}}},
                       {"model", {{"type", "BPE"}, {"vocab", {{"a", 0}}}, {"merges", json::array()}}}};

@@ -245,6 +245,81 @@ TEST(Tokenizer, SingleWordAddedTokensNeedWordBoundaries) {
   EXPECT_EQ(t.encode("aab", false), (std::vector<int32_t>{0, 0, 1}));
 }
 
+// A model whose vocabulary holds whole pieces (ignore_merges: a piece found in the vocabulary is one
+// token), so that the ids show how the pre-tokenizer cut the text.
+Tokenizer piece_tokenizer(const json& pre_tokenizer, const json& normalizer = nullptr,
+                          const json& post_processor = nullptr) {
+  std::vector<std::string> words = {"the",    "final",      "countdown", "the-", "final-",
+                                    "-final", "-countdown", "--",        "-",    " ",
+                                    "a",      "b",          "12",        "3",    "\u2581a"};
+  json vocab = json::object();
+  int32_t id = 0;
+  for (char c = 'a'; c <= 'z'; ++c) vocab[std::string(1, c)] = id++;
+  for (const auto& w : words) {
+    if (!vocab.contains(w)) vocab[w] = id++;
+  }
+  json tok = {{"normalizer", normalizer},
+              {"pre_tokenizer", pre_tokenizer},
+              {"post_processor", post_processor},
+              {"model",
+               {{"type", "BPE"},
+                {"ignore_merges", true},
+                {"unk_token", "-"},
+                {"vocab", vocab},
+                {"merges", json::array()}}}};
+  return Tokenizer::from_json(tok.dump());
+}
+
+std::vector<std::string> pieces(const Tokenizer& t, const std::string& text) {
+  std::vector<std::string> out;
+  for (int32_t id : t.encode(text, true)) out.push_back(*t.id_to_token(id));
+  return out;
+}
+
+using Strings = std::vector<std::string>;
+
+TEST(Tokenizer, SplitBehavioursFollowTheRustDefinitions) {
+  auto split = [](const char* behavior, bool invert = false) {
+    return piece_tokenizer(
+        {{"type", "Split"}, {"pattern", {{"String", "-"}}}, {"behavior", behavior}, {"invert", invert}});
+  };
+  const std::string text = "the-final--countdown";
+  EXPECT_EQ(pieces(split("Removed"), text), (Strings{"the", "final", "countdown"}));
+  EXPECT_EQ(pieces(split("Isolated"), text), (Strings{"the", "-", "final", "-", "-", "countdown"}));
+  EXPECT_EQ(pieces(split("MergedWithPrevious"), text), (Strings{"the-", "final-", "-", "countdown"}));
+  EXPECT_EQ(pieces(split("MergedWithNext"), text), (Strings{"the", "-final", "-", "-countdown"}));
+  EXPECT_EQ(pieces(split("Contiguous"), text), (Strings{"the", "-", "final", "--", "countdown"}));
+  // Inverted: the words become the delimiters and are removed; each dash stays its own piece.
+  EXPECT_EQ(pieces(split("Removed", true), text), (Strings{"-", "-", "-"}));
+}
+
+TEST(Tokenizer, WhitespaceDigitsStripAndProcessors) {
+  EXPECT_EQ(pieces(piece_tokenizer({{"type", "WhitespaceSplit"}}), " the \t final\ncountdown "),
+            (Strings{"the", "final", "countdown"}));
+  EXPECT_EQ(pieces(piece_tokenizer({{"type", "Whitespace"}}), "the--final countdown"),
+            (Strings{"the", "--", "final", "countdown"}));
+  auto digits = [](bool individual) {
+    return piece_tokenizer(
+        {{"type", "Sequence"},
+         {"pretokenizers", json::array({{{"type", "WhitespaceSplit"}},
+                                        {{"type", "Digits"}, {"individual_digits", individual}}})}});
+  };
+  // "123" is not in the vocabulary: characters, "1" and "2" unknown.
+  EXPECT_EQ(pieces(digits(false), "a123b"), (Strings{"a", "-", "-", "3", "b"}));
+  EXPECT_EQ(pieces(digits(false), "a12b"), (Strings{"a", "12", "b"}));
+  EXPECT_EQ(pieces(digits(true), "a12"), (Strings{"a", "-", "-"}));  // "1", "2" unknown
+  auto strip = piece_tokenizer({{"type", "WhitespaceSplit"}},
+                               {{"type", "Strip"}, {"strip_left", true}, {"strip_right", false}});
+  EXPECT_EQ(pieces(strip, "  the "), (Strings{"the"}));
+  auto roberta = piece_tokenizer(
+      {{"type", "WhitespaceSplit"}}, nullptr,
+      {{"type", "RobertaProcessing"}, {"cls", json::array({"a", 0})}, {"sep", json::array({"b", 1})}});
+  EXPECT_EQ(pieces(roberta, "the final"), (Strings{"a", "the", "final", "b"}));
+  auto meta = piece_tokenizer(
+      {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"prepend_scheme", "always"}, {"split", true}});
+  EXPECT_EQ(pieces(meta, "a a"), (Strings{"\u2581a", "\u2581a"}));
+}
+
 TEST(Tokenizer, LoadErrorsNameTheProblem) {
   fs::path dir = um::testing::temp_dir("tok-errors");
   try {

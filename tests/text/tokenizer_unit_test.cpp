@@ -320,6 +320,22 @@ TEST(Tokenizer, WhitespaceDigitsStripAndProcessors) {
   EXPECT_EQ(pieces(meta, "a a"), (Strings{"\u2581a", "\u2581a"}));
 }
 
+TEST(Tokenizer, NormalizedAddedTokensMatchAfterNormalisation) {
+  json tok = {{"normalizer", {{"type", "Lowercase"}}},
+              {"added_tokens",
+               json::array({{{"id", 10}, {"content", "<x>"}, {"special", false}, {"normalized", true}},
+                            {{"id", 11}, {"content", "<Y>"}, {"special", true}, {"normalized", false}}})},
+              {"model",
+               {{"type", "BPE"},
+                {"vocab", {{"a", 0}, {"<", 1}, {">", 2}, {"x", 3}, {"y", 4}}},
+                {"merges", json::array()}}}};
+  auto t = Tokenizer::from_json(tok.dump());
+  // "<X>" lower-cases to "<x>" and then matches; "<Y>" matches only as written, before lowercasing.
+  EXPECT_EQ(t.encode("a<X>a<Y>a<y>", false), (std::vector<int32_t>{0, 10, 0, 11, 0, 1, 4, 2}));
+  auto enc = t.encode_with_offsets("a<X>", false);
+  EXPECT_EQ(enc.offsets.back(), (std::pair<uint32_t, uint32_t>{1, 4}));
+}
+
 TEST(Tokenizer, LoadErrorsNameTheProblem) {
   fs::path dir = um::testing::temp_dir("tok-errors");
   try {

@@ -172,13 +172,17 @@ std::string ChatTemplate::render(const json& messages, const ChatRenderOptions& 
         "continue_final_message to continue the final message, add_generation_prompt to "
         "start a new assistant message");
   }
-  json vars = json::object();
-  vars["messages"] = messages;
-  vars["tools"] = opts.tools;
-  vars["documents"] = nullptr;
-  vars["add_generation_prompt"] = opts.add_generation_prompt;
-  for (auto it = special_tokens_.begin(); it != special_tokens_.end(); ++it) vars[it.key()] = it.value();
-  for (auto it = opts.extra.begin(); it != opts.extra.end(); ++it) vars[it.key()] = it.value();
+  static const json kNull = nullptr;
+  const json add_gen = opts.add_generation_prompt;
+  JinjaTemplate::VarRefs vars;
+  vars.reserve(8 + special_tokens_.size() + opts.extra.size());
+  vars.emplace_back("messages", &messages);
+  vars.emplace_back("tools", &opts.tools);
+  vars.emplace_back("documents", &kNull);
+  vars.emplace_back("add_generation_prompt", &add_gen);
+  for (auto it = special_tokens_.begin(); it != special_tokens_.end(); ++it)
+    vars.emplace_back(it.key(), &it.value());
+  for (auto it = opts.extra.begin(); it != opts.extra.end(); ++it) vars.emplace_back(it.key(), &it.value());
   std::string rendered = template_.render(vars);
   if (!opts.continue_final_message) return rendered;
   if (messages.empty()) throw util::Error("continue_final_message needs at least one message");

@@ -125,16 +125,23 @@ const std::string& JinjaTemplate::origin() const { return impl_->origin; }
 std::string JinjaTemplate::render(const nlohmann::ordered_json& vars) const {
   if (!vars.is_object())
     throw util::Error("template variables must be a JSON object", {.file = impl_->origin});
+  VarRefs refs;
+  refs.reserve(vars.size());
+  for (auto it = vars.begin(); it != vars.end(); ++it) refs.emplace_back(it.key(), &it.value());
+  return render(refs);
+}
+
+std::string JinjaTemplate::render(const VarRefs& vars) const {
   detail::Interpreter::Frame globals = make_globals();
-  for (auto it = vars.begin(); it != vars.end(); ++it) {
+  for (const auto& [name, value] : vars) {
     bool replaced = false;
     for (auto& [k, v] : globals) {
-      if (k == it.key()) {
-        v = from_json(it.value());
+      if (k == name) {
+        v = from_json(*value);
         replaced = true;
       }
     }
-    if (!replaced) globals.emplace_back(it.key(), from_json(it.value()));
+    if (!replaced) globals.emplace_back(name, from_json(*value));
   }
   detail::Interpreter interp(impl_->origin, std::move(globals));
   std::string out;

@@ -19,6 +19,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace um::text {
 
@@ -29,6 +31,10 @@ class JinjaTemplate {
 
   // Renders with every member of the JSON object `vars` as a template variable.
   std::string render(const nlohmann::ordered_json& vars) const;
+  // Same, with variables given by name -> value pointer (no copy of large inputs such as messages);
+  // later entries override earlier ones.
+  using VarRefs = std::vector<std::pair<std::string, const nlohmann::ordered_json*>>;
+  std::string render(const VarRefs& vars) const;
 
   const std::string& origin() const;
 

@@ -49,8 +49,13 @@ struct WordCache {
 // Per-thread caches keyed by model instance, so const encode stays thread-safe without locks.
 WordCache& cache_for(uint64_t instance) {
   thread_local std::unordered_map<uint64_t, WordCache> caches;
+  thread_local uint64_t last_instance = 0;
+  thread_local WordCache* last = nullptr;
+  if (instance == last_instance) return *last;
   if (caches.size() > 8 && !caches.contains(instance)) caches.clear();
-  return caches[instance];
+  last_instance = instance;
+  last = &caches[instance];  // node-based map: stays valid until the clear() above
+  return *last;
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "util/error.h"
 
 namespace um::scene {
 
@@ -20,16 +19,11 @@ DatasetIndex::DatasetIndex(const data::Dataset& ds) : ds_(ds) {
   for (size_t k = 0; k < n; ++k) {
     const auto& it = ds.interactions[k];
     auto u = user_rows_.find(it.user_id);
-    if (u == user_rows_.end()) {
-      throw util::Error(
-          "interaction names unknown user '" + it.user_id + "'",
-          {.file = data::interaction_file(ds.name), .line = static_cast<int64_t>(k + 1), .field = "user_id"});
-    }
     auto i = item_rows_.find(it.item_id);
-    if (i == item_rows_.end()) {
-      throw util::Error(
-          "interaction names unknown item '" + it.item_id + "'",
-          {.file = data::interaction_file(ds.name), .line = static_cast<int64_t>(k + 1), .field = "item_id"});
+    if (u == user_rows_.end() || i == item_rows_.end()) {
+      inter_user_[k] = inter_item_[k] = kInvalid;
+      ++num_invalid_;
+      continue;
     }
     inter_user_[k] = u->second;
     inter_item_[k] = i->second;
@@ -41,12 +35,14 @@ DatasetIndex::DatasetIndex(const data::Dataset& ds) : ds_(ds) {
   }
   for (size_t u = 0; u < ds.users.size(); ++u) per_user[u + 1] += per_user[u];
   timeline_off_ = per_user;
-  timeline_.resize(n);
+  timeline_.resize(n - num_invalid_);
   {
     std::vector<uint32_t> fill(per_user.begin(), per_user.end() - 1);
-    for (size_t k = 0; k < n; ++k) timeline_[fill[inter_user_[k]]++] = static_cast<uint32_t>(k);
+    for (size_t k = 0; k < n; ++k) {
+      if (valid(k)) timeline_[fill[inter_user_[k]]++] = static_cast<uint32_t>(k);
+    }
   }
-  order_id_.resize(n);
+  order_id_.assign(n, kInvalid);
   touched_off_.assign(ds.users.size() + 1, 0);
   std::vector<uint32_t> items;
   for (size_t u = 0; u < ds.users.size(); ++u) {

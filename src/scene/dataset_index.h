@@ -13,7 +13,8 @@ namespace um::scene {
 
 class DatasetIndex {
  public:
-  // Throws util::Error when an interaction names a user or item absent from the tables.
+  // Interactions naming a user or item absent from the tables (MIND's shared sample has such
+  // clicks) are left out of every index: never a target, never history, never in the scorers.
   explicit DatasetIndex(const data::Dataset& ds);
 
   const data::Dataset& dataset() const { return ds_; }
@@ -24,6 +25,9 @@ class DatasetIndex {
   int64_t user_row(std::string_view id) const;
   int64_t item_row(std::string_view id) const;
 
+  // False for an interaction with an unknown user or item (see the constructor).
+  bool valid(size_t k) const { return inter_user_[k] != kInvalid; }
+  size_t num_invalid() const { return num_invalid_; }
   uint32_t interaction_user(size_t k) const { return inter_user_[k]; }
   uint32_t interaction_item(size_t k) const { return inter_item_[k]; }
   // 0-based rank of interaction k within its user's timeline (ties keep file order).
@@ -54,6 +58,8 @@ class DatasetIndex {
   uint32_t iid_item(size_t iid) const { return iid_item_[iid]; }
 
  private:
+  static constexpr uint32_t kInvalid = 0xFFFFFFFFu;
+  size_t num_invalid_ = 0;
   const data::Dataset& ds_;
   std::unordered_map<std::string_view, uint32_t> user_rows_, item_rows_;
   std::vector<uint32_t> inter_user_, inter_item_, order_id_;

@@ -47,6 +47,7 @@ struct ScenesReport {
   size_t written = 0;
   size_t eval_users = 0;  // users the train split was restricted to (0 = not restricted)
   uint64_t dropped_static_history = 0;
+  size_t unknown_id_interactions = 0;  // ignored: user or item absent from the tables
   std::map<std::string, uint64_t> skips;
   std::vector<std::string> scorers;
   bool real_impressions = false;

@@ -108,6 +108,7 @@ std::vector<uint32_t> SceneGenerator::sample_targets(const std::vector<std::stri
   }
   std::vector<uint32_t> pool;
   for (size_t k = 0; k < ds_.interactions.size(); ++k) {
+    if (!index_.valid(k)) continue;
     uint32_t u = index_.interaction_user(k);
     if (users && !allowed[u]) continue;
     if (real_) {

@@ -61,6 +61,7 @@ ScenesReport run_scenes(const ScenesOptions& o) {
   SceneGenerator gen(ds, cfg);
   rep.scorers = gen.scorer_names();
   rep.real_impressions = gen.real_impressions();
+  rep.unknown_id_interactions = gen.index().num_invalid();
   auto targets = gen.sample_targets(restrict ? &eval_users : nullptr, &rep.candidates);
   rep.sampled = targets.size();
   rep.setup_seconds = since(t1);

@@ -246,10 +246,18 @@ TEST(Generator, MindRealImpressionsAndStaticHistory) {
   EXPECT_THROW(SceneGenerator(ml, cfg), util::NotSupported);
 }
 
-TEST(Generator, UnknownIdsInInteractionsFail) {
+TEST(Generator, InteractionsWithUnknownIdsAreIgnored) {
   auto ds = testing::synthetic_movielens(3, 10);
-  ds.interactions.push_back({"1", "nope", 0, "{}"});
-  EXPECT_THROW(SceneGenerator(ds, SceneConfig{}), util::Error);
+  for (int i = 0; i < 5; ++i) ds.interactions.push_back({"1", "nope", i, "{}"});
+  ds.interactions.push_back({"ghost", "1", 0, "{}"});
+  SceneConfig cfg;
+  cfg.samples = 1000;
+  cfg.shape = {.min_options = 2, .max_options = 2};
+  SceneGenerator gen(ds, cfg);
+  EXPECT_EQ(gen.index().num_invalid(), 6u);
+  for (auto k : gen.sample_targets(nullptr)) EXPECT_NE(ds.interactions[k].item_id, "nope");
+  EXPECT_EQ(gen.index().timeline(0).size() + gen.index().timeline(1).size() + gen.index().timeline(2).size(),
+            ds.interactions.size() - 6);
 }
 
 }  // namespace

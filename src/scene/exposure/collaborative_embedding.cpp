@@ -39,6 +39,7 @@ uint64_t interactions_fingerprint(const DatasetIndex& index) {
     h *= 0x100000001b3ull;
   };
   for (size_t k = 0; k < index.dataset().interactions.size(); ++k) {
+    if (!index.valid(k)) continue;
     mix(index.interaction_user(k));
     mix(index.interaction_item(k));
   }
@@ -63,6 +64,7 @@ Matrix2D collaborative_embedding(const DatasetIndex& index, const CollaborativeP
   std::vector<Eigen::Triplet<double, int64_t>> trip;
   trip.reserve(n_inter);
   for (size_t k = 0; k < n_inter; ++k) {
+    if (!index.valid(k)) continue;
     uint32_t u = index.interaction_user(k);
     int32_t i = index.item_iid(index.interaction_item(k));
     trip.emplace_back(u, i, 1.0);  // duplicates are summed by setFromTriplets

@@ -3,7 +3,7 @@
 //   prefill tok/s ÷ (bf16 GEMM peak / matmul FLOPs per token)
 //   decode  tok/s ÷ (read bandwidth / weight bytes per step)
 // Two weight layouts are compared: "stored" ([out,in] mmap views, at::linear) and "transposed"
-// (pre-transposed fused copies, at::matmul; the engine default). Also prefix-shared scoring of 20
+// (pre-transposed fused copies, at::matmul; LoadOptions::pretranspose). Also prefix-shared scoring of 20
 // continuations versus scoring each full sequence.
 //
 // The model is written once to $UM_BENCH_MODEL_DIR (default /tmp/um-bench/qwen2.5-0.5b-shape) from
@@ -52,7 +52,7 @@ fs::path model_dir() {
 std::shared_ptr<const model::Model> get_model(bool transposed) {
   static std::shared_ptr<const model::Model> m[2];
   if (!m[transposed]) {
-    model::LoadOptions opts{.dtype = model::DType::BF16};
+    model::LoadOptions opts{.dtype = model::DType::BF16, .pretranspose = true};
     m[transposed] = transposed ? model::Model::load(model_dir(), opts)
                                : model::bench::load_stored_layout(model_dir(), opts);
   }
@@ -141,7 +141,7 @@ void BM_Decode(benchmark::State& state) {
 // Scoring a scene: a 400-token prompt and 20 rationales of 60 tokens, option distribution after each.
 // Arg: 1 = prefix-shared (prompt once, forks), 0 = every full sequence from scratch.
 void BM_Score20(benchmark::State& state) {
-  auto m = get_model(true);
+  auto m = get_model(false);
   auto prompt = tokens(400, 3);
   std::vector<std::vector<int32_t>> conts;
   for (int i = 0; i < 20; ++i) conts.push_back(tokens(60, 10 + i));

@@ -13,8 +13,8 @@ namespace um::model::bench {
 double gemm_gflops(DType dtype, int64_t n = 2048, int reps = 3);
 // Read bandwidth of at::sum over a `bytes`-sized float32 tensor (GB/s, best of `reps`).
 double read_bandwidth_gbs(size_t bytes = size_t{1} << 30, int reps = 5);
-// Loads with weights kept as stored ([out, in] views over the mapping, at::linear) instead of the
-// default pre-transposed fused copies (at::matmul).
+// Loads with weights kept as stored ([out, in] views over the mapping, at::linear), whatever
+// opts.pretranspose says.
 std::shared_ptr<const Model> load_stored_layout(const std::filesystem::path& dir, const LoadOptions& opts);
 // Weight bytes one decode step reads (every projection + the output matrix), and the matmul FLOPs
 // per token (2 × those parameters, attention excluded).

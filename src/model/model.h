@@ -37,6 +37,11 @@ const char* dtype_name(DType d);
 struct LoadOptions {
   DType dtype = DType::BF16;  // compute dtype; weights stored otherwise are converted once at load
   int threads = 0;            // 0 = all cores (torch::set_num_threads)
+  // false (default): weights stay the stored [out, in] tensors as zero-copy views over the memory
+  // mapping (at::linear). true: one pre-transposed, fused (qkv, gate|up) copy used with at::matmul,
+  // the mapping's pages released afterwards. Measured equal speed on the project machine
+  // (docs/benchmarks.md "Engine"), so the copy-free layout is the default.
+  bool pretranspose = false;
 };
 
 // Sets the process-wide torch thread count (0 = cores) and OMP_WAIT_POLICY=PASSIVE when unset.

@@ -135,7 +135,8 @@ const ModelConfig& Model::config() const { return impl_->config; }
 DType Model::dtype() const { return impl_->dtype; }
 
 std::shared_ptr<const Model> Model::load(const std::filesystem::path& dir, const LoadOptions& opts) {
-  return load_model_with_layout(dir, opts, WeightLayout::Transposed);
+  return load_model_with_layout(dir, opts,
+                                opts.pretranspose ? WeightLayout::Transposed : WeightLayout::Stored);
 }
 
 std::shared_ptr<const Model> load_model_with_layout(const std::filesystem::path& dir, const LoadOptions& opts,

@@ -147,6 +147,18 @@ TEST_F(SessionTest, PrefixSharedScoringEqualsUnshared) {
   EXPECT_EQ(shared.live_sequences(), 0u);  // nothing leaked
 }
 
+TEST_F(SessionTest, PretransposedLayoutEqualsStored) {
+  for (auto dtype : {model::DType::F32, model::DType::BF16}) {
+    auto stored = model::Model::load(*dir_, {.dtype = dtype});
+    auto fused = model::Model::load(*dir_, {.dtype = dtype, .pretranspose = true});
+    model::Session a(stored, 0), b(fused, 0);
+    auto all = ids(20);
+    auto la = a.append(a.create(), all, true);
+    auto lb = b.append(b.create(), all, true);
+    expect_close(la.data, lb.data, dtype == model::DType::F32 ? 2e-5 : 0.1);
+  }
+}
+
 TEST_F(SessionTest, PrefixCacheReusesPartialPrefixAndEvicts) {
   model::Session s(m_, 2);
   auto a = ids(20, 1);

@@ -1,4 +1,4 @@
-// `usermirror distil --work DIR --datasets A,B --name NAME --system-prompt FILE [--select N]
+// `usermirror distil --work DIR --datasets A,B [--name NAME] [--system-prompt NAME|FILE] [--select N]
 //  [--filter-column COL] [--sampling-column COL] [--ascending] [--seed S] [--allocation MODE]`
 #ifdef UM_HAVE_PIPELINE
 #include <fmt/format.h>
@@ -28,46 +28,50 @@ int run_distil(const pipeline::DistilOptions& opts) {
 }
 
 Command distil_command() {
-  return {"distil",
-          "Select teacher/student preference pairs from probs files (datasets/NAME_pref.jsonl, _sft.jsonl)",
-          [](CLI::App& app) {
-            auto o = std::make_shared<pipeline::DistilOptions>();
-            auto allocation = std::make_shared<std::string>("proportional");
-            app.add_option("--work", o->work_dir, "Work directory (datasets/, probs/)")->required();
-            app.add_option("--datasets", o->datasets, "Datasets to use, comma separated")
-                ->required()
-                ->delimiter(',');
-            app.add_option("--name", o->name, "Output name: datasets/NAME_pref.jsonl")->capture_default_str();
-            app.add_option("--system-prompt", o->system_prompt_file,
-                           "File holding the default (reasoning) system prompt of the training messages")
-                ->required();
-            app.add_option("--select", o->select, "Number of pairs to select (filtered_num)")
-                ->capture_default_str();
-            app.add_option(
-                   "--filter-column", o->filter_column,
-                   "Scene metric ranking the scenes (e.g. diff_model_uncertainty, diff_all_uncertainty, "
-                   "student_entropy) or 'random'")
-                ->capture_default_str();
-            app.add_option("--sampling-column", o->sampling_column,
-                           "Per-rationale column choosing chosen/rejected (smallest wins): entropy, logloss, "
-                           "random")
-                ->capture_default_str();
-            app.add_flag("--ascending", o->ascending, "Rank scenes by the filter column ascending");
-            app.add_option("--seed", o->seed, "Seed of behaviour sampling and random ablations")
-                ->capture_default_str();
-            app.add_option("--allocation", *allocation,
-                           "Pairs per (dataset, choice_cnt): proportional (exact shares) or reference (the "
-                           "authors' row-based ceiling allocation)")
-                ->check(CLI::IsMember({"proportional", "reference"}))
-                ->capture_default_str();
-            app.add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
-            return [=] {
-              pipeline::DistilOptions opts = *o;
-              opts.allocation = *allocation == "reference" ? pipeline::Allocation::reference
-                                                           : pipeline::Allocation::proportional;
-              return um::cli::run_distil(opts);
-            };
-          }};
+  return {
+      "distil",
+      "Select teacher/student preference pairs from probs files (datasets/NAME_pref.jsonl, _sft.jsonl)",
+      [](CLI::App& app) {
+        auto o = std::make_shared<pipeline::DistilOptions>();
+        auto allocation = std::make_shared<std::string>("proportional");
+        app.add_option("--work", o->work_dir, "Work directory (datasets/, probs/)")->required();
+        app.add_option("--datasets", o->datasets, "Datasets to use, comma separated")
+            ->required()
+            ->delimiter(',');
+        app.add_option("--name", o->name, "Output name: datasets/NAME_pref.jsonl")->capture_default_str();
+        auto prompts_dir = std::make_shared<std::string>();
+        app.add_option("--system-prompt", o->system_prompt_file,
+                       "System prompt of the training messages: a prompt name (prompts/, e.g. reasoning-v1, "
+                       "authors-default) or a file; must be the one the rationales were generated with")
+            ->default_str("reasoning-v1");
+        app.add_option("--prompts-dir", *prompts_dir, "Directory searched first for prompt names");
+        app.add_option("--select", o->select, "Number of pairs to select (filtered_num)")
+            ->capture_default_str();
+        app.add_option("--filter-column", o->filter_column,
+                       "Scene metric ranking the scenes (e.g. diff_model_uncertainty, diff_all_uncertainty, "
+                       "student_entropy) or 'random'")
+            ->capture_default_str();
+        app.add_option("--sampling-column", o->sampling_column,
+                       "Per-rationale column choosing chosen/rejected (smallest wins): entropy, logloss, "
+                       "random")
+            ->capture_default_str();
+        app.add_flag("--ascending", o->ascending, "Rank scenes by the filter column ascending");
+        app.add_option("--seed", o->seed, "Seed of behaviour sampling and random ablations")
+            ->capture_default_str();
+        app.add_option("--allocation", *allocation,
+                       "Pairs per (dataset, choice_cnt): proportional (exact shares) or reference (the "
+                       "authors' row-based ceiling allocation)")
+            ->check(CLI::IsMember({"proportional", "reference"}))
+            ->capture_default_str();
+        app.add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+        return [=] {
+          pipeline::DistilOptions opts = *o;
+          if (!prompts_dir->empty()) opts.prompts_dir = *prompts_dir;
+          opts.allocation = *allocation == "reference" ? pipeline::Allocation::reference
+                                                       : pipeline::Allocation::proportional;
+          return um::cli::run_distil(opts);
+        };
+      }};
 }
 
 }  // namespace um::cli

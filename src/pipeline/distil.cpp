@@ -192,14 +192,38 @@ void write_metrics_line(util::JsonWriter& w, const std::string& ds, int64_t cid,
   w.newline();
 }
 
+// [system, user, assistant] from contents already encoded as JSON strings (the system prompt and the
+// user message are encoded once and appear three times per pair).
+void write_encoded_messages(util::JsonWriter& w, std::string_view system, std::string_view user,
+                            std::string_view assistant) {
+  w.begin_array();
+  const std::pair<const char*, std::string_view> msgs[] = {
+      {fields::kSystem, system}, {fields::kUser, user}, {fields::kAssistant, assistant}};
+  for (const auto& [role, content] : msgs) {
+    w.begin_object();
+    w.key(fields::kRole);
+    w.value(role);
+    w.key(fields::kContent);
+    w.raw(content);
+    w.end_object();
+  }
+  w.end_array();
+}
+
+std::string encode(std::string_view s) {
+  std::string out;
+  util::append_json_string(out, s, false);
+  return out;
+}
+
 // Pass 2 for one selected row: the preference and SFT lines.
 void build_pair(const std::string& ds, const JsonLine (&line)[3], const AlignedFiles& files, int64_t line_no,
-                const SceneState& s, const std::string& system, std::string& pref, std::string& sft) {
+                const SceneState& s, const std::string& system_json, std::string& pref, std::string& sft) {
   thread_local LineParser parser;
   thread_local SceneRecord scene;
   thread_local ProbsRecord probs;
   parse_scene(parser, line[0], scene, true, {.file = files.path(0).string(), .line = line_no});
-  const std::string user = user_message(scene.text);
+  const std::string user = encode(user_message(scene.text));
   std::string assistant[2];
   const Pick picks[2] = {*s.pick.chosen, *s.pick.rejected};
   for (size_t i = 0; i < 2; ++i) {
@@ -207,8 +231,7 @@ void build_pair(const std::string& ds, const JsonLine (&line)[3], const AlignedF
     const auto j = static_cast<uint64_t>(picks[i].index);
     parse_probs(parser, line[f], probs, j < 64 ? uint64_t{1} << j : kAllDecisions,
                 {.file = files.path(f).string(), .line = line_no});
-    assistant[i] =
-        assistant_target(probs.decision_list.at(static_cast<size_t>(picks[i].index)), picks[i].behavior);
+    assistant[i] = encode(assistant_target(probs.decision_list.at(j), picks[i].behavior));
   }
   auto head = [&](util::JsonWriter& w) {
     w.begin_object();
@@ -224,9 +247,9 @@ void build_pair(const std::string& ds, const JsonLine (&line)[3], const AlignedF
   util::JsonWriter w;
   head(w);
   w.key(fields::kMessagesChosen);
-  write_messages(w, system, user, assistant[0]);
+  write_encoded_messages(w, system_json, user, assistant[0]);
   w.key(fields::kMessagesRejected);
-  write_messages(w, system, user, assistant[1]);
+  write_encoded_messages(w, system_json, user, assistant[1]);
   w.key(fields::kBehaviorChosen);
   w.value(std::string(1, option_letter(picks[0].behavior)));
   w.key(fields::kBehaviorRejected);
@@ -237,7 +260,7 @@ void build_pair(const std::string& ds, const JsonLine (&line)[3], const AlignedF
   w.clear();
   head(w);
   w.key(fields::kMessages);
-  write_messages(w, system, user, assistant[0]);
+  write_encoded_messages(w, system_json, user, assistant[0]);
   w.end_object();
   w.newline();
   sft = w.take();
@@ -260,7 +283,7 @@ DistilResult run_distil(const DistilOptions& o) {
   for (size_t i = 0; i < o.datasets.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (o.datasets[i] == o.datasets[j]) throw util::Error("dataset '" + o.datasets[i] + "' given twice");
-  const std::string system = load_system_prompt(o.system_prompt_file.string());
+  const std::string system_json = encode(load_system_prompt(o.system_prompt_file.string(), o.prompts_dir));
 
   DistilResult result;
   std::vector<std::vector<SceneState>> scenes(o.datasets.size());
@@ -370,7 +393,7 @@ DistilResult run_distil(const DistilOptions& o) {
         if (!s.selected) return;
         const auto v = row_views(i);
         const JsonLine row[3] = {v[0], v[1], v[2]};
-        build_pair(ds, row, files, static_cast<int64_t>(base + i) + 1, s, system, pref_lines[i],
+        build_pair(ds, row, files, static_cast<int64_t>(base + i) + 1, s, system_json, pref_lines[i],
                    sft_lines[i]);
       });
       for (size_t i = 0; i < n; ++i) {

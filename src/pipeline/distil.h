@@ -4,7 +4,7 @@
 //
 //   DistilOptions o;
 //   o.work_dir = "work"; o.datasets = {"ml-1m"}; o.name = "UserMirrorer";
-//   o.system_prompt_file = "prompts/default_system.txt";
+//   o.system_prompt_file = "reasoning-v1";     // a prompt name (prompts/) or a file path
 //   DistilResult r = run_distil(o);
 //
 // Reads  <work>/datasets/<DS>_train.jsonl, <work>/probs/<DS>_probs_{strong,weak}.jsonl
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,11 @@ struct DistilOptions {
   bool ascending = false;
   uint64_t seed = 0;
   Allocation allocation = Allocation::proportional;
-  std::filesystem::path system_prompt_file;  // required: the default (reasoning) system prompt
-  unsigned threads = 0;                      // 0 = all cores
+  // System prompt of the training messages: a file path, or a prompt name (text/prompt_store.h);
+  // empty = reasoning-v1. It must be the prompt the rationales were generated with.
+  std::filesystem::path system_prompt_file;
+  std::optional<std::filesystem::path> prompts_dir;
+  unsigned threads = 0;  // 0 = all cores
   bool progress = true;
 };
 

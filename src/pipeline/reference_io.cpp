@@ -434,16 +434,6 @@ void write_decisions(util::JsonWriter& w, std::string_view custom_id, std::strin
   w.end_object();
 }
 
-std::string_view strip_whitespace(std::string_view s) {
-  auto ws = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f'); };
-  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string_view cut_rationale(std::string_view content) {
-  const size_t pos = content.find("Behavior:");
-  return strip_whitespace(pos == std::string_view::npos ? content : content.substr(0, pos));
-}
+std::string cut_rationale(std::string_view content) { return text::rationale_of(content); }
 
 }  // namespace um::pipeline

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pipeline/option_probs.h"
+#include "text/prompt.h"
 #include "util/error.h"
 #include "util/json_writer.h"
 
@@ -55,11 +56,7 @@ void pad_line(std::string& buf, std::string_view line);
 
 // One scene of <DS>_train.jsonl / <DS>_eval.jsonl (§3.5). Ids are kept as text: a JSON string's
 // value, or a JSON number's literal (ml-1m ids may be numbers).
-struct SceneText {
-  std::string profile;
-  std::vector<std::string> action_list;  // un-lettered exposure strings, in exposure order
-  std::string history;
-};
+using text::SceneText;  // profile, action_list (un-lettered, in exposure order), history
 struct SceneRecord {
   SceneText text;  // filled only when parsed with want_text
   std::string user_id;
@@ -109,9 +106,8 @@ void parse_decisions(LineParser& parser, const JsonLine& line, DecisionsRecord& 
 void write_decisions(util::JsonWriter& w, std::string_view custom_id, std::string_view model,
                      const std::vector<std::string>& contents);
 
-// The rationale as used downstream (§7 step 1, §11 item 18): cut at the first "Behavior:", then
-// stripped of leading/trailing whitespace as Python's str.strip() does for ASCII-range whitespace.
-std::string_view cut_rationale(std::string_view content);
-std::string_view strip_whitespace(std::string_view s);
+// The rationale as used downstream (§7 step 1, §11 item 18): the text before the first "Behavior:",
+// stripped as Python's str.strip() does (text::rationale_of).
+std::string cut_rationale(std::string_view content);
 
 }  // namespace um::pipeline

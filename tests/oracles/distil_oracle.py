@@ -269,7 +269,8 @@ def main():
         per = r["per"]
         bc, br = per[ch[0]]["beh"][ch[1]], per[rj[0]]["beh"][rj[1]]
         pairs.append({
-            "dataset": r["dataset"], "cid": r["cid"],
+            "dataset": r["dataset"], "cid": r["cid"], "user_id": str(r["scene"]["user_id"]),
+            "item_id": str(r["scene"]["item_id"]), "timestamp": r["scene"]["timestamp"],
             "behavior_chosen": chr(65 + bc), "behavior_rejected": chr(65 + br),
             "chosen": list(ch), "rejected": list(rj),
             "user": user_message(r["scene"]["text"]),

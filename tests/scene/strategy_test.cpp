@@ -115,19 +115,22 @@ TEST(Strategy, Amazon) {
       {"b", R"({"title":"Short","category":"Books","price":null,"average_rating":4.0,"rating_number":3})"});
   ds.items.push_back(
       {"c", R"({"title":"Short","category":"Books","price":"None","average_rating":4.0,"rating_number":3})"});
+  ds.items.push_back(
+      {"d", R"({"title":"","category":"Books","price":"NA","average_rating":4.0,"rating_number":3})"});
   Harness h(ds);
   int64_t t = at("2018-05-01 00:00:00");
+  EXPECT_EQ(h.item(0, t, 3), "Product name: \nCategory: Books\nPrice: NA\nRatings: 4.0 (3)\n");
   EXPECT_EQ(
       h.item(0, t, 0),
       "Product name: One two three four five six seven eight nine ten...\nCategory: Books\nPrice: $9.5\n"
       "Ratings: 4.5 (12)\n");
   EXPECT_EQ(h.item(0, t, 1), "Product name: Short\nCategory: Books\nPrice: NA\nRatings: 4.0 (3)\n");
   EXPECT_EQ(h.item(0, t, 2), "Product name: Short\nCategory: Books\nPrice: NA\nRatings: 4.0 (3)\n");
-  // History: "None" string is not NA there (reference asymmetry).
+  // One rule for exposure and history (the reference writes "$None" in history and "$NA" for "NA").
   EXPECT_EQ(
       h.history(0, t, 2, R"({"rating":5,"review_summary":"Great","review_text":"Loved it"})",
                 at("2018-04-01 00:00:00")),
-      "A product bought 1 month ago\nProduct name: Short\nCategory: Books\nPrice: $None\nRatings: 4.0 (3)\n"
+      "A product bought 1 month ago\nProduct name: Short\nCategory: Books\nPrice: NA\nRatings: 4.0 (3)\n"
       "My Behavior:\nRating: 5/5 \nReview: Great\nLoved it\n");
 }
 

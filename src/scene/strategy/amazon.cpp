@@ -16,16 +16,25 @@ constexpr const char* kHistory =
     "{review_summary}\n"
     "{review_text}\n";
 
+// "NA" for a missing price: null/NaN, or the strings "", "None" and "NA" (the reference prepare
+// writes "NA" for a missing price and then renders "$NA"; it also treats "None" as missing only in
+// exposures, §11.12 — we use one rule for both, docs/reference-differences.md).
+std::string rev_price(const nlohmann::json& price) {
+  if (price.is_null()) return "NA";
+  if (price.is_string()) {
+    const auto& s = price.get_ref<const std::string&>();
+    if (s.empty() || s == "None" || s == "NA") return "NA";
+  }
+  return "$" + py_str(price);
+}
+
 class Amazon final : public Strategy {
  public:
   explicit Amazon(std::string_view dataset) : Strategy(std::string(dataset), "", kItem, kHistory) {}
 
   void item_features(const SceneView&, uint32_t, const nlohmann::json& d, Fields& f) const override {
     f.add("short_title", truncate_value(member(d, "title"), 10, true));
-    // Exposure: "NA" when the price is null/NaN or the string "None".
-    const auto& price = member(d, "price");
-    bool na = price.is_null() || (price.is_string() && price.get_ref<const std::string&>() == "None");
-    f.add("rev_price", na ? "NA" : "$" + py_str(price));
+    f.add("rev_price", rev_price(member(d, "price")));
   }
 
   void history_features(const SceneView& v, const HistoryInput& h, Fields& f) const override {
@@ -33,9 +42,7 @@ class Amazon final : public Strategy {
     f.add("review_text", truncate_value(member(h.behavior, "review_text"), 30, true));
     f.add("review_summary", py_str(member(h.behavior, "review_summary")));
     f.add("short_title", truncate_value(member(h.description, "title"), 10, true));
-    // History: "NA" only when the price is null/NaN.
-    const auto& price = member(h.description, "price");
-    f.add("rev_price", price.is_null() ? "NA" : "$" + py_str(price));
+    f.add("rev_price", rev_price(member(h.description, "price")));
     f.add("time_diff", time_diff(v.target_us, h.timestamp_us));
   }
 };

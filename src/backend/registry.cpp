@@ -4,6 +4,9 @@
 
 #include "backend/backend.h"
 #include "backend/openai/openai_backend.h"
+#ifdef UM_BACKEND_EMBEDDED
+#include "backend/embedded/embedded_backend.h"
+#endif
 #include "util/error.h"
 
 namespace um::backend {
@@ -14,6 +17,9 @@ struct Table {
   std::map<std::string, BackendFactory> factories;
   Table() {
     factories["openai"] = [](const BackendSpec& s) { return make_openai_backend(s); };
+#ifdef UM_BACKEND_EMBEDDED
+    factories["local"] = [](const BackendSpec& s) { return make_embedded_backend(s); };
+#endif
   }
 };
 

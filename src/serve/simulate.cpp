@@ -3,6 +3,9 @@
 #include <random>
 
 #include "serve/api_error.h"
+#include "text/prompt.h"
+#include "text/prompt_store.h"
+#include "util/error.h"
 #include "util/rng.h"
 
 namespace um::serve {
@@ -11,8 +14,8 @@ namespace {
 using nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
-constexpr const char* kBehaviorPrefix = "Behavior: [";
-constexpr const char* kThoughtPrefix = "Thought:\nStimulus:";
+const std::string kBehaviorPrefix(text::kBehaviorPrefix);
+const std::string kThoughtPrefix(text::kEvalReasoningPrefix);
 
 ojson dist_json(const std::vector<std::string>& letters, const std::vector<double>& probs) {
   ojson d = ojson::object();
@@ -55,21 +58,58 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
       throw ApiError(404, "unknown model", "model", "model_not_found");
     }
   }
-  if (!b.contains("messages") || !b["messages"].is_array() || b["messages"].empty()) {
-    throw ApiError(400, "'messages' must be the scene prompt ([system, user] messages)", "messages");
-  }
-  std::vector<backend::Message> messages;
-  for (const auto& m : b["messages"]) {
-    if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") ||
-        !m["content"].is_string()) {
-      throw ApiError(400, "each message needs string 'role' and 'content'", "messages");
-    }
-    messages.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
-  }
-  std::vector<std::string> letters = parse_letters(b);
   std::string mode = b.value("mode", "direct");
   if (mode != "direct" && mode != "reasoning")
     throw ApiError(400, "'mode' must be direct or reasoning", "mode");
+  std::vector<backend::Message> messages;
+  std::vector<std::string> letters;
+  if (b.contains("scene") || b.contains("text")) {
+    // A scene record (a line of datasets/<DS>_*.jsonl) or its `text` field: build the prompt here.
+    const json& t =
+        b.contains("scene")
+            ? (b["scene"].is_object() && b["scene"].contains("text") ? b["scene"]["text"] : json())
+            : b["text"];
+    if (!t.is_object() || !t.contains("profile") || !t["profile"].is_string() || !t.contains("history") ||
+        !t["history"].is_string() || !t.contains("action_list") || !t["action_list"].is_array() ||
+        t["action_list"].empty() || t["action_list"].size() > 26) {
+      throw ApiError(400,
+                     "a scene needs text.profile, text.history (strings) and text.action_list (1-26 strings)",
+                     "scene");
+    }
+    text::SceneText scene{t["profile"].get<std::string>(), {}, t["history"].get<std::string>()};
+    for (const auto& a : t["action_list"]) {
+      if (!a.is_string()) throw ApiError(400, "text.action_list must hold strings", "scene");
+      scene.action_list.push_back(a.get<std::string>());
+    }
+    std::string prompt_name(mode == "direct" ? text::kDefaultDirectPrompt : text::kDefaultReasoningPrompt);
+    if (b.contains("prompt")) {
+      if (!b["prompt"].is_string()) throw ApiError(400, "'prompt' must be a prompt name", "prompt");
+      prompt_name = b["prompt"].get<std::string>();
+    }
+    std::string system;
+    try {
+      system = text::load_prompt(prompt_name);
+    } catch (const util::Error& e) {
+      throw ApiError(400, e.what(), "prompt");
+    }
+    for (auto& m : text::scene_messages(scene, system)) messages.push_back({m.role, m.content});
+    for (size_t i = 0; i < scene.action_list.size(); ++i)
+      letters.push_back(std::string(1, text::option_letter(i)));
+  } else {
+    if (!b.contains("messages") || !b["messages"].is_array() || b["messages"].empty()) {
+      throw ApiError(
+          400, "give 'scene' (a scene record), 'text' (its text field) or 'messages' (the scene prompt)",
+          "messages");
+    }
+    for (const auto& m : b["messages"]) {
+      if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") ||
+          !m["content"].is_string()) {
+        throw ApiError(400, "each message needs string 'role' and 'content'", "messages");
+      }
+      messages.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+    }
+    letters = parse_letters(b);
+  }
   std::vector<int32_t> letter_ids;
   if (b.contains("letter_token_ids")) {
     if (!b["letter_token_ids"].is_array() || b["letter_token_ids"].size() != letters.size()) {
@@ -121,8 +161,7 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
     for (size_t i = 0; i < g.samples.size(); ++i) {
       backend::OptionRequest req{"simulate/" + std::to_string(i), messages, std::nullopt, letters,
                                  letter_ids};
-      req.messages.push_back(
-          {"assistant", std::string(kThoughtPrefix) + g.samples[i].text + kBehaviorPrefix});
+      req.messages.push_back({"assistant", kThoughtPrefix + g.samples[i].text + kBehaviorPrefix});
       reqs.push_back(std::move(req));
     }
     auto futures = backend.option_distribution(std::move(reqs));
@@ -132,7 +171,7 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
       for (size_t k = 0; k < mean.size(); ++k) mean[k] += r.probs[k] / static_cast<double>(futures.size());
       missing += r.missing_letters;
       ojson ra;
-      ra["text"] = std::string(kThoughtPrefix) + g.samples[i].text;
+      ra["text"] = kThoughtPrefix + g.samples[i].text;
       ra["distribution"] = dist_json(letters, r.probs);
       rationales.push_back(std::move(ra));
     }

@@ -3,7 +3,10 @@
 // choice, in direct mode (assistant prefix "Behavior: [") or reasoning mode (n rationales continued
 // from "Thought:\nStimulus:" up to "Behavior: [", one distribution each, averaged), method §5.3/§10.
 //
-// Body: {"messages":[system, user] (the scene prompt), "options": C | "letters":[...],
+// Body: {"scene": <scene record, a line of datasets/<DS>_*.jsonl> | "text": {profile, action_list,
+//         history} (prompt built here with the system prompt "prompt", default reasoning-v1 /
+//         direct-v1, options = the exposure list) | "messages":[system, user] with "options": C or
+//         "letters":[...],
 //        "mode":"direct"|"reasoning", "n", "temperature", "top_p", "max_tokens", "seed",
 //        "letter_token_ids":[...], "model"}
 // Answer: {"mode","letters","distribution":{"A":p,..},"choice","choice_index","missing_letters",

@@ -6,6 +6,8 @@
 #include "backend/backend.h"
 #include "serve/fake_backend.h"
 #include "serve/serve_test_util.h"
+#include "text/prompt.h"
+#include "text/prompt_store.h"
 
 namespace um {
 namespace {
@@ -197,6 +199,43 @@ TEST(ServeE2E, SimulateDirectAndReasoning) {
     EXPECT_EQ(t.rfind("Thought:\nStimulus:", 0), 0u);
     EXPECT_EQ(t.find("Behavior: ["), std::string::npos);  // generation stopped before the stop string
   }
+}
+
+TEST(ServeE2E, SimulateBuildsThePromptFromASceneRecord) {
+  FakeBackend fake;
+  RunningServer srv(fake, opts_with_logprobs());
+  httplib::Client http("127.0.0.1", srv.port);
+  json scene = {
+      {"text",
+       {{"profile", "## User Profile\nAge: 25-34\n"},
+        {"action_list",
+         {"Casino (1995) - Drama|Thriller \n", "Sabrina (1995) - Comedy|Romance \n", "Heat (1995)\n"}},
+        {"history", "Toy Story (1995)\n"}}},
+      {"user_id", "1"},
+      {"item_id", "2"},
+      {"choice_cnt", 3}};
+  auto res = http.Post("/v1/simulate", json{{"scene", scene}, {"seed", 1}}.dump(), "application/json");
+  ASSERT_EQ(res->status, 200) << res->body;
+  json j = json::parse(res->body);
+  EXPECT_EQ(j["letters"], json::array({"A", "B", "C"}));
+  text::SceneText st{
+      "## User Profile\nAge: 25-34\n",
+      {"Casino (1995) - Drama|Thriller \n", "Sabrina (1995) - Comedy|Romance \n", "Heat (1995)\n"},
+      "Toy Story (1995)\n"};
+  backend::OptionRequest want_req{.key = "w", .letters = {"A", "B", "C"}};
+  for (auto& m :
+       text::scene_messages(st, text::load_prompt(text::kDefaultDirectPrompt), text::kBehaviorPrefix)) {
+    want_req.messages.push_back({m.role, m.content});
+  }
+  auto want = fake.option_distribution_one(want_req);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(j["distribution"][std::string(1, char('A' + i))].get<double>(), want.probs[i], 1e-12);
+  }
+  res = http.Post("/v1/simulate", json{{"text", {{"profile", 3}}}}.dump(), "application/json");
+  EXPECT_EQ(res->status, 400);
+  res = http.Post("/v1/simulate", json{{"scene", scene}, {"prompt", "no-such-prompt"}}.dump(),
+                  "application/json");
+  EXPECT_EQ(res->status, 400);
 }
 
 }  // namespace

@@ -218,7 +218,9 @@ void HttpPool::loop() {
     t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
     t->headers = curl_slist_append(t->headers, "Expect:");
     if (!p->job.key.empty()) {
-      t->headers = curl_slist_append(t->headers, ("X-Request-Id: " + p->job.key).c_str());
+      std::string id = p->job.key;  // a header value cannot hold line breaks
+      std::replace_if(id.begin(), id.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+      t->headers = curl_slist_append(t->headers, ("X-Request-Id: " + id).c_str());
     }
     if (!config_.api_key.empty()) {
       t->headers = curl_slist_append(t->headers, ("Authorization: Bearer " + config_.api_key).c_str());

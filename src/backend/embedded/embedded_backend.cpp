@@ -1,0 +1,311 @@
+#include "backend/embedded/embedded_backend.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "model/generate.h"
+#include "model/model.h"
+#include "model/sampling.h"
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+#include "util/error.h"
+#include "util/rng.h"
+
+namespace um::backend {
+namespace {
+
+constexpr size_t kStopWindowTokens = 64;
+
+std::vector<text::ChatMessage> chat_messages(const std::vector<Message>& messages) {
+  std::vector<text::ChatMessage> out;
+  out.reserve(messages.size());
+  for (const auto& m : messages) out.push_back({m.role, m.content});
+  return out;
+}
+
+// First occurrence of any stop string in `text`, or npos.
+size_t find_stop(const std::string& text, const std::vector<std::string>& stops) {
+  size_t best = std::string::npos;
+  for (const auto& s : stops) best = std::min(best, text.find(s));
+  return best;
+}
+
+class EmbeddedBackend final : public Backend {
+ public:
+  EmbeddedBackend(const std::filesystem::path& dir, model::LoadOptions load, int workers, size_t prefix_cache)
+      : name_(dir.filename().string()),
+        model_(model::Model::load(dir, load)),
+        tok_(text::Tokenizer::load(dir)),
+        template_(text::ChatTemplate::from_tokenizer_config(dir)) {
+    for (int w = 0; w < workers; ++w) {
+      threads_.emplace_back([this, prefix_cache] {
+        model::Session session(model_, prefix_cache);
+        work(session);
+      });
+    }
+  }
+
+  ~EmbeddedBackend() override {
+    std::deque<std::function<void(model::Session*)>> orphans;
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+      orphans.swap(queue_);
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    for (auto& job : orphans) job(nullptr);  // nullptr session: fail with "shut down"
+  }
+
+  std::string model_name() const override { return name_; }
+
+  void submit_generate(std::vector<GenerateRequest> requests, GenerateCallback done) override {
+    auto shared = std::make_shared<std::vector<GenerateRequest>>(std::move(requests));
+    auto cb = std::make_shared<GenerateCallback>(std::move(done));
+    for (size_t i = 0; i < shared->size(); ++i) {
+      enqueue([this, shared, cb, i](model::Session* s) {
+        const GenerateRequest& req = (*shared)[i];
+        try {
+          if (!s) throw util::Error("embedded backend shut down before the request ran", {.record = req.key});
+          GenerateResult r = run_generate(*s, req);
+          finish(false);
+          (*cb)(i, std::move(r), nullptr);
+        } catch (...) {
+          finish(true);
+          (*cb)(i, GenerateResult{}, std::current_exception());
+        }
+      });
+    }
+  }
+
+  void submit_options(std::vector<OptionRequest> requests, OptionCallback done) override {
+    auto shared = std::make_shared<std::vector<OptionRequest>>(std::move(requests));
+    auto cb = std::make_shared<OptionCallback>(std::move(done));
+    for (size_t i = 0; i < shared->size(); ++i) {
+      enqueue([this, shared, cb, i](model::Session* s) {
+        const OptionRequest& req = (*shared)[i];
+        try {
+          if (!s) throw util::Error("embedded backend shut down before the request ran", {.record = req.key});
+          OptionResult r = run_options(*s, req);
+          finish(false);
+          (*cb)(i, std::move(r), nullptr);
+        } catch (...) {
+          finish(true);
+          (*cb)(i, OptionResult{}, std::current_exception());
+        }
+      });
+    }
+  }
+
+  BackendStats stats() const override { return {requests_.load(), failed_.load(), requests_.load(), 0, 0}; }
+
+ private:
+  void enqueue(std::function<void(model::Session*)> job) {
+    {
+      std::lock_guard lock(mu_);
+      if (!stop_) {
+        queue_.push_back(std::move(job));
+        cv_.notify_one();
+        return;
+      }
+    }
+    job(nullptr);
+  }
+
+  void work(model::Session& session) {
+    while (true) {
+      std::function<void(model::Session*)> job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (stop_) return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      job(&session);
+    }
+  }
+
+  void finish(bool failed) {
+    requests_.fetch_add(1);
+    if (failed) failed_.fetch_add(1);
+  }
+
+  std::vector<int32_t> prompt_ids(const GenerateRequest& req) const {
+    if (!req.prompt_tokens.empty()) return req.prompt_tokens;
+    if (req.prompt) return tok_.encode(*req.prompt, /*add_special_tokens=*/true);
+    if (req.messages.empty())
+      throw util::Error("generate request has no messages or prompt", {.record = req.key});
+    text::ChatRenderOptions o;
+    o.continue_final_message = req.continue_final_message;
+    o.add_generation_prompt = !req.continue_final_message;
+    return tok_.encode(template_.render(chat_messages(req.messages), o), /*add_special_tokens=*/false);
+  }
+
+  GenerateResult run_generate(model::Session& s, const GenerateRequest& req) {
+    std::vector<int32_t> prompt = prompt_ids(req);
+    if (prompt.empty()) throw util::Error("empty prompt", {.record = req.key});
+    const SamplingParams& sp = req.sampling;
+    model::SamplingParams msp{sp.temperature, sp.top_k, sp.top_p, sp.min_p};
+    const uint64_t seed = sp.seed ? *sp.seed : std::random_device{}();
+    if (req.top_logprobs >= 0 || !req.allowed_token_ids.empty()) {
+      if (sp.max_tokens != 1) {
+        throw util::NotSupported(
+            "the embedded engine reports logprobs and applies allowed_token_ids only with "
+            "max_tokens = 1",
+            {.field = "max_tokens", .record = req.key});
+      }
+      return one_token(s, prompt, req, msp, seed);
+    }
+    model::GenerateOptions go;
+    go.n = sp.n;
+    go.max_tokens = sp.max_tokens;
+    go.sampling = msp;
+    go.seed = seed;
+    if (!sp.stop.empty()) {
+      go.stop_check = [&](size_t, const std::vector<int32_t>& toks) -> int64_t {
+        size_t from = toks.size() > kStopWindowTokens ? toks.size() - kStopWindowTokens : 0;
+        std::string tail =
+            tok_.decode(std::span<const int32_t>(toks).subspan(from), /*skip_special_tokens=*/true);
+        return find_stop(tail, sp.stop) == std::string::npos ? -1 : static_cast<int64_t>(toks.size());
+      };
+    }
+    std::vector<model::Completion> outs = model::generate(s, prompt, go);
+    GenerateResult r;
+    r.prompt_tokens = static_cast<int64_t>(prompt.size());
+    for (auto& c : outs) {
+      Sample smp;
+      smp.text = tok_.decode(c.tokens, /*skip_special_tokens=*/true);
+      smp.finish_reason = c.finish_reason;
+      if (size_t pos = find_stop(smp.text, sp.stop); pos != std::string::npos) {
+        smp.text.resize(pos);
+        smp.finish_reason = "stop";
+      }
+      r.completion_tokens += static_cast<int64_t>(c.tokens.size());
+      r.samples.push_back(std::move(smp));
+    }
+    return r;
+  }
+
+  // One generated token per sample with its logprob and the top alternatives (the scoring case).
+  GenerateResult one_token(model::Session& s, const std::vector<int32_t>& prompt, const GenerateRequest& req,
+                           const model::SamplingParams& msp, uint64_t seed) {
+    model::Logits last;
+    model::SeqId seq = s.prefill_cached(prompt, &last);
+    s.release(seq);
+    std::span<const float> row = last.row(0);
+    std::vector<float> lp = model::log_softmax(row);
+    std::vector<float> masked(row.begin(), row.end());
+    std::vector<int32_t> candidates;
+    if (!req.allowed_token_ids.empty()) {
+      std::fill(masked.begin(), masked.end(), -INFINITY);
+      for (int32_t id : req.allowed_token_ids) {
+        if (id < 0 || static_cast<size_t>(id) >= row.size()) {
+          throw util::Error("allowed token id " + std::to_string(id) + " is outside the vocabulary",
+                            {.field = "allowed_token_ids", .record = req.key});
+        }
+        masked[static_cast<size_t>(id)] = row[static_cast<size_t>(id)];
+        candidates.push_back(id);
+      }
+    } else {
+      candidates.resize(row.size());
+      for (size_t i = 0; i < row.size(); ++i) candidates[i] = static_cast<int32_t>(i);
+    }
+    const size_t k = std::min(candidates.size(), static_cast<size_t>(std::max(req.top_logprobs, 0)));
+    std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(k),
+                      candidates.end(), [&](int32_t a, int32_t b) {
+                        return lp[static_cast<size_t>(a)] > lp[static_cast<size_t>(b)] ||
+                               (lp[static_cast<size_t>(a)] == lp[static_cast<size_t>(b)] && a < b);
+                      });
+    GenerateResult r;
+    r.prompt_tokens = static_cast<int64_t>(prompt.size());
+    for (int i = 0; i < req.sampling.n; ++i) {
+      util::Rng rng = util::Rng::stream(seed, "generate", static_cast<uint64_t>(i));
+      int32_t id = model::sample(masked, msp, rng);
+      int32_t ids[1] = {id};
+      Sample smp;
+      smp.text = tok_.decode(ids, /*skip_special_tokens=*/false);
+      smp.finish_reason = "length";
+      if (req.top_logprobs >= 0) {
+        TokenLogprob t{smp.text, lp[static_cast<size_t>(id)], {}};
+        for (size_t j = 0; j < k; ++j) {
+          int32_t alt[1] = {candidates[j]};
+          t.top.push_back({tok_.decode(alt, false), lp[static_cast<size_t>(candidates[j])]});
+        }
+        smp.logprobs.push_back(std::move(t));
+      }
+      r.samples.push_back(std::move(smp));
+      r.completion_tokens += 1;
+    }
+    return r;
+  }
+
+  OptionResult run_options(model::Session& s, const OptionRequest& req) {
+    std::vector<int32_t> ids;
+    if (req.prompt) {
+      ids = tok_.encode(*req.prompt, /*add_special_tokens=*/true);
+    } else {
+      if (req.messages.empty() || req.messages.back().role != "assistant") {
+        throw util::Error("option request needs messages ending in the open assistant prefix",
+                          {.record = req.key});
+      }
+      text::ChatRenderOptions o;
+      o.continue_final_message = true;
+      ids = tok_.encode(template_.render(chat_messages(req.messages), o), /*add_special_tokens=*/false);
+    }
+    std::vector<int32_t> letters = req.letter_token_ids;
+    if (letters.empty()) {
+      for (const auto& l : req.letters) {
+        std::vector<int32_t> enc = tok_.encode(l, /*add_special_tokens=*/false);
+        if (enc.empty())
+          throw util::Error("option letter '" + l + "' encodes to no token", {.record = req.key});
+        letters.push_back(enc[0]);
+      }
+    }
+    if (letters.size() != req.letters.size()) {
+      throw util::Error("letter_token_ids must have one id per letter", {.record = req.key});
+    }
+    model::OptionScores sc = model::score_options(s, ids, letters, /*full_logprobs=*/false);
+    OptionResult r;
+    r.probs = sc.probs;
+    r.raw_logprobs.reserve(sc.probs.size());
+    for (double p : sc.probs) r.raw_logprobs.push_back(std::log(p));  // letter-restricted log-softmax
+    return r;
+  }
+
+  std::string name_;
+  std::shared_ptr<const model::Model> model_;
+  text::Tokenizer tok_;
+  text::ChatTemplate template_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void(model::Session*)>> queue_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+  std::atomic<int64_t> requests_{0}, failed_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_embedded_backend(const BackendSpec& spec) {
+  SpecOptions opts(spec);
+  if (spec.targets.size() != 1) {
+    throw util::Error("backend spec '" + spec.text + "': local: takes exactly one model directory",
+                      {.field = "backend"});
+  }
+  model::LoadOptions load;
+  load.dtype = model::parse_dtype(opts.str("dtype", "bf16"));
+  load.threads = static_cast<int>(opts.integer("threads", 0, 0, 1024));
+  int workers = static_cast<int>(opts.integer("workers", 1, 1, 64));
+  size_t prefix_cache = static_cast<size_t>(opts.integer("prefix_cache", 8, 0, 4096));
+  opts.reject_unknown();
+  return std::make_unique<EmbeddedBackend>(spec.targets[0], load, workers, prefix_cache);
+}
+
+}  // namespace um::backend

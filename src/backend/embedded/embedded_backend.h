@@ -1,0 +1,26 @@
+#pragma once
+// The `local:` backend: the embedded libtorch engine (model/) with the model directory's own
+// tokenizer and chat template (text/). Built only when the model and text components are.
+//
+// Spec: local:<HF model dir>[?dtype=bf16|f32][&workers=1][&threads=0][&prefix_cache=8]
+//   workers: engine sessions serving requests in parallel (each has its own KV/prefix cache; torch
+//   already spreads one forward over `threads` cores, so 1 is right on small machines).
+//
+// Generation: messages are rendered with the chat template (add_generation_prompt, or
+// continue_final_message for an open assistant turn) and encoded without special tokens; a prompt
+// string is encoded with them (as vLLM's completions endpoint does). Stop strings are found in the
+// decoded text of the last 64 generated tokens. Per-token logprobs and allowed_token_ids are
+// supported for max_tokens == 1 (the scoring case; logprobs are the full-vocabulary log-softmax, as
+// vLLM V1 reports them) and raise util::NotSupported otherwise.
+// Option distributions: model::score_options after the rendered open assistant prefix, over the
+// letters' token ids (text::letter_token_ids unless the request gives them) — the exact
+// letter-restricted softmax, no missing letters.
+#include <memory>
+
+#include "backend/backend.h"
+
+namespace um::backend {
+
+std::unique_ptr<Backend> make_embedded_backend(const BackendSpec& spec);
+
+}  // namespace um::backend

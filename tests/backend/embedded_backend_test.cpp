@@ -1,0 +1,111 @@
+// The `local:` backend on a tiny random Qwen3-architecture model with the real Qwen3 tokenizer and
+// chat template (built only when the model and text components are).
+#ifdef UM_BACKEND_EMBEDDED
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "backend/backend.h"
+#include "common/shared_data.h"
+#include "model/init.h"
+#include "model/model.h"
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+#include "util/error.h"
+
+namespace um::backend {
+namespace {
+
+std::filesystem::path tiny_qwen3(const std::filesystem::path& tokenizer_dir) {
+  static std::filesystem::path dir;
+  if (!dir.empty()) return dir;
+  model::InitOptions o;
+  o.arch = "qwen3";
+  o.layers = 1;
+  o.hidden = 32;
+  o.heads = 2;
+  o.kv_heads = 1;
+  o.intermediate = 48;
+  o.tie_embeddings = true;
+  o.dtype = "f32";
+  o.seed = 11;
+  o.tokenizer_dir = tokenizer_dir;
+  o.out_dir = um::testing::temp_dir("embedded-tiny");
+  model::init_random_model(o);
+  dir = o.out_dir;
+  return dir;
+}
+
+TEST(EmbeddedBackend, OptionDistributionIsTheLetterSoftmaxOfAnIndependentForward) {
+  UM_REQUIRE_SHARED(tok_dir, "tokenizers/qwen3");
+  auto dir = tiny_qwen3(tok_dir);
+  auto be = make_backend("local:" + dir.string() + "?dtype=f32");
+  OptionRequest req{
+      .key = "s/0",
+      .messages = {{"system", "sys"}, {"user", "Pick one"}, {"assistant", "I like it.\nBehavior: ["}},
+      .letters = {"A", "B", "C", "D", "E"}};
+  OptionResult got = be->option_distribution_one(req);
+
+  // Independent path: render + encode here, one uncached forward, softmax over the letter logits.
+  auto tok = text::Tokenizer::load(dir);
+  auto tpl = text::ChatTemplate::from_tokenizer_config(dir);
+  std::string prompt = tpl.render(
+      std::vector<text::ChatMessage>{
+          {"system", "sys"}, {"user", "Pick one"}, {"assistant", "I like it.\nBehavior: ["}},
+      {.continue_final_message = true});
+  EXPECT_EQ(prompt.substr(prompt.size() - 11), "Behavior: [");
+  auto ids = tok.encode(prompt, false);
+  model::Logits l = model::logits_for_ids(dir, ids, false, model::DType::F32);
+  auto letters = text::letter_token_ids(tok, 5);
+  double mx = -1e300, z = 0;
+  for (int32_t id : letters) mx = std::max(mx, static_cast<double>(l.row(0)[static_cast<size_t>(id)]));
+  for (int32_t id : letters) z += std::exp(l.row(0)[static_cast<size_t>(id)] - mx);
+  ASSERT_EQ(got.probs.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    double want = std::exp(l.row(0)[static_cast<size_t>(letters[i])] - mx) / z;
+    EXPECT_NEAR(got.probs[i], want, 1e-5) << i;
+  }
+  EXPECT_EQ(got.missing_letters, 0);
+}
+
+TEST(EmbeddedBackend, GenerationIsSeededAndCountsTokens) {
+  UM_REQUIRE_SHARED(tok_dir, "tokenizers/qwen3");
+  auto dir = tiny_qwen3(tok_dir);
+  auto be = make_backend("local:" + dir.string() + "?dtype=f32&workers=2");
+  GenerateRequest req{.key = "g", .messages = {{"system", "sys"}, {"user", "Tell me"}}};
+  req.sampling.n = 3;
+  req.sampling.max_tokens = 6;
+  req.sampling.seed = 5;
+  auto futures = be->generate({req, req});
+  GenerateResult a = futures[0].get(), b = futures[1].get();
+  ASSERT_EQ(a.samples.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(a.samples[i].text, b.samples[i].text);
+  EXPECT_GT(a.prompt_tokens, 5);
+  EXPECT_LE(a.completion_tokens, 18);
+  EXPECT_GT(a.completion_tokens, 0);
+
+  // One scored token with logprobs restricted to allowed ids (the /v1/completions scoring case).
+  auto tok = text::Tokenizer::load(dir);
+  auto letters = text::letter_token_ids(tok, 3);
+  GenerateRequest one{.key = "o", .prompt = std::string("Behavior: [")};
+  one.sampling.max_tokens = 1;
+  one.top_logprobs = 3;
+  one.allowed_token_ids = letters;
+  GenerateResult r = be->generate_one(one);
+  ASSERT_EQ(r.samples[0].logprobs.size(), 1u);
+  ASSERT_EQ(r.samples[0].logprobs[0].top.size(), 3u);
+  const std::string& t = r.samples[0].text;
+  EXPECT_TRUE(t == "A" || t == "B" || t == "C") << t;
+  one.sampling.max_tokens = 2;
+  EXPECT_THROW(be->generate_one(one), util::NotSupported);
+}
+
+TEST(EmbeddedBackend, SpecErrors) {
+  EXPECT_THROW(make_backend("local:/nonexistent/model"), util::Error);
+  EXPECT_THROW(make_backend("local:/a,/b"), util::Error);
+  EXPECT_THROW(make_backend("local:/a?workers=0"), util::Error);
+}
+
+}  // namespace
+}  // namespace um::backend
+#endif  // UM_BACKEND_EMBEDDED

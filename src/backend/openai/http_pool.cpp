@@ -219,7 +219,8 @@ void HttpPool::loop() {
     t->headers = curl_slist_append(t->headers, "Expect:");
     if (!p->job.key.empty()) {
       std::string id = p->job.key;  // a header value cannot hold line breaks
-      std::replace_if(id.begin(), id.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+      std::replace_if(
+          id.begin(), id.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
       t->headers = curl_slist_append(t->headers, ("X-Request-Id: " + id).c_str());
     }
     if (!config_.api_key.empty()) {

@@ -14,6 +14,8 @@ namespace um::pipeline {
 
 namespace {
 
+constexpr double kTieTolerance = 1e-12;
+
 struct SceneValues {
   double sampled = 0, expected = 0, argmax = 0, nll = 0, brier = 0, conf = 0;
   bool missing = false;
@@ -57,10 +59,12 @@ SceneValues scene_values(const EvalScene& s, size_t index, const std::string& pr
     v.sampled = q[g];  // no draws: the uniform prior's expectation
   }
   const std::span<const double> qv(q.data(), c);
-  const ArgMax am = arg_max(qv);
+  // Options within kTieTolerance of the maximum tie (averaging repeats leaves rounding noise).
+  v.conf = q[static_cast<size_t>(arg_max(qv).index)];
+  int ties = 0;
+  for (size_t k = 0; k < c; ++k) ties += q[k] >= v.conf - kTieTolerance;
   v.expected = q[g];
-  v.conf = q[static_cast<size_t>(am.index)];
-  v.argmax = q[g] == v.conf ? 1.0 / am.ties : 0.0;
+  v.argmax = q[g] >= v.conf - kTieTolerance ? 1.0 / ties : 0.0;
   v.nll = -std::log(q[g]);
   for (size_t k = 0; k < c; ++k) {
     const double d = q[k] - (k == g ? 1.0 : 0.0);

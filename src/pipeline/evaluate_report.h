@@ -12,7 +12,7 @@
 //                      (stream (seed, "evaluate/sample/<predictor>", scene index)), hit = draw == truth,
 //                      averaged over repeats, then over scenes. A Monte-Carlo estimate of expected_hit_rate.
 //   expected_hit_rate  q[truth]
-//   argmax_accuracy    1/t if truth is among the t options tied for max q, else 0
+//   argmax_accuracy    1/t if truth is among the t options tied (within 1e-12) for max q, else 0
 //   nll                −ln q[truth] (nats)
 //   brier              Σ_k (q_k − 1[k = truth])²
 //   ece                Σ_b n_b/N |acc_b − conf_b| over `bins` equal-width bins of conf = max q, with

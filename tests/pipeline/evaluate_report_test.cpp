@@ -1,0 +1,157 @@
+#include "pipeline/evaluate_report.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+
+namespace um::pipeline {
+namespace {
+
+std::vector<EvalScene> hand_scenes() {
+  return {
+      {.dataset = "b", .truth = 0, .choice_cnt = 2, .repeats = {{0.75, 0.25}}},
+      // Two repeats average to uniform over 4: a 4-way argmax tie.
+      {.dataset = "a", .truth = 2, .choice_cnt = 4, .repeats = {{0.1, 0.2, 0.3, 0.4}, {0.4, 0.3, 0.2, 0.1}}},
+      // No prediction: scored as uniform over 5.
+      {.dataset = "a", .truth = 1, .choice_cnt = 5, .repeats = {}},
+  };
+}
+
+TEST(EvaluateReport, HandComputedMetrics) {
+  EvalReportOptions o;
+  o.bootstrap = 0;
+  const EvalReport r = evaluate_scenes(hand_scenes(), o);
+  const EvalMetrics& m = r.overall;
+  EXPECT_EQ(m.scenes, 3);
+  EXPECT_EQ(m.without_prediction, 1);
+  EXPECT_NEAR(m.expected_hit_rate.value, (0.75 + 0.25 + 0.2) / 3, 1e-12);
+  EXPECT_NEAR(m.argmax_accuracy.value, (1 + 0.25 + 0.2) / 3, 1e-12);
+  EXPECT_NEAR(m.nll.value, (-std::log(0.75) + std::log(4.0) + std::log(5.0)) / 3, 1e-12);
+  // Brier: (0.25² + 0.25²) = 0.125; 3·0.0625 + 0.75² = 0.75; 4·0.04 + 0.8² = 0.8.
+  EXPECT_NEAR(m.brier.value, (0.125 + 0.75 + 0.8) / 3, 1e-12);
+  // Bins of 0.1: conf 0.75 (acc 1) in bin 7; conf 0.25 (acc 0.25) and 0.2 (acc 0.2) in bin 2.
+  EXPECT_NEAR(m.ece.value, 0.25 / 3, 1e-12);
+  ASSERT_EQ(m.reliability.size(), 10u);
+  EXPECT_EQ(m.reliability[2].count, 2);
+  EXPECT_NEAR(m.reliability[2].confidence, 0.225, 1e-12);
+  EXPECT_NEAR(m.reliability[2].accuracy, 0.225, 1e-12);
+  EXPECT_EQ(m.reliability[7].count, 1);
+  EXPECT_DOUBLE_EQ(m.reliability[7].accuracy, 1.0);
+  // No bootstrap: the interval collapses to the value.
+  EXPECT_EQ(m.brier.lo, m.brier.value);
+  // Groups, sorted.
+  ASSERT_EQ(r.by_dataset.size(), 2u);
+  EXPECT_EQ(r.by_dataset[0].key, "a");
+  EXPECT_EQ(r.by_dataset[0].metrics.scenes, 2);
+  EXPECT_NEAR(r.by_dataset[1].metrics.expected_hit_rate.value, 0.75, 1e-12);
+  ASSERT_EQ(r.by_length.size(), 3u);
+  EXPECT_EQ(r.by_length[0].key, "2");
+  EXPECT_EQ(r.by_length[2].key, "5");
+  // The uniform baseline is always there.
+  ASSERT_FALSE(r.baselines.empty());
+  EXPECT_EQ(r.baselines[0].name, "uniform");
+  EXPECT_NEAR(r.baselines[0].overall.expected_hit_rate.value, (0.5 + 0.25 + 0.2) / 3, 1e-12);
+  EXPECT_NEAR(r.baselines[0].overall.argmax_accuracy.value, (0.5 + 0.25 + 0.2) / 3, 1e-12);
+}
+
+TEST(EvaluateReport, SampledHitRateEstimatesExpectedHitRate) {
+  std::vector<EvalScene> s(4000,
+                           EvalScene{.dataset = "d", .truth = 0, .choice_cnt = 2, .repeats = {{0.3, 0.7}}});
+  EvalReportOptions o;
+  o.bootstrap = 0;
+  const EvalReport r = evaluate_scenes(s, o);
+  EXPECT_NEAR(r.overall.expected_hit_rate.value, 0.3, 1e-12);
+  EXPECT_NEAR(r.overall.sampled_hit_rate.value, 0.3, 0.03);
+  EXPECT_DOUBLE_EQ(r.overall.argmax_accuracy.value, 0.0);
+  // A certain prediction is always hit.
+  s.assign(10, EvalScene{.dataset = "d", .truth = 1, .choice_cnt = 2, .repeats = {{0.0, 1.0}, {0.0, 1.0}}});
+  EXPECT_DOUBLE_EQ(evaluate_scenes(s, o).overall.sampled_hit_rate.value, 1.0);
+}
+
+TEST(EvaluateReport, BootstrapIntervalsAreSeededAndBracketTheValue) {
+  std::vector<EvalScene> s;
+  for (int i = 0; i < 200; ++i) {
+    const double p = (i % 10) / 10.0 + 0.05;
+    s.push_back({.dataset = i % 2 ? "x" : "y",
+                 .truth = i % 3 == 0 ? 1 : 0,
+                 .choice_cnt = 2,
+                 .repeats = {{p, 1 - p}}});
+  }
+  EvalReportOptions o;
+  o.bootstrap = 300;
+  const EvalReport a = evaluate_scenes(s, o);
+  const EvalReport b = evaluate_scenes(s, o);
+  for (const Estimate* e : {&a.overall.expected_hit_rate, &a.overall.nll, &a.overall.brier, &a.overall.ece}) {
+    EXPECT_LE(e->lo, e->value);
+    EXPECT_GE(e->hi, e->value);
+    EXPECT_LT(e->lo, e->hi);
+  }
+  EXPECT_EQ(a.overall.nll.lo, b.overall.nll.lo);
+  o.seed = 1;
+  EXPECT_NE(evaluate_scenes(s, o).overall.nll.lo, a.overall.nll.lo);
+}
+
+TEST(EvaluateReport, PercentileInterpolatesLikeNumpy) {
+  EXPECT_DOUBLE_EQ(percentile({4, 1, 3, 2}, 0.5), 2.5);
+  EXPECT_DOUBLE_EQ(percentile({1, 2, 3, 4}, 0.25), 1.75);
+  EXPECT_DOUBLE_EQ(percentile({1, 2, 3, 4}, 1.0), 4.0);
+  EXPECT_DOUBLE_EQ(percentile({7}, 0.3), 7.0);
+}
+
+TEST(EvaluateReport, PositionAndPopularityBaselines) {
+  std::vector<EvalScene> s = {
+      {.dataset = "d",
+       .truth = 0,
+       .choice_cnt = 3,
+       .repeats = {{1, 1, 1}},
+       .option_items = {"i1", "i2", "i3"}},
+      {.dataset = "d", .truth = 2, .choice_cnt = 3, .repeats = {{1, 1, 1}}},
+  };
+  const auto pos = position_baseline(s, {{3, {7, 1, 0}}});
+  ASSERT_EQ(pos[0].repeats.size(), 1u);
+  EXPECT_EQ(pos[0].repeats[0], (std::vector<double>{8, 2, 1}));  // add-one smoothed counts
+  const auto pop = popularity_baseline(s, {{"i1", 3}, {"i3", 1}});
+  ASSERT_EQ(pop.size(), 1u);  // only the scene whose option items are known
+  EXPECT_EQ(pop[0].repeats[0], (std::vector<double>{4, 1, 2}));
+  EvalReportOptions o;
+  o.bootstrap = 0;
+  o.baselines.position_counts = {{3, {7, 1, 0}}};
+  o.baselines.item_counts = {{"i1", 3}, {"i3", 1}};
+  const EvalReport r = evaluate_scenes(s, o);
+  ASSERT_EQ(r.baselines.size(), 3u);
+  EXPECT_EQ(r.baselines[1].name, "position prior");
+  EXPECT_NEAR(r.baselines[1].overall.expected_hit_rate.value, (8.0 / 11 + 1.0 / 11) / 2, 1e-12);
+  EXPECT_EQ(r.baselines[2].name, "popularity");
+  EXPECT_NEAR(r.baselines[2].overall.expected_hit_rate.value, 4.0 / 7, 1e-12);
+}
+
+TEST(EvaluateReport, RejectsInconsistentScenes) {
+  EvalReportOptions o;
+  EXPECT_THROW(evaluate_scenes({{.dataset = "d", .truth = 3, .choice_cnt = 3}}, o), util::Error);
+  EXPECT_THROW(evaluate_scenes({{.dataset = "d", .truth = 0, .choice_cnt = 3, .repeats = {{0.5, 0.5}}}}, o),
+               util::Error);
+}
+
+TEST(EvaluateReport, JsonAndMarkdown) {
+  EvalReportOptions o;
+  o.bootstrap = 20;
+  o.title = "t";
+  const EvalReport r = evaluate_scenes(hand_scenes(), o);
+  const auto j = nlohmann::json::parse(eval_report_json(r));
+  EXPECT_EQ(j["title"], "t");
+  EXPECT_EQ(j["simulator"]["overall"]["scenes"], 3);
+  EXPECT_NEAR(j["simulator"]["overall"]["brier"]["value"].get<double>(), (0.125 + 0.75 + 0.8) / 3, 1e-12);
+  EXPECT_EQ(j["simulator"]["by_dataset"]["a"]["scenes"], 2);
+  EXPECT_EQ(j["baselines"][0]["name"], "uniform");
+  const std::string md = eval_report_markdown(r);
+  EXPECT_NE(md.find("| simulator | 3 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| uniform | 3 |"), std::string::npos);
+  EXPECT_NE(md.find("| a / simulator | 2 |"), std::string::npos);
+  EXPECT_NE(md.find("## Reliability"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace um::pipeline

@@ -19,6 +19,10 @@ std::vector<Command> all_commands() {
   cmds.push_back(model_command());
   cmds.push_back(logits_command());
 #endif
+#ifdef UM_HAVE_TRAIN
+  cmds.push_back(train_command());
+  cmds.push_back(export_command());
+#endif
 #ifdef UM_HAVE_PIPELINE
   cmds.push_back(distil_command());
 #endif

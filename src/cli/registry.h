@@ -17,6 +17,8 @@ Command prompts_command();
 Command serve_command();
 Command model_command();
 Command logits_command();
+Command train_command();
+Command export_command();
 Command distil_command();
 
 }  // namespace um::cli

@@ -20,7 +20,9 @@ std::string num(double v) {
   ss.precision(10);
   ss << v;
   std::string s = ss.str();
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  // YAML 1.1 (PyYAML) reads "1e-05" as a string: floats always carry a '.'.
+  const auto e = s.find('e');
+  if (s.find('.') == std::string::npos) s.insert(e == std::string::npos ? s.size() : e, ".0");
   return s;
 }
 

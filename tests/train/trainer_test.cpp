@@ -23,24 +23,24 @@ TEST(Sft, LossDecreasesAndTheLabelledFirstTokenGainsProbability) {
   auto dir = testing::tiny_train_model("llama", "sft-learn");
   auto data = testing::token_sft_data(48, 512, 11);
   auto o = testing::fast_options(dir, "sft-learn");
-  o.steps = 200;
-  o.grad_accum = 2;
-  o.batch_size = 2;
+  o.steps = 150;
+  o.grad_accum = 1;
+  o.batch_size = 4;
   o.lr = 3e-3;
   o.warmup_steps = 10;
   o.export_model = true;
   const auto before = sequence_logprobs(dir, data);
   auto r = run_sft_tokens(o, data);
   ASSERT_TRUE(r.finished);
-  ASSERT_EQ(r.steps.size(), 200u);
-  EXPECT_LT(mean_loss(r.steps, 180, 200), 0.5 * mean_loss(r.steps, 0, 20));
+  ASSERT_EQ(r.steps.size(), 150u);
+  EXPECT_LT(mean_loss(r.steps, 130, 150), 0.5 * mean_loss(r.steps, 0, 20));
   const auto after = sequence_logprobs(r.model_out, data);
   double gain = 0;
   for (size_t i = 0; i < data.size(); ++i) gain += after[i] - before[i];
   EXPECT_GT(gain / static_cast<double>(data.size()), 1.0);
   // The answer's first token is 0 (60 %), 1 (30 %) or 2 (10 %): after training the engine's next-token
   // distribution over {0, 1, 2} at the answer position ranks them in that order.
-  auto m = model::Model::load(r.model_out, {.dtype = model::DType::F32, .threads = 2});
+  auto m = model::Model::load(r.model_out, {.dtype = model::DType::F32, .threads = 1});
   model::Session s(m);
   std::vector<double> mean(3, 0.0);
   for (const auto& e : data) {
@@ -120,18 +120,18 @@ TEST(Dpo, MarginGrowsAndRewardsAreLogged) {
   auto o = dpo_defaults();
   o.model_dir = dir;
   o.out_dir = um::testing::temp_dir("train-out-dpo");
-  o.steps = 30;
-  o.grad_accum = 2;
-  o.batch_size = 2;
+  o.steps = 24;
+  o.grad_accum = 1;
+  o.batch_size = 4;
   o.lr = 2e-3;
   o.warmup_steps = 2;
   o.plot = false;
-  o.threads = 2;
+  o.threads = 1;
   DpoOptions d;
   d.beta = 0.1;
   d.label_smoothing = 0.1;
   auto r = run_dpo_tokens(o, d, data);
-  ASSERT_EQ(r.steps.size(), 30u);
+  ASSERT_EQ(r.steps.size(), 24u);
   // Step 1 runs at the reference weights: rewards are zero and the loss is log 2.
   EXPECT_NEAR(r.steps[0].margin, 0.0, 1e-6);
   EXPECT_NEAR(r.steps[0].loss, std::log(2.0), 1e-6);

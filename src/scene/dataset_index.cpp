@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace um::scene {
 
 DatasetIndex::DatasetIndex(const data::Dataset& ds) : ds_(ds) {

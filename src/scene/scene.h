@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "scene/features.h"
+#include "scene/length_filter.h"
 #include "scene/pystr.h"
 #include "scene/scene_generator.h"
 #include "scene/scene_record.h"
@@ -37,6 +38,11 @@ struct ScenesOptions : SceneConfig {
   bool use_eval_users = true;     // train split: only users of <DS>_eval.jsonl when it exists
   bool with_impressions = false;  // append impression_list to each record
   bool progress = true;
+  // Token-length filter (§3.6), off when max_tokens == 0: drop scenes whose decision-generation
+  // prompt (system prompt `system_prompt` + user message) exceeds max_tokens tokens of `tokenizer`.
+  size_t max_tokens = 0;
+  std::filesystem::path tokenizer;
+  std::string system_prompt = "reasoning-v1";
 };
 
 struct ScenesReport {
@@ -51,16 +57,17 @@ struct ScenesReport {
   std::map<std::string, uint64_t> skips;
   std::vector<std::string> scorers;
   bool real_impressions = false;
+  size_t max_tokens = 0;  // the length filter applied (0 = none)
   double load_seconds = 0, setup_seconds = 0, build_seconds = 0;
 };
 
 // Loads <work>/raws/<DS>_*, builds the scenes and writes the output file atomically.
 ScenesReport run_scenes(const ScenesOptions& o);
 
-// Builds scenes [0, targets.size()) and calls sink(record_or_null, outcome) in order, in chunks;
-// used by run_scenes and by tests.
+// Builds scenes [0, targets.size()) and calls sink(outcome) in order, in chunks; scenes longer than
+// `filter` allows become skips ("longer than N tokens"). Used by run_scenes and by tests.
 void build_scenes(const SceneGenerator& gen, const std::vector<uint32_t>& targets, unsigned threads,
                   const std::function<void(const SceneOutcome&)>& sink,
-                  const std::function<void(size_t)>& progress = {});
+                  const std::function<void(size_t)>& progress = {}, const LengthFilter* filter = nullptr);
 
 }  // namespace um::scene

@@ -4,6 +4,7 @@
 
 #include "data/dataset_io.h"
 #include "scene/scene.h"
+#include "text/prompt_store.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -21,13 +22,19 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 void build_scenes(const SceneGenerator& gen, const std::vector<uint32_t>& targets, unsigned threads,
                   const std::function<void(const SceneOutcome&)>& sink,
-                  const std::function<void(size_t)>& progress) {
+                  const std::function<void(size_t)>& progress, const LengthFilter* filter) {
   constexpr size_t kChunk = 4096;  // bounds memory: only one chunk of rendered scenes is held
   std::vector<SceneOutcome> chunk;
   for (size_t start = 0; start < targets.size(); start += kChunk) {
     size_t n = std::min(kChunk, targets.size() - start);
     chunk.assign(n, SceneOutcome{});
-    util::parallel_for(n, threads, [&](size_t i) { chunk[i] = gen.build(start + i, targets[start + i]); });
+    util::parallel_for(n, threads, [&](size_t i) {
+      chunk[i] = gen.build(start + i, targets[start + i]);
+      if (filter && chunk[i].record && !filter->keep(chunk[i].record->text)) {
+        chunk[i].record.reset();
+        chunk[i].skip_reason = "longer than " + std::to_string(filter->max_tokens()) + " tokens";
+      }
+    });
     for (const auto& o : chunk) sink(o);
     if (progress) progress(n);
   }
@@ -66,6 +73,16 @@ ScenesReport run_scenes(const ScenesOptions& o) {
   rep.sampled = targets.size();
   rep.setup_seconds = since(t1);
 
+  std::unique_ptr<LengthFilter> filter;
+  if (o.max_tokens > 0) {
+    if (o.tokenizer.empty()) {
+      throw util::Error("--max-tokens needs --tokenizer DIR (a Hugging Face tokenizer directory)",
+                        {.field = "tokenizer"});
+    }
+    filter = std::make_unique<LengthFilter>(o.tokenizer, text::load_prompt(o.system_prompt), o.max_tokens);
+    rep.max_tokens = o.max_tokens;
+  }
+
   auto t2 = std::chrono::steady_clock::now();
   rep.output = o.output.empty() ? o.work / "datasets" / (o.dataset + "_" + o.split + ".jsonl") : o.output;
   std::filesystem::create_directories(rep.output.parent_path());
@@ -89,7 +106,8 @@ ScenesReport run_scenes(const ScenesOptions& o) {
       },
       [&](size_t n) {
         if (bar) bar->add(n);
-      });
+      },
+      filter.get());
   if (bar) bar->finish();
   out.commit();
   rep.build_seconds = since(t2);

@@ -226,12 +226,20 @@ void build_pair(const std::string& ds, const JsonLine (&line)[3], const AlignedF
   const std::string user = encode(user_message(scene.text));
   std::string assistant[2];
   const Pick picks[2] = {*s.pick.chosen, *s.pick.rejected};
-  for (size_t i = 0; i < 2; ++i) {
-    const size_t f = picks[i].variant == Variant::strong ? 1 : 2;
-    const auto j = static_cast<uint64_t>(picks[i].index);
-    parse_probs(parser, line[f], probs, j < 64 ? uint64_t{1} << j : kAllDecisions,
-                {.file = files.path(f).string(), .line = line_no});
-    assistant[i] = encode(assistant_target(probs.decision_list.at(j), picks[i].behavior));
+  // Each needed probs line is parsed once, keeping only the picked rationales.
+  uint64_t want[3] = {0, 0, 0};
+  auto file_of = [](const Pick& p) -> size_t { return p.variant == Variant::strong ? 1 : 2; };
+  for (const Pick& p : picks) {
+    const auto j = static_cast<uint64_t>(p.index);
+    want[file_of(p)] |= j < 64 ? uint64_t{1} << j : kAllDecisions;
+  }
+  for (size_t f = 1; f < 3; ++f) {
+    if (!want[f]) continue;
+    parse_probs(parser, line[f], probs, want[f], {.file = files.path(f).string(), .line = line_no});
+    for (size_t i = 0; i < 2; ++i)
+      if (file_of(picks[i]) == f)
+        assistant[i] = encode(
+            assistant_target(probs.decision_list.at(static_cast<size_t>(picks[i].index)), picks[i].behavior));
   }
   auto head = [&](util::JsonWriter& w) {
     w.begin_object();

@@ -7,7 +7,9 @@
 #include <span>
 
 #include "pipeline/option_probs.h"
+#include "pipeline/reference_io.h"
 #include "util/error.h"
+#include "util/line_reader.h"
 #include "util/rng.h"
 
 namespace um::pipeline {
@@ -233,6 +235,21 @@ std::vector<EvalScene> popularity_baseline(const std::vector<EvalScene>& scenes,
     out.push_back(std::move(b));
   }
   return out;
+}
+
+void add_baseline_counts(const std::filesystem::path& scene_file, BaselineInputs& into) {
+  util::LineReader in(scene_file);
+  LineParser parser;
+  SceneRecord scene;
+  std::string_view line;
+  while (in.next(line)) {
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    parse_scene(parser, line, scene, false, {.file = scene_file.string(), .line = in.line_number()});
+    auto& counts = into.position_counts[scene.choice_cnt];
+    counts.resize(static_cast<size_t>(scene.choice_cnt));
+    ++counts[static_cast<size_t>(scene.item_pos)];
+    ++into.item_counts[scene.item_id];
+  }
 }
 
 EvalReport evaluate_scenes(const std::vector<EvalScene>& scenes, const EvalReportOptions& o) {

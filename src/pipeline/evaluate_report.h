@@ -79,6 +79,11 @@ struct BaselineInputs {
   std::unordered_map<std::string, int64_t> item_counts;
 };
 
+// Position counts (item_pos per choice_cnt) and ground-truth item counts of scene files in the §3.5
+// format (e.g. <WORK>/datasets/<DS>_train.jsonl), accumulated into `into`. Throws util::Error with
+// file/line/field on malformed lines.
+void add_baseline_counts(const std::filesystem::path& scene_file, BaselineInputs& into);
+
 struct EvalReportOptions {
   uint64_t seed = 0;
   int64_t bootstrap = 1000;

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "common/shared_data.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace um::pipeline {
@@ -126,6 +128,27 @@ TEST(EvaluateReport, PositionAndPopularityBaselines) {
   EXPECT_NEAR(r.baselines[1].overall.expected_hit_rate.value, (8.0 / 11 + 1.0 / 11) / 2, 1e-12);
   EXPECT_EQ(r.baselines[2].name, "popularity");
   EXPECT_NEAR(r.baselines[2].overall.expected_hit_rate.value, 4.0 / 7, 1e-12);
+}
+
+TEST(EvaluateReport, BaselineCountsFromSceneFiles) {
+  const auto dir = um::testing::temp_dir("eval_counts");
+  const std::string text = R"("text": {"profile": "p", "action_list": ["a", "b", "c"], "history": "h"})";
+  util::write_file_atomic(
+      dir / "s.jsonl",
+      "{" + text +
+          R"(, "user_id": 1, "item_id": 7, "timestamp": 0, "item_pos": 1, "choice_cnt": 3, "dataset": "d"})" +
+          "\n{" + text +
+          R"(, "user_id": 2, "item_id": "7", "timestamp": 0, "item_pos": 1, "choice_cnt": 3, "dataset": "d"})" +
+          "\n{" + text +
+          R"(, "user_id": 2, "item_id": 8, "timestamp": 0, "item_pos": 0, "choice_cnt": 3, "dataset": "d"})" +
+          "\n");
+  BaselineInputs b;
+  add_baseline_counts(dir / "s.jsonl", b);
+  EXPECT_EQ(b.position_counts.at(3), (std::vector<int64_t>{1, 2, 0}));
+  EXPECT_EQ(b.item_counts.at("7"), 2);
+  EXPECT_EQ(b.item_counts.at("8"), 1);
+  util::write_file_atomic(dir / "bad.jsonl", "{" + text + R"(, "user_id": 1})" + "\n");
+  EXPECT_THROW(add_baseline_counts(dir / "bad.jsonl", b), util::Error);
 }
 
 TEST(EvaluateReport, RejectsInconsistentScenes) {

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "common/shared_data.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/line_reader.h"
 
 namespace um::pipeline {
 namespace {
@@ -174,6 +176,26 @@ TEST(EvaluateReport, JsonAndMarkdown) {
   EXPECT_NE(md.find("| uniform | 3 |"), std::string::npos);
   EXPECT_NE(md.find("| a / simulator | 2 |"), std::string::npos);
   EXPECT_NE(md.find("## Reliability"), std::string::npos);
+}
+
+TEST(EvaluateReport, PlotScriptWritesPngs) {
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' > /dev/null 2>&1") != 0) {
+    if (um::testing::in_ci()) FAIL() << "/usr/bin/python3 with matplotlib is required under CI";
+    GTEST_SKIP() << "python3-matplotlib not available";
+  }
+  const auto dir = um::testing::temp_dir("eval_plot");
+  EvalReportOptions o;
+  o.bootstrap = 20;
+  write_eval_report(evaluate_scenes(hand_scenes(), o), dir / "report.json", dir / "report.md");
+  const std::string cmd = "/usr/bin/python3 " +
+                          (um::testing::source_dir() / "scripts/plot_eval_report.py").string() + " " +
+                          (dir / "report.json").string() + " " + (dir / "fig").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  for (const char* name : {"reliability.png", "datasets.png"}) {
+    const std::string png = util::read_file(dir / "fig" / name);
+    ASSERT_GT(png.size(), 1000u) << name;
+    EXPECT_EQ(png.substr(1, 3), "PNG") << name;
+  }
 }
 
 }  // namespace

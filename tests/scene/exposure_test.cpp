@@ -216,3 +216,30 @@ TEST(Scorers, ContentUsesTheGroundTruthsOwnVector) {
 
 }  // namespace
 }  // namespace um::scene
+
+namespace um::scene {
+namespace {
+
+// Social: items ranked by the number of friends who interacted with them strictly before the target.
+TEST(Scorers, SocialCountsFriendsBeforeTheTarget) {
+  data::Dataset ds;
+  ds.name = "LastFM";
+  for (const char* u : {"me", "f1", "f2", "stranger"}) ds.users.push_back({u, "{}", "{}"});
+  for (const char* i : {"a", "b", "c", "d"}) ds.items.push_back({i, "{}", "{}"});
+  auto t = [](int day) { return testing::at("2009-01-01 00:00:00") + day * 86400LL * 1000000; };
+  ds.interactions = {{"f1", "a", t(1), "{}"},       {"f2", "a", t(2), "{}"}, {"f1", "b", t(3), "{}"},
+                     {"f2", "c", t(20), "{}"},  // after the target: not counted
+                     {"stranger", "d", t(1), "{}"}, {"me", "a", t(10), "{}"}};
+  DatasetIndex idx(ds);
+  SocialGraph social;
+  social.friends = {{1, 2}, {}, {}, {}};
+  ScorerContext ctx{idx, social};
+  auto s = make_scorer("social", ctx);
+  auto rng = util::Rng::stream(0, "s", 0);
+  std::vector<uint32_t> out;
+  s->top_k({0, 0, t(10), 0}, 10, rng, out);
+  EXPECT_EQ(out, (std::vector<uint32_t>{0, 1}));  // a (2 friends), b (1); c is later, d is no friend's
+}
+
+}  // namespace
+}  // namespace um::scene

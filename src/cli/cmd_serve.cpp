@@ -26,6 +26,7 @@ int run_serve(const ServeCmdOptions& o) {
     if (!key || !*key) throw util::Error("serve: --api-key-env " + o.api_key_env + " is unset or empty");
     so.api_key = key;
   }
+  serve::block_stop_signals();  // before the backend starts its threads
   auto be = backend::make_backend(o.backend_spec.empty() ? "local:" + o.model_dir : o.backend_spec);
   return serve::run_server_until_signal(*be, so, [](const std::string& url) {
     std::printf("listening on %s\n", url.c_str());

@@ -69,6 +69,11 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
+// Blocks SIGTERM and SIGINT in the calling thread, so threads created afterwards (backend client
+// loops, engine workers) inherit the mask and the signal reaches run_server_until_signal's watcher
+// instead of killing the process. Call before creating the backend.
+void block_stop_signals();
+
 // The `usermirror serve` loop: binds, calls on_ready("http://HOST:PORT"), serves until SIGTERM or
 // SIGINT (then finishes in-flight requests) and returns 0.
 int run_server_until_signal(backend::Backend& backend, const ServeOptions& options,

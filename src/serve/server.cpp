@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "serve/api_error.h"
 #include "serve/openai_protocol.h"
@@ -107,6 +108,9 @@ struct Server::Impl {
   std::atomic<uint64_t> next_id{0};
   std::atomic<int64_t> requests{0}, errors_4xx{0}, errors_5xx{0}, busy{0};
   bool bound = false;
+  // stop() may race with run() starting to listen: httplib's stop() does nothing before the listen
+  // loop runs, so stop() waits for it (run_active) or keeps run() from starting (stop_requested).
+  std::atomic<bool> stop_requested{false}, run_active{false};
 
   Impl(backend::Backend& be, ServeOptions o)
       : backend(be), opts(std::move(o)), admission(opts.max_concurrent, opts.max_queue) {
@@ -274,10 +278,16 @@ int Server::bind() {
 
 void Server::run() {
   if (!impl_->bound) bind();
-  impl_->http.listen_after_bind();
+  impl_->run_active.store(true);
+  if (!impl_->stop_requested.load()) impl_->http.listen_after_bind();
+  impl_->run_active.store(false);
 }
 
 void Server::stop() {
+  impl_->stop_requested.store(true);
+  while (impl_->run_active.load() && !impl_->http.is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   if (impl_->http.is_running()) impl_->http.stop();
 }
 

@@ -283,6 +283,7 @@ TEST(OpenAIClientFaults, HonoursRetryAfter) {
   auto be = make_backend("openai:http://127.0.0.1:" + std::to_string(port) + "/v1?model=m&backoff=0.001");
   EXPECT_EQ(be->generate_one(chat_request("r", 1)).samples[0].text, "x");
   EXPECT_GE(std::chrono::duration<double>(second - first).count(), 0.95);
+  be.reset();  // closes the keep-alive connection, which stop() would otherwise wait out (5 s)
   slow.stop();
   t.join();
 }

@@ -344,9 +344,17 @@ torch::Tensor CausalLM::hidden(const torch::Tensor& ids) const {
                                  " (sliding-window attention is not implemented)",
                              {.field = "sliding_window"});
   }
-  if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= c.vocab_size)) {
-    throw util::Error("token id outside the vocabulary [0, " + std::to_string(c.vocab_size) + ")",
-                      {.field = "tokens"});
+  {
+    // Host-side check (ids live on the CPU): no tensor reductions or syncs in the step.
+    const torch::Tensor ic = ids.contiguous();
+    const int64_t* p = ic.data_ptr<int64_t>();
+    for (int64_t i = 0; i < ic.numel(); ++i) {
+      if (p[i] < 0 || p[i] >= c.vocab_size) {
+        throw util::Error("token id " + std::to_string(p[i]) + " outside the vocabulary [0, " +
+                              std::to_string(c.vocab_size) + ")",
+                          {.field = "tokens"});
+      }
+    }
   }
   const auto cd = opts_.compute;
   torch::Tensor pos = torch::arange(T, torch::kFloat);
@@ -380,11 +388,12 @@ torch::Tensor CausalLM::logits(const torch::Tensor& h) const {
 torch::Tensor target_logprobs(const CausalLM& m, const torch::Tensor& ids, const torch::Tensor& target) {
   const int64_t B = ids.size(0), T = ids.size(1);
   torch::Tensor h = m.hidden(ids);
-  torch::Tensor sel = target.narrow(1, 1, T - 1).to(torch::kBool);  // [B, T-1]: position t predicts t+1
-  torch::Tensor hs = h.narrow(1, 0, T - 1).index({sel});            // [M, H]
-  torch::Tensor labels = ids.narrow(1, 1, T - 1).index({sel});      // [M]
+  // Flat indices of the target rows (position t predicts token t+1), computed once.
+  torch::Tensor flat = target.narrow(1, 1, T - 1).reshape({-1}).nonzero().squeeze(1);  // [M]
+  torch::Tensor hs = h.narrow(1, 0, T - 1).reshape({B * (T - 1), h.size(2)}).index_select(0, flat);
+  torch::Tensor labels = ids.narrow(1, 1, T - 1).reshape({-1}).index_select(0, flat);
   torch::Tensor lp = torch::log_softmax(m.logits(hs), -1).gather(1, labels.unsqueeze(1)).squeeze(1);
-  torch::Tensor rows = torch::arange(B, torch::kLong).unsqueeze(1).expand({B, T - 1}).index({sel});
+  torch::Tensor rows = torch::div(flat, T - 1, "floor");
   return torch::zeros({B}, lp.options()).index_add(0, rows, lp);
 }
 

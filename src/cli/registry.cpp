@@ -24,7 +24,11 @@ std::vector<Command> all_commands() {
   cmds.push_back(export_command());
 #endif
 #ifdef UM_HAVE_PIPELINE
+  cmds.push_back(decide_command());
+  cmds.push_back(score_command());
   cmds.push_back(distil_command());
+  cmds.push_back(evaluate_command());
+  cmds.push_back(run_command());
 #endif
 #ifdef UM_HAVE_SERVE
   cmds.push_back(serve_command());

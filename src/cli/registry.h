@@ -11,14 +11,18 @@ std::vector<Command> all_commands();
 // Registration functions, one per cmd_<name>.cpp.
 Command prepare_command();
 Command scenes_command();
+Command serve_command();
 Command tokenize_command();
 Command render_chat_command();
 Command prompts_command();
-Command serve_command();
 Command model_command();
 Command logits_command();
 Command train_command();
 Command export_command();
 Command distil_command();
+Command decide_command();
+Command score_command();
+Command evaluate_command();
+Command run_command();
 
 }  // namespace um::cli

@@ -1,0 +1,89 @@
+// `usermirror run CONFIG.toml`: the whole pipeline, resumable (pipeline/runner.h). This file only
+// wires the hooks that need components the pipeline may not depend on (model, train).
+#ifdef UM_HAVE_PIPELINE
+#include <cstdio>
+
+#include "cli/registry.h"
+#include "pipeline/run_config.h"
+#include "pipeline/runner.h"
+#include "util/error.h"
+#include "util/progress.h"
+#ifdef UM_HAVE_MODEL
+#include "model/init.h"
+#endif
+#ifdef UM_HAVE_TRAIN
+#include "cli/train_hook.h"
+#endif
+
+namespace um::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+#ifdef UM_HAVE_MODEL
+std::string make_tiny_model(const pipeline::RunConfig& c) {
+  fs::path dir = c.work / "models" / "tiny";
+  std::fprintf(stderr,
+               "\n*** WARNING: no teacher/student/predictor configured: using a TINY RANDOM model (%s).\n"
+               "*** Its rationales and choices are meaningless; the run only exercises the pipeline.\n"
+               "*** Point [models] teacher/student/predictor at real models, e.g.\n"
+               "***   teacher = \"openai:http://gpu:8000/v1?model=Qwen2.5-14B-Instruct\"\n"
+               "***   student = \"local:/models/Llama-3.2-3B-Instruct\"\n\n",
+               dir.string().c_str());
+  if (fs::exists(dir / "config.json")) return "local:" + dir.string();
+  if (c.models.tiny_tokenizer.empty())
+    throw util::Error("a tiny model needs a tokenizer folder",
+                      {.file = c.config_file.string(), .field = "models.tiny_tokenizer"});
+  model::InitOptions o;
+  o.arch = "qwen3";
+  o.layers = 2;
+  o.hidden = 64;
+  o.heads = 4;
+  o.kv_heads = 2;
+  o.tie_embeddings = true;
+  o.tokenizer_dir = c.models.tiny_tokenizer;
+  o.out_dir = dir;
+  o.seed = c.seed;
+  o.dtype = "f32";
+  model::init_random_model(o);
+  return "local:" + dir.string();
+}
+#endif
+
+}  // namespace
+
+int run_run(const fs::path& config_file, const fs::path& tiny_tokenizer) {
+  pipeline::RunConfig c = pipeline::load_run_config(config_file);
+  if (!tiny_tokenizer.empty()) c.models.tiny_tokenizer = tiny_tokenizer;
+  util::Summary summary("run " + config_file.filename().string());
+  pipeline::RunHooks hooks;
+#ifdef UM_HAVE_MODEL
+  hooks.tiny_model = make_tiny_model;
+#endif
+#ifdef UM_HAVE_TRAIN
+  hooks.train = train_hook;
+#endif
+  pipeline::RunReport r = pipeline::run_pipeline(c, hooks, summary);
+  summary.count("stages run", static_cast<uint64_t>(r.stages_run));
+  summary.count("stages skipped", static_cast<uint64_t>(r.stages_skipped));
+  summary.set("work", c.work.string());
+  summary.print();
+  return 0;
+}
+
+Command run_command() {
+  return {"run", "Run the whole pipeline from a TOML configuration (resumable; skips complete stages)",
+          [](CLI::App& app) {
+            auto file = std::make_shared<fs::path>();
+            app.add_option("config", *file, "Pipeline configuration (TOML), e.g. configs/demo.toml")
+                ->required()
+                ->check(CLI::ExistingFile);
+            auto tok = std::make_shared<fs::path>();
+            app.add_option("--tiny-tokenizer", *tok,
+                           "Override [models] tiny_tokenizer (tokenizer.json folder)");
+            return [file, tok] { return run_run(*file, *tok); };
+          }};
+}
+
+}  // namespace um::cli
+#endif  // UM_HAVE_PIPELINE

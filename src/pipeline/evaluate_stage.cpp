@@ -1,0 +1,259 @@
+#include "pipeline/evaluate_stage.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "data/dataset_io.h"
+#include "pipeline/evaluate_report.h"
+#include "pipeline/option_probs.h"
+#include "pipeline/scene_messages.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/json_writer.h"
+#include "util/rng.h"
+
+namespace um::pipeline {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kReasoningPrefix = "Thought:\nStimulus:";
+constexpr const char* kBehaviorOpen = "Behavior: [";
+
+std::vector<std::string> letters_for(int n) {
+  std::vector<std::string> out;
+  for (int k = 0; k < n; ++k) out.emplace_back(1, option_letter(k));
+  return out;
+}
+
+std::map<std::string, nlohmann::json> load_store(const fs::path& path, const std::string& stage) {
+  std::map<std::string, nlohmann::json> out;
+  if (!fs::exists(path)) return out;
+  backend::RequestStore::read(path, stage, [&](const std::string& key, const std::string& value) {
+    out.emplace(key, nlohmann::json::parse(value));
+  });
+  return out;
+}
+
+std::string probs_json(const backend::OptionResult& r) {
+  nlohmann::json v;
+  v["probs"] = r.probs;
+  v["missing"] = r.missing_letters;
+  return v.dump();
+}
+
+void write_letter_dict(util::JsonWriter& w, const std::vector<double>& p) {
+  w.begin_object();
+  for (size_t k = 0; k < p.size(); ++k) {
+    w.key(std::string(1, option_letter(static_cast<int>(k))));
+    w.value(p[k]);
+  }
+  w.end_object();
+}
+
+void write_conversation(util::JsonWriter& w, const std::vector<backend::Message>& msgs) {
+  w.begin_array();
+  for (const auto& m : msgs) {
+    w.begin_object();
+    w.key("role");
+    w.value(m.role);
+    w.key("content");
+    w.value(m.content);
+    w.end_object();
+  }
+  w.end_array();
+}
+
+// Non-LLM baselines on the same scenes: the position prior from each dataset's train scenes and item
+// popularity from its prepared interactions, when those files exist in the work directory.
+BaselineInputs baseline_inputs(const fs::path& work, const std::vector<SceneRecord>& scenes) {
+  BaselineInputs b;
+  std::set<std::string> datasets;
+  for (const auto& s : scenes) datasets.insert(s.dataset);
+  for (const auto& ds : datasets) {
+    fs::path train = work / "datasets" / (ds + "_train.jsonl");
+    if (fs::exists(train)) {
+      for (const auto& t : read_scenes(train)) {
+        auto& counts = b.position_counts[t.choice_cnt];
+        counts.resize(static_cast<size_t>(t.choice_cnt), 0);
+        counts[static_cast<size_t>(t.item_pos)]++;
+      }
+    }
+    if (fs::exists(work / data::interaction_file(ds))) {
+      data::Dataset d = data::load_dataset(work, ds);
+      for (const auto& x : d.interactions) b.item_counts[x.item_id]++;
+    }
+  }
+  return b;
+}
+
+}  // namespace
+
+EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
+  if (opts.mode != "direct" && opts.mode != "reasoning")
+    throw util::Error("mode must be direct or reasoning, got '" + opts.mode + "'", {.field = "mode"});
+  if (opts.repeats < 1) throw util::Error("repeats must be >= 1", {.field = "repeats"});
+  std::vector<SceneRecord> scenes;
+  for (const auto& in : opts.inputs) {
+    auto part = read_scenes(in);
+    scenes.insert(scenes.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+  }
+  fs::create_directories(opts.out_dir);
+  const bool direct = opts.mode == "direct";
+  const fs::path store_file = opts.out_dir / "predictions.store.jsonl";
+  const std::string stage = "evaluate/" + opts.mode;
+  auto base_messages = [&](const SceneRecord& s) {
+    return std::vector<backend::Message>{{"system", opts.system_prompt}, {"user", user_message(s.text)}};
+  };
+  auto gen_key = [](size_t i) { return std::to_string(i) + "/gen"; };
+  auto opt_key = [](size_t i, size_t r) { return std::to_string(i) + "/p" + std::to_string(r); };
+
+  {
+    backend::RequestStore store(store_file, stage);
+    // Reasoning mode, step 1: `repeats` continuations of "Thought:\nStimulus:" per scene.
+    if (!direct) {
+      std::vector<backend::GenerateRequest> todo;
+      for (size_t i = 0; i < scenes.size(); ++i) {
+        if (store.contains(gen_key(i))) continue;
+        backend::GenerateRequest req;
+        req.key = gen_key(i);
+        req.messages = base_messages(scenes[i]);
+        req.messages.push_back({"assistant", kReasoningPrefix});
+        req.continue_final_message = true;
+        req.sampling.n = opts.repeats;
+        req.sampling.temperature = opts.temperature;
+        req.sampling.top_p = opts.top_p;
+        req.sampling.max_tokens = opts.max_tokens;
+        req.sampling.stop = {kBehaviorOpen};
+        req.sampling.seed = util::Rng::stream(opts.seed, stage, i).next_u64() >> 1;
+        todo.push_back(std::move(req));
+      }
+      util::Progress bar("evaluate " + opts.mode + " (generate)", todo.size(), "scenes");
+      run_generate(
+          be, std::move(todo), store,
+          [](const backend::GenerateResult& res) {
+            nlohmann::json v;
+            v["contents"] = nlohmann::json::array();
+            for (const auto& s : res.samples) v["contents"].push_back(s.text);
+            return v.dump();
+          },
+          bar, opts.budget);
+      bar.finish();
+    }
+    // Step 2: the option distribution after "Behavior: [" (after each continuation in reasoning mode).
+    auto generated = direct ? std::map<std::string, nlohmann::json>{} : load_store(store_file, stage);
+    std::vector<backend::OptionRequest> todo;
+    for (size_t i = 0; i < scenes.size(); ++i) {
+      const auto& s = scenes[i];
+      if (direct) {
+        if (store.contains(opt_key(i, 0))) continue;
+        backend::OptionRequest req;
+        req.key = opt_key(i, 0);
+        req.messages = base_messages(s);
+        req.messages.push_back({"assistant", kBehaviorOpen});
+        req.letters = letters_for(s.choice_cnt);
+        todo.push_back(std::move(req));
+        continue;
+      }
+      auto g = generated.find(gen_key(i));
+      if (g == generated.end()) continue;  // generation failed within the budget
+      auto contents = g->second.at("contents").get<std::vector<std::string>>();
+      for (size_t r = 0; r < contents.size(); ++r) {
+        if (store.contains(opt_key(i, r))) continue;
+        backend::OptionRequest req;
+        req.key = opt_key(i, r);
+        req.messages = base_messages(s);
+        req.messages.push_back({"assistant", std::string(kReasoningPrefix) + contents[r] + kBehaviorOpen});
+        req.letters = letters_for(s.choice_cnt);
+        todo.push_back(std::move(req));
+      }
+    }
+    util::Progress bar("evaluate " + opts.mode + " (score)", todo.size(), "prompts");
+    run_options(be, std::move(todo), store, probs_json, bar, opts.budget);
+    bar.finish();
+  }
+
+  // Rebuild the outputs from the store in scene order.
+  auto stored = load_store(store_file, stage);
+  EvaluateResult result;
+  result.scenes = static_cast<int64_t>(scenes.size());
+  result.predictions = opts.out_dir / "predictions.jsonl";
+  std::vector<EvalScene> eval_scenes;
+  util::AtomicWriter out(result.predictions);
+  util::JsonWriter w;
+  for (size_t i = 0; i < scenes.size(); ++i) {
+    const auto& s = scenes[i];
+    EvalScene es;
+    es.dataset = s.dataset;
+    es.truth = s.item_pos;
+    es.choice_cnt = s.choice_cnt;
+    es.option_items = s.impression_list;
+    std::vector<std::vector<backend::Message>> intents;
+    std::vector<std::string> contents;
+    if (!direct) {
+      if (auto g = stored.find(gen_key(i)); g != stored.end())
+        contents = g->second.at("contents").get<std::vector<std::string>>();
+    }
+    size_t n = direct ? 1 : contents.size();
+    for (size_t r = 0; r < n; ++r) {
+      auto it = stored.find(opt_key(i, r));
+      if (it == stored.end()) continue;
+      es.repeats.push_back(it->second.at("probs").get<std::vector<double>>());
+      if (!direct) {
+        auto msgs = base_messages(s);
+        msgs.push_back({"assistant", std::string(kReasoningPrefix) + contents[r]});
+        intents.push_back(std::move(msgs));
+      }
+    }
+    w.clear();
+    write_scene(w, s);  // {...} — reopened below to append the prediction fields
+    std::string line = w.take();
+    line.pop_back();
+    util::JsonWriter tail;
+    tail.begin_object();
+    tail.key("messages");
+    auto msgs = base_messages(s);
+    msgs.push_back({"assistant", direct ? kBehaviorOpen : kReasoningPrefix});
+    write_conversation(tail, msgs);
+    tail.key("choice");
+    if (direct) {
+      if (es.repeats.empty())
+        tail.null();
+      else
+        write_letter_dict(tail, es.repeats[0]);
+    } else {
+      tail.begin_array();
+      for (const auto& p : es.repeats) write_letter_dict(tail, p);
+      tail.end_array();
+    }
+    tail.key("intent_list");
+    tail.begin_array();
+    if (direct) {
+      tail.value("");
+    } else {
+      for (const auto& m : intents) write_conversation(tail, m);
+    }
+    tail.end_array();
+    tail.end_object();
+    line += "," + tail.str().substr(1) + "\n";
+    out.write(line);
+    eval_scenes.push_back(std::move(es));
+  }
+  out.commit();
+
+  EvalReportOptions ropts;
+  ropts.baselines = baseline_inputs(opts.work, scenes);
+  ropts.model_name = be.model_name();
+  ropts.seed = opts.seed;
+  ropts.bootstrap = opts.bootstrap;
+  ropts.title = "usermirror evaluation (" + opts.mode + " mode, " + be.model_name() + ")";
+  EvalReport report = evaluate_scenes(eval_scenes, ropts);
+  result.expected_hit_rate = report.overall.expected_hit_rate.value;
+  result.report_json = opts.out_dir / "report.json";
+  result.report_md = opts.out_dir / "report.md";
+  write_eval_report(report, result.report_json, result.report_md);
+  return result;
+}
+
+}  // namespace um::pipeline

@@ -1,0 +1,43 @@
+#pragma once
+// The LLM part of `evaluate` (method doc §10): the simulator's option distributions on eval scenes,
+// in direct mode (direct system prompt, assistant prefix "Behavior: [") or reasoning mode
+// (assistant prefix "Thought:\nStimulus:", `repeats` sampled continuations stopped at
+// "Behavior: [", each re-closed and scored). Writes the reference's output table
+// (<out_dir>/predictions.jsonl: input fields + messages, choice, intent_list) and the metrics
+// report (<out_dir>/report.json, report.md) computed by evaluate_scenes().
+//
+// Resumable like decide/score: answers go to <out_dir>/predictions.store.jsonl as they arrive.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "pipeline/llm_stage.h"
+
+namespace um::pipeline {
+
+struct EvaluateOptions {
+  std::filesystem::path work;
+  std::vector<std::filesystem::path> inputs;  // scene files (ours or the released eval set)
+  std::string mode = "reasoning";             // "direct" | "reasoning"
+  std::string system_prompt;                  // direct prompt in direct mode, reasoning prompt otherwise
+  int repeats = 3;                            // reasoning mode: continuations per scene
+  int max_tokens = 1024;
+  double temperature = 1.0;  // §10: generation temperature 1.0, top_p 0.8
+  double top_p = 0.8;
+  uint64_t seed = 0;
+  std::filesystem::path out_dir;
+  SkipBudget budget;
+  int64_t bootstrap = 1000;  // bootstrap resamples for confidence intervals
+};
+
+struct EvaluateResult {
+  int64_t scenes = 0;
+  double expected_hit_rate = 0;  // mean probability of the true option
+  std::filesystem::path predictions, report_json, report_md;
+};
+
+EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts);
+
+}  // namespace um::pipeline

@@ -42,10 +42,15 @@ std::string make_tiny_model(const pipeline::RunConfig& c) {
   o.kv_heads = 2;
   o.tie_embeddings = true;
   o.tokenizer_dir = c.models.tiny_tokenizer;
-  o.out_dir = dir;
+  // Written to a temporary folder and renamed, so a killed run never leaves a partial model.
+  fs::path tmp = dir;
+  tmp += ".tmp";
+  fs::remove_all(tmp);
+  o.out_dir = tmp;
   o.seed = c.seed;
   o.dtype = "f32";
   model::init_random_model(o);
+  fs::rename(tmp, dir);
   return "local:" + dir.string();
 }
 #endif

@@ -1,5 +1,7 @@
 #include "pipeline/evaluate_stage.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -89,6 +91,28 @@ BaselineInputs baseline_inputs(const fs::path& work, const std::vector<SceneReco
 }
 
 }  // namespace
+
+bool render_report_figures(const fs::path& report_json, const fs::path& out_dir) {
+  const fs::path script = fs::path(UM_SOURCE_DIR) / "scripts" / "plot_eval_report.py";
+  const fs::path python = "/usr/bin/python3";
+  if (!fs::exists(script) || !fs::exists(python)) {
+    std::fprintf(stderr, "evaluate: figures skipped (%s or %s not found)\n", python.c_str(), script.c_str());
+    return false;
+  }
+  // Arguments are paths we created; quote them for the shell.
+  auto quote = [](const fs::path& p) {
+    std::string q = "'";
+    for (char ch : p.string()) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return q + "'";
+  };
+  std::string cmd = quote(python) + " " + quote(script) + " " + quote(report_json) + " " + quote(out_dir);
+  int rc = std::system(cmd.c_str());
+  if (rc != 0) {
+    std::fprintf(stderr, "evaluate: figures not written (plot script exited with %d)\n", rc);
+    return false;
+  }
+  return true;
+}
 
 EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
   if (opts.mode != "direct" && opts.mode != "reasoning")
@@ -253,6 +277,7 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
   result.report_json = opts.out_dir / "report.json";
   result.report_md = opts.out_dir / "report.md";
   write_eval_report(report, result.report_json, result.report_md);
+  result.figures = render_report_figures(result.report_json, opts.out_dir);
   return result;
 }
 

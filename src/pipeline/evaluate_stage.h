@@ -36,7 +36,12 @@ struct EvaluateResult {
   int64_t scenes = 0;
   double expected_hit_rate = 0;  // mean probability of the true option
   std::filesystem::path predictions, report_json, report_md;
+  bool figures = false;  // reliability.png and datasets.png written
 };
+
+// Draws reliability.png and datasets.png beside the report with scripts/plot_eval_report.py
+// (Debian's python3-matplotlib). Returns false, with a message on stderr, when that is unavailable.
+bool render_report_figures(const std::filesystem::path& report_json, const std::filesystem::path& out_dir);
 
 EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts);
 

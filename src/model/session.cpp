@@ -98,6 +98,9 @@ Logits Session::append_batch(const std::vector<Append>& requests) {
   return to_logits(detail::forward(model_->impl(), segs));
 }
 
+// Block size of cache-deterministic prefill (see prefill_cached).
+constexpr size_t kPrefillBlock = 64;
+
 SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logits) {
   if (tokens.empty()) throw util::Error("prefill needs at least one token", {.field = "tokens"});
   State& st = *state_;
@@ -116,7 +119,11 @@ SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logi
     }
   }
   SeqId seq;
-  const size_t reuse = std::min(best_len, tokens.size() - 1);
+  // Prefill runs in blocks aligned to absolute positions and reuse is rounded down to a block
+  // boundary, so every position is computed in the same block whether or not a prefix was cached:
+  // results are bit-identical with and without the cache (a resumed stage reproduces an
+  // uninterrupted one byte for byte).
+  const size_t reuse = std::min(best_len, tokens.size() - 1) / kPrefillBlock * kPrefillBlock;
   if (best != st.lru.end() && reuse > 0) {
     detail::KvSeq copy = detail::clone_prefix(model_->impl(), st.get(*best), static_cast<int64_t>(reuse));
     seq = st.next++;
@@ -126,7 +133,12 @@ SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logi
   } else {
     seq = create();
   }
-  Logits l = append(seq, tokens.subspan(reuse));
+  Logits l;
+  for (size_t pos = reuse; pos < tokens.size();) {
+    const size_t end = std::min(tokens.size(), (pos / kPrefillBlock + 1) * kPrefillBlock);
+    l = append(seq, tokens.subspan(pos, end - pos));
+    pos = end;
+  }
   if (last_logits) *last_logits = std::move(l);
   if (st.prefix_capacity == 0) return seq;
 

@@ -29,15 +29,6 @@ std::vector<std::string> letters_for(int n) {
   return out;
 }
 
-std::map<std::string, nlohmann::json> load_store(const fs::path& path, const std::string& stage) {
-  std::map<std::string, nlohmann::json> out;
-  if (!fs::exists(path)) return out;
-  backend::RequestStore::read(path, stage, [&](const std::string& key, const std::string& value) {
-    out.emplace(key, nlohmann::json::parse(value));
-  });
-  return out;
-}
-
 std::string probs_json(const backend::OptionResult& r) {
   nlohmann::json v;
   v["probs"] = r.probs;

@@ -9,6 +9,22 @@
 
 namespace um::pipeline {
 
+std::filesystem::path store_path_for(const std::filesystem::path& final_path) {
+  std::filesystem::path p = final_path;
+  p.replace_extension(".store.jsonl");
+  return p;
+}
+
+std::map<std::string, nlohmann::json> load_store(const std::filesystem::path& path,
+                                                 const std::string& stage) {
+  std::map<std::string, nlohmann::json> out;
+  if (!std::filesystem::exists(path)) return out;
+  backend::RequestStore::read(path, stage, [&](const std::string& key, const std::string& value) {
+    out.emplace(key, nlohmann::json::parse(value));
+  });
+  return out;
+}
+
 std::vector<SceneRecord> read_scenes(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path))
     throw util::Error("scene file missing (run `usermirror scenes` first)", {.file = path.string()});

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,11 @@
 #include "util/progress.h"
 
 namespace um::pipeline {
+
+// The request store kept beside a stage's final file: <name>.store.jsonl.
+std::filesystem::path store_path_for(const std::filesystem::path& final_path);
+// key -> parsed value of every record in a store (empty when the file does not exist).
+std::map<std::string, nlohmann::json> load_store(const std::filesystem::path& path, const std::string& stage);
 
 // Reads every scene of a datasets/<DS>_{train,eval}.jsonl file, with text.
 std::vector<SceneRecord> read_scenes(const std::filesystem::path& path);

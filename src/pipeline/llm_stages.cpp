@@ -25,25 +25,9 @@ fs::path scenes_path(const fs::path& work, const std::string& dataset, const std
 
 namespace {
 
-fs::path store_path(const fs::path& final_path) {
-  fs::path p = final_path;
-  p.replace_extension(".store.jsonl");
-  return p;
-}
-
 void check_variant(const std::string& v) {
   if (v != "strong" && v != "weak")
     throw util::Error("variant must be strong or weak, got '" + v + "'", {.field = "variant"});
-}
-
-// key -> parsed value of every record in a store.
-std::map<std::string, nlohmann::json> load_store(const fs::path& path, const std::string& stage) {
-  std::map<std::string, nlohmann::json> out;
-  if (!fs::exists(path)) return out;
-  backend::RequestStore::read(path, stage, [&](const std::string& key, const std::string& value) {
-    out.emplace(key, nlohmann::json::parse(value));
-  });
-  return out;
 }
 
 }  // namespace
@@ -57,7 +41,7 @@ StageCounts run_decide(backend::Backend& be, const DecideOptions& opts) {
   const std::string stage = "decide/" + opts.variant;
   fs::create_directories(out_path.parent_path());
   {
-    backend::RequestStore store(store_path(out_path), stage);
+    backend::RequestStore store(store_path_for(out_path), stage);
     std::vector<backend::GenerateRequest> todo;
     for (size_t r = 0; r < scenes.size(); ++r) {
       std::string key = opts.dataset + "-" + std::to_string(r);
@@ -91,7 +75,7 @@ StageCounts run_decide(backend::Backend& be, const DecideOptions& opts) {
         bar, opts.budget);
     bar.finish();
   }
-  auto stored = load_store(store_path(out_path), stage);
+  auto stored = load_store(store_path_for(out_path), stage);
   util::AtomicWriter out(out_path);
   util::JsonWriter w;
   for (size_t r = 0; r < scenes.size(); ++r) {
@@ -143,7 +127,7 @@ StageCounts run_score(backend::Backend& be, const ScoreOptions& opts) {
     return opts.dataset + "-" + std::to_string(r) + "/" + std::to_string(j);
   };
   {
-    backend::RequestStore store(store_path(out_path), stage);
+    backend::RequestStore store(store_path_for(out_path), stage);
     std::vector<backend::OptionRequest> todo;
     for (size_t r = 0; r < scenes.size(); ++r) {
       const auto& s = scenes[r];
@@ -179,7 +163,7 @@ StageCounts run_score(backend::Backend& be, const ScoreOptions& opts) {
         bar, opts.budget);
     bar.finish();
   }
-  auto stored = load_store(store_path(out_path), stage);
+  auto stored = load_store(store_path_for(out_path), stage);
   util::AtomicWriter out(out_path);
   util::JsonWriter w;
   for (size_t r = 0; r < scenes.size(); ++r) {

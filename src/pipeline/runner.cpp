@@ -47,12 +47,6 @@ void remove_if_exists(const fs::path& p) {
   fs::remove(p, ec);
 }
 
-fs::path store_of(const fs::path& final_path) {
-  fs::path p = final_path;
-  p.replace_extension(".store.jsonl");
-  return p;
-}
-
 }  // namespace
 
 RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary& summary) {
@@ -156,7 +150,7 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
             summary.count("decide answers reused", static_cast<uint64_t>(k.reused));
             summary.count("tokens (decide)", static_cast<uint64_t>(k.tokens));
           },
-          [&] { remove_if_exists(store_of(dec)); });
+          [&] { remove_if_exists(store_path_for(dec)); });
 
       fs::path probs = probs_path(c.work, d.name, variant);
       Fingerprint pfp;
@@ -170,7 +164,7 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
             summary.count("score requests sent", static_cast<uint64_t>(k.sent));
             summary.count("score answers reused", static_cast<uint64_t>(k.reused));
           },
-          [&] { remove_if_exists(store_of(probs)); });
+          [&] { remove_if_exists(store_path_for(probs)); });
     }
   }
 

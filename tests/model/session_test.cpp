@@ -2,6 +2,8 @@
 // single sequences, fork/truncate/release behave, prefix-shared scoring equals unshared.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "common/shared_data.h"
 #include "model/tiny_models.h"
 #include "util/error.h"
@@ -117,7 +119,7 @@ TEST_F(SessionTest, ForkTruncateRelease) {
 }
 
 TEST_F(SessionTest, PrefixSharedScoringEqualsUnshared) {
-  auto prompt = ids(30, 7);
+  auto prompt = ids(130, 7);  // two full prefill blocks (64) and two tokens
   std::vector<std::vector<int32_t>> conts;
   for (int i = 0; i < 20; ++i) conts.push_back(ids(3 + i % 5, 10 + i));
   conts.push_back({});
@@ -139,10 +141,10 @@ TEST_F(SessionTest, PrefixSharedScoringEqualsUnshared) {
   size_t cont_tokens = 0;
   for (const auto& c : conts) cont_tokens += c.size();
   EXPECT_EQ(shared.tokens_computed(), prompt.size() + cont_tokens);
-  // Scoring again reuses the cached prompt: only the last prompt token is recomputed.
+  // Scoring again reuses the cached prompt up to its last block boundary: 2 tokens recomputed.
   auto again = model::score_continuations(shared, prompt, {conts[0]}, options);
   EXPECT_EQ(shared.prefix_cache_hits(), 1u);
-  EXPECT_EQ(shared.tokens_computed(), prompt.size() + cont_tokens + 1 + conts[0].size());
+  EXPECT_EQ(shared.tokens_computed(), prompt.size() + cont_tokens + 2 + conts[0].size());
   for (size_t k = 0; k < options.size(); ++k) EXPECT_NEAR(again[0].probs[k], got[0].probs[k], 1e-6);
   EXPECT_EQ(shared.live_sequences(), 0u);  // nothing leaked
 }
@@ -161,23 +163,45 @@ TEST_F(SessionTest, PretransposedLayoutEqualsStored) {
 
 TEST_F(SessionTest, PrefixCacheReusesPartialPrefixAndEvicts) {
   model::Session s(m_, 2);
-  auto a = ids(20, 1);
+  auto a = ids(140, 1);
   auto b = a;
-  b.resize(12);
+  b.resize(70);
   b.push_back(7);
   b.push_back(8);
   model::Logits la, lb;
   s.release(s.prefill_cached(a, &la));
-  s.release(s.prefill_cached(b, &lb));  // shares 12 tokens with a
+  s.release(s.prefill_cached(b, &lb));  // shares 70 tokens with a; reuse rounds down to the block (64)
   EXPECT_EQ(s.prefix_cache_hits(), 1u);
-  EXPECT_EQ(s.tokens_computed(), a.size() + 2);
+  EXPECT_EQ(s.tokens_computed(), a.size() + 8);
   model::Session plain(m_, 0);
   expect_close(lb.row(0), plain.append(plain.create(), b).row(0));
   s.release(s.prefill_cached(ids(5, 9), nullptr));
   s.release(s.prefill_cached(ids(5, 11), nullptr));  // capacity 2: a and b are gone now
   size_t before = s.tokens_computed();
   s.release(s.prefill_cached(a, nullptr));
-  EXPECT_GE(s.tokens_computed() - before, 19u);
+  EXPECT_GE(s.tokens_computed() - before, 139u);
+}
+
+}  // namespace
+}  // namespace um
+
+namespace um {
+namespace {
+
+// A warm prefix cache must not change a single bit of the result (resumable stages rely on it):
+// prefill is blocked at absolute positions and cache reuse is rounded to those blocks.
+TEST_F(SessionTest, PrefixCacheIsBitIdenticalToColdPrefill) {
+  auto prefix = ids(150, 3);
+  auto full = prefix;
+  for (int32_t t : ids(37, 9)) full.push_back(t);
+  model::Session warm(m_, 4), cold(m_, 4);
+  model::Logits first, a, b;
+  warm.prefill_cached(prefix, &first);
+  warm.prefill_cached(full, &a);
+  EXPECT_EQ(warm.prefix_cache_hits(), 1u);
+  cold.prefill_cached(full, &b);
+  ASSERT_EQ(a.data.size(), b.data.size());
+  EXPECT_EQ(0, std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)));
 }
 
 }  // namespace

@@ -67,6 +67,7 @@ int run_run(const fs::path& config_file, const fs::path& tiny_tokenizer) {
 #endif
 #ifdef UM_HAVE_TRAIN
   hooks.train = train_hook;
+  hooks.trained_model_dir = trained_model_dir;
 #endif
   pipeline::RunReport r = pipeline::run_pipeline(c, hooks, summary);
   summary.count("stages run", static_cast<uint64_t>(r.stages_run));

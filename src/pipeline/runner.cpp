@@ -206,9 +206,19 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
   // ---- train ----
   std::string simulator = student;
   if (c.train.enabled) {
-    if (!hooks.train)
+    if (!hooks.train || !hooks.trained_model_dir)
       throw util::Error("training is not available in this build", {.field = "train.enabled"});
-    simulator = hooks.train(c, sft, pref, student);
+    fs::path model_dir = hooks.trained_model_dir(c);
+    Fingerprint fp;
+    fp.add("student", student)
+        .add("sft_steps", c.train.sft_steps)
+        .add("dpo_steps", c.train.dpo_steps)
+        .add("lora_rank", c.train.lora_rank)
+        .add("seed", static_cast<int64_t>(c.seed))
+        .add_file("sft", sft)
+        .add_file("pref", pref);
+    stage(c, report, "train", fp, {model_dir}, [&] { hooks.train(c, sft, pref, student); });
+    simulator = "local:" + model_dir.string();
   }
 
   // ---- evaluate ----

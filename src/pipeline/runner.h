@@ -18,10 +18,12 @@ struct RunHooks {
   // backend spec ("local:DIR"). Unset = such a configuration is an error.
   std::function<std::string(const RunConfig&)> tiny_model;
   // Fine-tunes the student on the distilled files (SFT then DPO) and returns the trained model's
-  // backend spec. Called only when [train] enabled.
+  // backend spec. Called only when [train] enabled, inside the "train" stage.
   std::function<std::string(const RunConfig&, const std::filesystem::path& sft_file,
                             const std::filesystem::path& pref_file, const std::string& student_spec)>
       train;
+  // Where `train` puts the final model (the stage's output), so a complete stage can be skipped.
+  std::function<std::filesystem::path(const RunConfig&)> trained_model_dir;
 };
 
 struct RunReport {

@@ -97,6 +97,13 @@ class Tokenizer {
 // letter without special tokens, as the reference implementation defines them. Throws util::Error
 // if two letters share an id or n is outside 1..26.
 std::vector<int32_t> letter_token_ids(const Tokenizer& tok, int n);
+// The id each letter gets when it follows `context` (default: the scoring prefix "Behavior: ["), i.e.
+// the token a model actually emits there; -1 for a letter that merges with the context's last token.
+// Decision (docs/chat-templates.md, "Letter tokens"): scoring uses letter_token_ids (the reference's
+// definition); for Qwen2/2.5/3 and Llama-3.x the two agree (tested), and a tokenizer where they differ
+// is reported by the embedded backend's check.
+std::vector<int32_t> letter_token_ids_in_context(const Tokenizer& tok, int n,
+                                                 std::string_view context = "Behavior: [");
 
 // The `usermirror tokenize` stream: each input line is a JSON string; writes one JSON array of ids
 // per line, in order. Lines are encoded in parallel blocks (`threads`, 0 = all cores). Throws

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -43,6 +44,7 @@ class EmbeddedBackend final : public Backend {
         model_(model::Model::load(dir, load)),
         tok_(text::Tokenizer::load(dir)),
         template_(text::ChatTemplate::from_tokenizer_config(dir)) {
+    warn_if_letters_differ_in_context();
     for (int w = 0; w < workers; ++w) {
       threads_.emplace_back([this, prefix_cache] {
         model::Session session(model_, prefix_cache);
@@ -106,6 +108,22 @@ class EmbeddedBackend final : public Backend {
   BackendStats stats() const override { return {requests_.load(), failed_.load(), requests_.load(), 0, 0}; }
 
  private:
+  // Scoring uses the reference's letter ids (first token of the bare letter). They are the tokens a
+  // model emits after "Behavior: [" only when the tokenizer keeps the letter a token of its own
+  // there (true for Qwen2/2.5/3 and Llama-3.x); say so loudly when a tokenizer does otherwise.
+  void warn_if_letters_differ_in_context() const {
+    std::vector<int32_t> bare = text::letter_token_ids(tok_, 26);
+    std::vector<int32_t> ctx = text::letter_token_ids_in_context(tok_, 26);
+    std::string differ;
+    for (size_t i = 0; i < bare.size(); ++i)
+      if (ctx[i] != bare[i]) differ += static_cast<char>('A' + i);
+    if (!differ.empty())
+      std::fprintf(stderr,
+                   "warning: %s: letters %s tokenize differently after \"Behavior: [\" than alone; option "
+                   "probabilities use the bare-letter ids as the reference does\n",
+                   name_.c_str(), differ.c_str());
+  }
+
   void enqueue(std::function<void(model::Session*)> job) {
     {
       std::lock_guard lock(mu_);

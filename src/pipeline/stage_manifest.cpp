@@ -1,10 +1,9 @@
 #include "pipeline/stage_manifest.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -94,7 +93,8 @@ nlohmann::json read_json(const fs::path& p) {
 
 bool StageManifest::complete(const std::string& fingerprint) const {
   auto j = read_json(file_);
-  if (!j.is_object() || j.value("fingerprint", "") != fingerprint || !j.value("complete", false)) return false;
+  if (!j.is_object() || j.value("fingerprint", "") != fingerprint || !j.value("complete", false))
+    return false;
   for (const auto& o : j.value("outputs", nlohmann::json::array())) {
     fs::path p = o.value("path", "");
     std::error_code ec;

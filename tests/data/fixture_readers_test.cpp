@@ -253,8 +253,7 @@ namespace {
 // news_valid.tsv): TAB-separated, behaviors = ImpressionID, UserID, Time, History, Impressions;
 // news = NewsID, Category, SubCategory, Title, Abstract, URL, TitleEntities, AbstractEntities.
 TEST(Mind, FixtureDevFilesAndFirstSeen) {
-  auto raw = temp_dir("mind-dev");
-  std::filesystem::copy(fixture("mind-dev"), raw, std::filesystem::copy_options::recursive);
+  auto raw = raw_fixture("mind-dev");
   auto size_before = std::filesystem::file_size(raw / "behaviors.tsv");
   Prepared p = run_prepare("MIND", raw);
   EXPECT_EQ(std::filesystem::file_size(raw / "behaviors.tsv"), size_before) << "input must not be modified";
@@ -285,7 +284,7 @@ TEST(Mind, FixtureDevFilesAndFirstSeen) {
 // user_friends.dat, user_taggedartists.dat (day/month/year) and -timestamps.dat (epoch ms), CRLF.
 // Artist ids are not row positions (1, 5, 9), which exposes the reference's misalignment.
 TEST(LastFm, FixtureTimestampsFileAndTagAlignment) {
-  Prepared p = run_prepare("LastFM", fixture("lastfm"));
+  Prepared p = run_prepare("LastFM", raw_fixture("lastfm"));
   EXPECT_EQ(p.stat("tag assignments read (timestamps file)"), 5u);
   EXPECT_EQ(p.stat("dropped: assignments of unknown users or artists"), 1u);  // artist 77
   auto items = p.item_by_id();
@@ -304,8 +303,7 @@ TEST(LastFm, FixtureTimestampsFileAndTagAlignment) {
   EXPECT_EQ(x["behavior_features"]["tagValue"], nlohmann::json::parse(R"(["fran\u00e7ais","rock"])"));
   EXPECT_EQ(p.user_by_id().at("2")["user_features"]["friends"], nlohmann::json::parse(R"(["3"])"));
 
-  auto raw = temp_dir("lastfm-no-ts");
-  std::filesystem::copy(fixture("lastfm"), raw, std::filesystem::copy_options::recursive);
+  auto raw = raw_fixture("lastfm");
   std::filesystem::remove(raw / "user_taggedartists-timestamps.dat");
   Prepared q = run_prepare("LastFM", raw);
   EXPECT_EQ(q.stat("tag assignments read (day precision: timestamps file absent)"), 5u);

@@ -19,6 +19,21 @@ inline std::filesystem::path fixture(const std::string& name) {
   return source_dir() / "tests" / "fixtures" / "raw" / name;
 }
 
+// A copy of fixture `name` in a fresh temporary folder, with the ".fixture" suffix removed from file
+// names. Fixtures named like the official files of datasets that may not be redistributed
+// (user_artists.dat, behaviors.tsv, ...) are stored with that suffix, so nobody mistakes the
+// hand-written few lines for a copy of the real data.
+inline std::filesystem::path raw_fixture(const std::string& name) {
+  std::filesystem::path out = temp_dir("fixture-" + name);
+  for (const auto& e : std::filesystem::directory_iterator(fixture(name))) {
+    std::string file = e.path().filename().string();
+    const std::string suffix = ".fixture";
+    if (file.size() > suffix.size() && file.ends_with(suffix)) file.resize(file.size() - suffix.size());
+    std::filesystem::copy_file(e.path(), out / file);
+  }
+  return out;
+}
+
 inline std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& p) {
   std::vector<nlohmann::json> out;
   std::ifstream in(p);

@@ -216,7 +216,7 @@ Value str_method(const std::string& s, const std::string& name, CallArgs& a) {
     return Value(encode(cps));
   }
   if (name == "find" || name == "rfind" || name == "index") {
-    const std::string& sub = need_str(arg(a, 0, "sub"), "substring");
+    const std::string sub = need_str(arg(a, 0, "sub"), "substring");  // copy: arg() is a temporary
     size_t p = name == "rfind" ? s.rfind(sub) : s.find(sub);
     if (p == std::string::npos) {
       if (name == "index") throw RuntimeError("substring not found");
@@ -225,7 +225,7 @@ Value str_method(const std::string& s, const std::string& name, CallArgs& a) {
     return Value(cp_index(s, p));
   }
   if (name == "count") {
-    const std::string& sub = need_str(arg(a, 0, "sub"), "substring");
+    const std::string sub = need_str(arg(a, 0, "sub"), "substring");  // copy: arg() is a temporary
     if (sub.empty()) return Value(static_cast<int64_t>(utf8_length(s)) + 1);
     int64_t n = 0;
     for (size_t p = s.find(sub); p != std::string::npos; p = s.find(sub, p + sub.size())) ++n;

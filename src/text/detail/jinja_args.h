@@ -8,13 +8,15 @@
 namespace um::text::detail {
 
 // Returns the argument at position i (counting only the builtin's own arguments) or named `name`,
-// or Undefined when it was not given.
-inline Value arg(const CallArgs& a, size_t i, const char* name) {
+// or Undefined when it was not given. The reference stays valid while `a` lives, so need_str()'s
+// result can be held for the whole builtin call.
+inline const Value& arg(const CallArgs& a, size_t i, const char* name) {
+  static const Value kUndefined;
   if (i < a.positional.size()) return a.positional[i];
   for (const auto& [k, v] : a.keyword) {
     if (k == name) return v;
   }
-  return Value();
+  return kUndefined;
 }
 
 inline bool given(const Value& v) { return !v.is_undefined(); }

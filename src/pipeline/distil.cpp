@@ -19,15 +19,6 @@
 
 namespace um::pipeline {
 
-std::filesystem::path train_file(const std::filesystem::path& work, const std::string& dataset) {
-  return work / "datasets" / (dataset + "_train.jsonl");
-}
-
-std::filesystem::path probs_file(const std::filesystem::path& work, const std::string& dataset,
-                                 const std::string& variant) {
-  return work / "probs" / (dataset + "_probs_" + variant + ".jsonl");
-}
-
 namespace {
 
 constexpr size_t kBatchLines = 1024;
@@ -64,7 +55,7 @@ struct SceneState {
 class AlignedFiles {
  public:
   AlignedFiles(const std::filesystem::path& work, const std::string& ds)
-      : paths_{train_file(work, ds), probs_file(work, ds, "strong"), probs_file(work, ds, "weak")} {
+      : paths_{scenes_path(work, ds, "train"), probs_path(work, ds, "strong"), probs_path(work, ds, "weak")} {
     for (const auto& p : paths_)
       if (!std::filesystem::exists(p)) throw util::Error("input file not found", {.file = p.string()});
     for (size_t i = 0; i < 3; ++i) readers_[i].emplace(paths_[i]);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "pipeline/distil_select.h"
+#include "pipeline/work_layout.h"
 
 namespace um::pipeline {
 
@@ -51,10 +52,5 @@ struct DistilResult {
 
 // Throws util::Error (with file/line/field) on malformed input, misaligned files or bad options.
 DistilResult run_distil(const DistilOptions& options);
-
-// File names under the work directory (the reference's layout, method doc §1.2).
-std::filesystem::path train_file(const std::filesystem::path& work, const std::string& dataset);
-std::filesystem::path probs_file(const std::filesystem::path& work, const std::string& dataset,
-                                 const std::string& variant);
 
 }  // namespace um::pipeline

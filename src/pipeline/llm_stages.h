@@ -12,6 +12,7 @@
 
 #include "backend/backend.h"
 #include "pipeline/llm_stage.h"
+#include "pipeline/work_layout.h"
 
 namespace um::pipeline {
 
@@ -45,13 +46,6 @@ struct StageCounts {
   int64_t records_out = 0;  // lines written to the final file
   int64_t tokens = 0;       // prompt + completion tokens reported by the backend (decide)
 };
-
-std::filesystem::path decisions_path(const std::filesystem::path& work, const std::string& dataset,
-                                     const std::string& variant);
-std::filesystem::path probs_path(const std::filesystem::path& work, const std::string& dataset,
-                                 const std::string& variant);
-std::filesystem::path scenes_path(const std::filesystem::path& work, const std::string& dataset,
-                                  const std::string& split);
 
 StageCounts run_decide(backend::Backend& be, const DecideOptions& opts);
 StageCounts run_score(backend::Backend& be, const ScoreOptions& opts);

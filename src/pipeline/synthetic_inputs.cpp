@@ -68,9 +68,9 @@ void write_synthetic_distil_inputs(const std::filesystem::path& work, const std:
                                    const SyntheticSpec& spec) {
   std::filesystem::create_directories(work / "datasets");
   std::filesystem::create_directories(work / "probs");
-  util::AtomicWriter train(train_file(work, ds));
-  util::AtomicWriter strong(probs_file(work, ds, "strong"));
-  util::AtomicWriter weak(probs_file(work, ds, "weak"));
+  util::AtomicWriter train(scenes_path(work, ds, "train"));
+  util::AtomicWriter strong(probs_path(work, ds, "strong"));
+  util::AtomicWriter weak(probs_path(work, ds, "weak"));
   util::JsonWriter w;
   for (int64_t r = 0; r < spec.scenes; ++r) {
     util::Rng rng = util::Rng::stream(spec.seed, "synthetic/" + ds, static_cast<uint64_t>(r));

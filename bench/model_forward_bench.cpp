@@ -164,7 +164,34 @@ void BM_Score20(benchmark::State& state) {
   state.counters["tokens_computed"] = static_cast<double>(computed);
 }
 
+// One 4864×896 projection (the 0.5B shape's gate/up) for M rows of x: the small-batch AVX-512 BF16
+// kernel against at::linear, and the kernel's weight-read rate as a fraction of the read bandwidth.
+void BM_SmallBatchLinear(benchmark::State& state) {
+  const int64_t M = state.range(0), N = 4864, K = 896;
+  if (!model::bench::small_batch_kernel_available()) {
+    state.SkipWithError("this CPU has no AVX-512 BF16: the small-batch kernel is not used");
+    return;
+  }
+  static const double bw = model::bench::read_bandwidth_gbs();
+  double ours = 0, torch = 0;
+  for (auto _ : state) {
+    ours = model::bench::small_batch_linear_seconds(M, N, K, true);
+    torch = model::bench::small_batch_linear_seconds(M, N, K, false);
+  }
+  state.counters["kernel_us"] = ours * 1e6;
+  state.counters["at_linear_us"] = torch * 1e6;
+  state.counters["speedup"] = torch / ours;
+  state.counters["kernel_frac_bw"] = static_cast<double>(N * K * 2) / ours / 1e9 / bw;
+}
+
 BENCHMARK(BM_MachineLimits)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SmallBatchLinear)
+    ->Arg(1)
+    ->Arg(4)
+    ->Arg(10)
+    ->Arg(16)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Prefill)
     ->Args({512, 1})
     ->Args({2048, 1})

@@ -4,9 +4,12 @@
 // attention runs per sequence against its own KV cache.
 #include "model/detail/forward.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "model/detail/decode_attention.h"
+#include "model/detail/small_batch_linear.h"
 #include "util/error.h"
 
 namespace um::model::detail {
@@ -60,6 +63,21 @@ void attend(const Model::Impl& m, const at::Tensor& q, const at::Tensor& K, cons
     if (probs.scalar_type() != V.scalar_type()) probs = probs.to(V.scalar_type());
     at::Tensor o = at::bmm(probs, Vl);  // [kvh, g·cn, d]
     out.narrow(0, c0, cn).copy_(o.view({kvh, g, cn, d}).permute({2, 0, 1, 3}).reshape({cn, kvh * g * d}));
+  }
+}
+
+// The general path: per segment, write K/V at [len, len+T) and attend its T queries.
+void attend_segments(const Model::Impl& m, const std::vector<Segment>& segs, size_t l, const at::Tensor& q,
+                     const at::Tensor& k, const at::Tensor& v, const at::Tensor& attn_out) {
+  int64_t off = 0;
+  for (const auto& s : segs) {
+    const int64_t T = static_cast<int64_t>(s.tokens.size());
+    const at::Tensor& K = s.kv->k[l];
+    const at::Tensor& V = s.kv->v[l];
+    K.narrow(1, s.kv->len, T).copy_(k.narrow(0, off, T).transpose(0, 1));
+    V.narrow(1, s.kv->len, T).copy_(v.narrow(0, off, T).transpose(0, 1));
+    attend(m, q.narrow(0, off, T), K, V, s.kv->len, attn_out.narrow(0, off, T));
+    off += T;
   }
 }
 
@@ -146,6 +164,11 @@ at::Tensor forward(const Model::Impl& m, const std::vector<Segment>& segs) {
   at::Tensor emb = at::cat({freqs, freqs}, -1);
   at::Tensor cos = emb.cos().to(m.scalar).unsqueeze(1), sin = emb.sin().to(m.scalar).unsqueeze(1);
 
+  // A decode step (one new token per sequence) takes the fused attention kernel.
+  const bool decode_step =
+      !decode_kernels_disabled() &&
+      std::all_of(segs.begin(), segs.end(), [](const Segment& s) { return s.tokens.size() == 1; });
+
   at::Tensor x = at::index_select(m.embed, 0, ids);  // [N, H]
   at::Tensor attn_out = at::empty({N, nh * d}, x.options());
   for (size_t l = 0; l < m.layers.size(); ++l) {
@@ -158,9 +181,10 @@ at::Tensor forward(const Model::Impl& m, const std::vector<Segment>& segs) {
       k = qkv.narrow(1, nh * d, kvh * d);
       v = qkv.narrow(1, (nh + kvh) * d, kvh * d);
     } else {
-      q = w.q(h);
-      k = w.k(h);
-      v = w.v(h);
+      auto qkv = Linear::project(h, {&w.q, &w.k, &w.v});
+      q = qkv[0];
+      k = qkv[1];
+      v = qkv[2];
     }
     q = q.reshape({N, nh, d});
     k = k.reshape({N, kvh, d});
@@ -171,15 +195,10 @@ at::Tensor forward(const Model::Impl& m, const std::vector<Segment>& segs) {
     }
     q = rope(q, cos, sin);
     k = rope(k, cos, sin);
-    int64_t off = 0;
-    for (const auto& s : segs) {
-      const int64_t T = static_cast<int64_t>(s.tokens.size());
-      const at::Tensor& K = s.kv->k[l];
-      const at::Tensor& V = s.kv->v[l];
-      K.narrow(1, s.kv->len, T).copy_(k.narrow(0, off, T).transpose(0, 1));
-      V.narrow(1, s.kv->len, T).copy_(v.narrow(0, off, T).transpose(0, 1));
-      attend(m, q.narrow(0, off, T), K, V, s.kv->len, attn_out.narrow(0, off, T));
-      off += T;
+    if (decode_step) {
+      decode_attention(segs, l, q, k, v, attn_out);
+    } else {
+      attend_segments(m, segs, l, q, k, v, attn_out);
     }
     x = x + w.o(attn_out);
     h = rms_norm(x, w.post_norm, c.rms_norm_eps);
@@ -189,7 +208,8 @@ at::Tensor forward(const Model::Impl& m, const std::vector<Segment>& segs) {
       const int64_t I = gu.size(1) / 2;
       act = at::silu(gu.narrow(1, 0, I)) * gu.narrow(1, I, I);
     } else {
-      act = at::silu(w.gate(h)) * w.up(h);
+      auto gu = Linear::project(h, {&w.gate, &w.up});
+      act = at::silu(gu[0]).mul_(gu[1]);
     }
     x = x + w.down(act);
   }

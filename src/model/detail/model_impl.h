@@ -17,11 +17,10 @@ struct Linear {
   at::Tensor w;  // [out, in] (stored) or [in, out] (transposed)
   at::Tensor b;  // [out] or undefined
   bool transposed = false;
-  at::Tensor operator()(const at::Tensor& x) const {
-    at::Tensor y = transposed ? at::matmul(x, w) : at::linear(x, w);
-    if (b.defined()) y.add_(b);
-    return y;
-  }
+  // Few rows of bf16 x on the stored layout go through the AVX-512 BF16 kernel (decode).
+  at::Tensor operator()(const at::Tensor& x) const { return project(x, {this}).front(); }
+  // The same x through several projections; the small-batch kernel does them in one parallel region.
+  static std::vector<at::Tensor> project(const at::Tensor& x, const std::vector<const Linear*>& ls);
   int64_t out_features() const { return transposed ? w.size(1) : w.size(0); }
 };
 

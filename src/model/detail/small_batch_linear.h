@@ -1,0 +1,38 @@
+#pragma once
+// y = x · Wᵀ for a few rows of x (decode steps: one row per sequence) with bf16 weights, written for
+// AVX-512 BF16. Decode is memory-bound: each weight byte is read once per step, and the kernel's only
+// job is to stream W at the machine's bandwidth while doing up to kSmallBatchMaxRows dot products per
+// weight element (libtorch 1.13's one-row bf16 linear reads weights at ~15-17 GB/s, perf-facts.md).
+// Internal to src/model (includes ATen).
+#include <ATen/ATen.h>
+
+#include <vector>
+
+namespace um::model::detail {
+
+// Largest x row count the kernel takes; above it a GEMM (oneDNN) is the better tool.
+inline constexpr int64_t kSmallBatchMaxRows = 16;
+
+// UM_NO_DECODE_KERNELS=1 in the environment turns off this kernel and the decode attention
+// (decode_attention.h), for A/B comparisons against the plain libtorch path. Read once.
+bool decode_kernels_disabled();
+
+// True when this CPU has AVX-512 BF16 (checked once) and decode kernels are not disabled.
+bool small_batch_kernel_available();
+
+// One projection of a fused call: W [N, K] bf16 contiguous, y [M, N] bf16 contiguous (written).
+struct SmallBatchOutput {
+  const at::Tensor* w;
+  at::Tensor* y;
+};
+
+// Whether x [M, K] and W [N, K] qualify (bf16, contiguous, M ≤ kSmallBatchMaxRows, CPU).
+bool small_batch_qualifies(const at::Tensor& x, const at::Tensor& w);
+
+// y_i = x · W_iᵀ for every output, in one parallel region (the projections that read the same x —
+// q/k/v, gate/up — share one thread wake-up). f32 accumulation, bf16 result rounded to nearest even,
+// as oneDNN's bf16 GEMM does. Callers check small_batch_kernel_available() and
+// small_batch_qualifies() first.
+void small_batch_linear(const at::Tensor& x, const std::vector<SmallBatchOutput>& outs);
+
+}  // namespace um::model::detail

@@ -68,24 +68,33 @@ double matmul_flops_per_token(const Model& m, bool with_lm_head) {
 
 bool small_batch_kernel_available() { return detail::small_batch_kernel_available(); }
 
-double small_batch_linear_seconds(int64_t M, int64_t N, int64_t K, bool kernel, int reps) {
-  if (kernel && !detail::small_batch_kernel_available()) {
+double small_batch_linear_seconds(int64_t M, int64_t N, int64_t K, Projection how, int reps) {
+  if (how == Projection::Kernel && !detail::small_batch_kernel_available()) {
     throw util::NotSupported("the small-batch bf16 kernel needs AVX-512 BF16", {.field = "kernel"});
   }
   // Several weight copies, used in turn, so the working set (≥ 256 MiB) exceeds the caches.
   const int64_t copies = std::max<int64_t>(1, (int64_t{256} << 20) / (N * K * 2));
   std::vector<at::Tensor> ws;
-  for (int64_t i = 0; i < copies; ++i) ws.push_back(at::randn({N, K}).to(at::kBFloat16));
+  for (int64_t i = 0; i < copies; ++i) {
+    at::Tensor w = at::randn({N, K}).to(at::kBFloat16);
+    ws.push_back(how == Projection::MatmulTransposed ? w.t().contiguous() : w);  // [K, N] for matmul
+  }
   at::Tensor x = at::randn({M, K}).to(at::kBFloat16);
   at::Tensor y = at::empty({M, N}, at::kBFloat16);
   double best = 1e30;
   for (int r = 0; r < reps + 1; ++r) {
     auto t0 = std::chrono::steady_clock::now();
     for (const at::Tensor& w : ws) {
-      if (kernel) {
-        detail::small_batch_linear(x, {{&w, &y}});
-      } else {
-        y = at::linear(x, w);
+      switch (how) {
+        case Projection::Kernel:
+          detail::small_batch_linear(x, {{&w, &y}});
+          break;
+        case Projection::Linear:
+          y = at::linear(x, w);
+          break;
+        case Projection::MatmulTransposed:
+          y = at::matmul(x, w);
+          break;
       }
     }
     if (r > 0) best = std::min(best, seconds_since(t0) / static_cast<double>(copies));  // r = 0 warms up

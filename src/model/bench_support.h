@@ -21,9 +21,10 @@ std::shared_ptr<const Model> load_stored_layout(const std::filesystem::path& dir
 double weight_bytes_per_token(const Model& m);
 double matmul_flops_per_token(const Model& m, bool with_lm_head);
 // Seconds per call (best of `reps`) of one bf16 projection y = x·Wᵀ with x [M, K], W [N, K] (weights
-// larger than the caches, so every call streams them from memory): through the small-batch AVX-512
-// BF16 kernel (`kernel`) or libtorch's at::linear. Throws when the kernel is asked for but absent.
+// larger than the caches, so every call streams them from memory), in one of three formulations.
+// Kernel throws when the CPU lacks AVX-512 BF16.
+enum class Projection { Kernel, Linear, MatmulTransposed };
 bool small_batch_kernel_available();
-double small_batch_linear_seconds(int64_t M, int64_t N, int64_t K, bool kernel, int reps = 20);
+double small_batch_linear_seconds(int64_t M, int64_t N, int64_t K, Projection how, int reps = 20);
 
 }  // namespace um::model::bench

@@ -4,9 +4,14 @@ Qwen2 / Qwen3 / Mistral from a Hugging Face directory), the same synthetic batch
 step (f32 weights, optional LoRA, loss on the target positions only, AdamW) as `usermirror train`.
 
 Prints one JSON line: tokens/s over the timed steps, seconds per step, the first step's loss (the C++
-run must report the same value) and peak RSS. Run with /usr/bin/python3.
+run must report the same value) and peak RSS; with --count-ops 1 also the torch.autograd.profiler
+events per step by name (the C++ side counts the same RecordFunction events). Run with
+/usr/bin/python3.
 """
 import argparse
+import collections
+import contextlib
+import ctypes
 import json
 import math
 import resource
@@ -157,12 +162,37 @@ def main():
     ap.add_argument("--lora-targets", default="q_proj,k_proj,v_proj,o_proj")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--count-ops", type=int, default=0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    # As `usermirror train` does: torch.set_num_threads does not reach OpenBLAS's own thread pool
+    # (Debian's torch uses the pthreads OpenBLAS), so size it to the same count.
+    # torch's libraries are loaded RTLD_LOCAL: find the loaded OpenBLAS by its path.
+    with open("/proc/self/maps") as maps:
+        blas = sorted({ln.split()[-1] for ln in maps if "libopenblas" in ln})
+    if blas:
+        ctypes.CDLL(blas[0]).openblas_set_num_threads(a.threads)
     m = Model(a.model, a.lora_rank, a.lora_alpha, set(a.lora_targets.split(",")))
     opt = torch.optim.AdamW(m.trainable, lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     ids, tgt = batch(a.batch, a.seq, m.c["vocab_size"], a.seq // 4)
     losses, times = [], []
+    prof = torch.autograd.profiler.profile() if a.count_ops else contextlib.nullcontext()
+    with prof:
+        run_steps(a, m, opt, ids, tgt, losses, times)
+    timed = times[1:]  # the first step warms up allocators and thread pools
+    tokens = a.batch * a.seq
+    out = {"impl": "pytorch", "torch": torch.__version__, "first_loss": losses[0],
+           "tokens_per_s": tokens * len(timed) / sum(timed), "s_per_step": sum(timed) / len(timed),
+           "median_s_per_step": sorted(timed)[len(timed) // 2],
+           "params": m.n_params, "trainable": sum(p.numel() for p in m.trainable),
+           "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    if a.count_ops:
+        n = collections.Counter(e.name for e in prof.function_events)
+        out["ops"] = {k: v / len(times) for k, v in n.items()}
+    print(json.dumps(out))
+
+
+def run_steps(a, m, opt, ids, tgt, losses, times):
     for step in range(a.steps + 1):
         t0 = time.perf_counter()
         opt.zero_grad()
@@ -179,12 +209,6 @@ def main():
         opt.step()
         times.append(time.perf_counter() - t0)
         losses.append(loss.item())
-    timed = times[1:]  # the first step warms up allocators and thread pools
-    tokens = a.batch * a.seq
-    print(json.dumps({"impl": "pytorch", "torch": torch.__version__, "first_loss": losses[0],
-                      "tokens_per_s": tokens * len(timed) / sum(timed), "s_per_step": sum(timed) / len(timed),
-                      "params": m.n_params, "trainable": sum(p.numel() for p in m.trainable),
-                      "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 
 
 if __name__ == "__main__":

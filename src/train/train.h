@@ -20,7 +20,13 @@
 // - Data order is a seeded permutation per epoch (util::Rng stream "train/order"); LoRA dropout
 //   draws from a torch generator seeded per (seed, step, micro-batch), so `resume` continues exactly:
 //   the losses equal those of an uninterrupted run.
-// - Weight decay applies to every trainable parameter (torchtune's AdamW use).
+// - Weight decay applies to every trainable parameter (torchtune's AdamW use). The optimizer updates
+//   all trainable tensors as one flat buffer (the same update as torch::optim::AdamW); checkpoints of
+//   the earlier per-tensor optimizer format are refused on resume.
+// - Process-wide settings of a run: OpenBLAS's own thread pool is sized to `threads` for the run
+//   (restored afterwards); under glibc, freed heap memory up to 256 MiB is kept for the next step
+//   (mallopt trim/mmap thresholds, left in place after the run; skipped when MALLOC_*_ or
+//   GLIBC_TUNABLES is set in the environment).
 //
 // Errors: util::Error for bad input (file, line, field), util::NotSupported for options the trainer
 // deliberately does not handle. Not thread-safe: one training run per process at a time (libtorch's

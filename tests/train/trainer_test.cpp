@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "common/shared_data.h"
 #include "train/train.h"
@@ -94,6 +95,29 @@ TEST(Sft, ResumeEqualsAnUninterruptedRun) {
     FAIL() << "expected a fingerprint error";
   } catch (const util::Error& e) {
     EXPECT_EQ(e.where().field, "lr");
+  }
+}
+
+TEST(Sft, ResumeRefusesACheckpointOfAnotherFormat) {
+  auto dir = testing::tiny_train_model("llama", "resume-format");
+  auto data = testing::token_sft_data(4, 512, 5);
+  auto o = testing::fast_options(dir, "resume-format");
+  o.steps = 3;
+  o.grad_accum = 1;
+  o.stop_after = 1;
+  run_sft_tokens(o, data);
+  // A checkpoint of the per-tensor torch::optim::AdamW format (version 1).
+  const auto state = o.out_dir / "checkpoint" / "state.json";
+  auto j = nlohmann::json::parse(std::ifstream(state));
+  j["version"] = 1;
+  std::ofstream(state) << j.dump();
+  o.stop_after = 0;
+  o.resume = true;
+  try {
+    run_sft_tokens(o, data);
+    FAIL() << "expected a format error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.where().field, "version");
   }
 }
 

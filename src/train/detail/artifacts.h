@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "train/detail/adamw.h"
 #include "train/detail/causal_lm.h"
 #include "train/detail/metrics.h"
 #include "train/train.h"
@@ -21,13 +22,13 @@ struct CheckpointState {
 };
 
 // Writes out_dir/checkpoint atomically (written beside, then renamed over the previous one).
-void save_checkpoint(const std::filesystem::path& out_dir, const CausalLM& m, torch::optim::Optimizer& opt,
+void save_checkpoint(const std::filesystem::path& out_dir, const CausalLM& m, const FlatAdamW& opt,
                      const CheckpointState& st);
 // Loads out_dir/checkpoint into the model's trainable tensors and the optimizer. Returns nullopt when
 // there is no checkpoint. Throws util::Error when it belongs to another configuration (naming the
 // first differing setting) or is damaged.
 std::optional<CheckpointState> load_checkpoint(const std::filesystem::path& out_dir, CausalLM& m,
-                                               torch::optim::Optimizer& opt,
+                                               FlatAdamW& opt,
                                                const nlohmann::ordered_json& expected_fingerprint);
 
 // Writes the merged model as a Hugging Face directory: config.json, generation_config.json,

@@ -103,14 +103,14 @@ const char* module_name(TensorKind k) {
 // through the recomputation, accumulating parameter gradients directly.
 struct CheckpointedBlock : torch::autograd::Function<CheckpointedBlock> {
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, torch::Tensor x,
-                                                torch::Tensor cos, torch::Tensor sin, torch::Tensor /*dummy*/,
-                                                int64_t layer, int64_t self) {
+                                                torch::Tensor cos, torch::Tensor sin, torch::Tensor mask,
+                                                torch::Tensor /*dummy*/, int64_t layer, int64_t self) {
     ctx->saved_data["layer"] = layer;
     ctx->saved_data["self"] = self;
     ctx->saved_data["rng"] = at::detail::getDefaultCPUGenerator().get_state();
-    ctx->save_for_backward({x, cos, sin});
+    ctx->save_for_backward({x, cos, sin, mask});
     const auto* m = reinterpret_cast<const CausalLM*>(self);
-    return {m->block_fn(static_cast<size_t>(layer), x, cos, sin)};
+    return {m->block_fn(static_cast<size_t>(layer), x, cos, sin, mask)};
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
@@ -124,11 +124,12 @@ struct CheckpointedBlock : torch::autograd::Function<CheckpointedBlock> {
     torch::Tensor y;
     {
       torch::AutoGradMode on(true);
-      y = m->block_fn(layer, x, saved[1], saved[2]);
+      y = m->block_fn(layer, x, saved[1], saved[2], saved[3]);
     }
     gen.set_state(now);
     torch::autograd::backward({y}, {grads[0]});
-    return {x.grad(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {x.grad(),        torch::Tensor(), torch::Tensor(), torch::Tensor(),
+            torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -300,7 +301,7 @@ std::vector<std::pair<std::string, torch::Tensor>> CausalLM::merged_weights() co
 }
 
 torch::Tensor CausalLM::block_fn(size_t l, const torch::Tensor& x, const torch::Tensor& cos,
-                                 const torch::Tensor& sin) const {
+                                 const torch::Tensor& sin, const torch::Tensor& mask) const {
   const auto& c = cfg_;
   const Layer& w = layers_[l];
   const auto cd = opts_.compute;
@@ -316,19 +317,23 @@ torch::Tensor CausalLM::block_fn(size_t l, const torch::Tensor& x, const torch::
   }
   q = rope(q, cos, sin);
   k = rope(k, cos, sin);
-  // Heads j·g + i share kv head j (HF repeat_kv): [B, kvh, g, T, d] against [B, kvh, 1, T, d].
-  torch::Tensor qg = q.view({B, T, kvh, g, d}).permute({0, 2, 3, 1, 4});
-  torch::Tensor kg = k.permute({0, 2, 1, 3}).unsqueeze(2);
-  torch::Tensor vg = v.permute({0, 2, 1, 3}).unsqueeze(2);
-  torch::Tensor scores = torch::matmul(qg, kg.transpose(-1, -2));
+  // Heads j·g + i share kv head j (HF repeat_kv). The g query heads of a group are stacked along the
+  // rows, [B, kvh, g·T, d], so each group is one GEMM against its own k and v [B, kvh, T, d]: no
+  // g-fold copies of k and v (nor their summation in backward) and B·kvh instead of B·nh GEMM calls.
+  torch::Tensor qg = q.view({B, T, kvh, g, d}).permute({0, 2, 3, 1, 4}).reshape({B, kvh, g * T, d});
+  torch::Tensor kt = k.permute({0, 2, 3, 1});  // [B, kvh, d, T]
+  torch::Tensor vg = v.permute({0, 2, 1, 3});  // [B, kvh, T, d]
+  torch::Tensor scores = torch::matmul(qg, kt).view({B, kvh, g, T, T});
   if (scores.scalar_type() == torch::kBFloat16 || scores.scalar_type() == torch::kHalf)
     scores = scores.to(torch::kFloat);
   scores = scores * (1.0 / std::sqrt(static_cast<double>(d)));
-  torch::Tensor mask = torch::ones({T, T}, torch::kBool).triu(1);
   scores = scores.masked_fill(mask, -std::numeric_limits<double>::infinity());
   torch::Tensor probs = torch::softmax(scores, -1);
   if (probs.scalar_type() != vg.scalar_type()) probs = probs.to(vg.scalar_type());
-  torch::Tensor att = torch::matmul(probs, vg).permute({0, 3, 1, 2, 4}).reshape({B, T, nh * d});
+  torch::Tensor att = torch::matmul(probs.view({B, kvh, g * T, T}), vg)
+                          .view({B, kvh, g, T, d})
+                          .permute({0, 3, 1, 2, 4})
+                          .reshape({B, T, nh * d});
   torch::Tensor y = x + w.o.forward(att, cd, training_);
   h = rms_norm(y, w.post_norm, c.rms_norm_eps, cd);
   torch::Tensor act = torch::silu(w.gate.forward(h, cd, training_)) * w.up.forward(h, cd, training_);
@@ -362,6 +367,7 @@ torch::Tensor CausalLM::hidden(const torch::Tensor& ids) const {
   torch::Tensor emb = torch::cat({freqs, freqs}, -1);
   torch::Tensor cos = emb.cos().to(cd).view({1, T, 1, c.head_dim});
   torch::Tensor sin = emb.sin().to(cd).view({1, T, 1, c.head_dim});
+  const torch::Tensor mask = torch::ones({T, T}, torch::kBool).triu(1);
   torch::Tensor x = torch::embedding(embed_, ids).to(cd);
   torch::Tensor dummy;
   if (opts_.activation_checkpointing && torch::GradMode::is_enabled()) {
@@ -369,10 +375,10 @@ torch::Tensor CausalLM::hidden(const torch::Tensor& ids) const {
   }
   for (size_t l = 0; l < layers_.size(); ++l) {
     if (dummy.defined()) {
-      x = CheckpointedBlock::apply(x, cos, sin, dummy, static_cast<int64_t>(l),
+      x = CheckpointedBlock::apply(x, cos, sin, mask, dummy, static_cast<int64_t>(l),
                                    reinterpret_cast<int64_t>(this))[0];
     } else {
-      x = block_fn(l, x, cos, sin);
+      x = block_fn(l, x, cos, sin, mask);
     }
   }
   return rms_norm(x, final_norm_, c.rms_norm_eps, cd);

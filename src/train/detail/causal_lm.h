@@ -57,9 +57,10 @@ class CausalLM {
   // HF tensors of the merged model (LoRA folded in), detached, in the master dtype.
   std::vector<std::pair<std::string, torch::Tensor>> merged_weights() const;
 
-  // Decoder layer l over x [B, T, H] (used by the activation-checkpointing function).
-  torch::Tensor block_fn(size_t l, const torch::Tensor& x, const torch::Tensor& cos,
-                         const torch::Tensor& sin) const;
+  // Decoder layer l over x [B, T, H] (used by the activation-checkpointing function); `mask` [T, T]
+  // bool, true above the diagonal (built once per forward).
+  torch::Tensor block_fn(size_t l, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                         const torch::Tensor& mask) const;
 
  private:
   model::ModelConfig cfg_;

@@ -1,7 +1,7 @@
 // Checkpoint layout (out_dir/checkpoint/): trainable.pt (the trainable tensors in named_parameters
-// order, torch::save), optimizer.pt (AdamW state, torch::save), state.json (magic, version, step,
-// trainable names, fingerprint). A new checkpoint is written to checkpoint.tmp/ and renamed over
-// the old one, so a kill leaves either the previous or the new one.
+// order, torch::save), optimizer.pt (FlatAdamW state: step, flat moments; torch::save), state.json (magic,
+// version, step, trainable names, fingerprint). A new checkpoint is written to checkpoint.tmp/ and renamed
+// over the old one, so a kill leaves either the previous or the new one.
 #include <fstream>
 
 #include "train/detail/artifacts.h"
@@ -15,7 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr const char* kMagic = "usermirror-train-checkpoint";
-constexpr int kVersion = 1;
+// Version 1 held torch::optim::AdamW state (per-parameter, keyed by tensor address); 2 holds
+// FlatAdamW's flat moments.
+constexpr int kVersion = 2;
 
 std::vector<std::pair<std::string, torch::Tensor>> trainable_named(const CausalLM& m) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
@@ -26,7 +28,7 @@ std::vector<std::pair<std::string, torch::Tensor>> trainable_named(const CausalL
 }
 }  // namespace
 
-void save_checkpoint(const fs::path& out_dir, const CausalLM& m, torch::optim::Optimizer& opt,
+void save_checkpoint(const fs::path& out_dir, const CausalLM& m, const FlatAdamW& opt,
                      const CheckpointState& st) {
   const fs::path tmp = out_dir / "checkpoint.tmp", dst = out_dir / "checkpoint",
                  old = out_dir / "checkpoint.old";
@@ -40,7 +42,7 @@ void save_checkpoint(const fs::path& out_dir, const CausalLM& m, torch::optim::O
     names.push_back(name);
   }
   torch::save(tensors, (tmp / "trainable.pt").string());
-  torch::save(opt, (tmp / "optimizer.pt").string());
+  opt.save(tmp / "optimizer.pt");
   nlohmann::ordered_json j;
   j["magic"] = kMagic;
   j["version"] = kVersion;
@@ -54,8 +56,7 @@ void save_checkpoint(const fs::path& out_dir, const CausalLM& m, torch::optim::O
   fs::remove_all(old);
 }
 
-std::optional<CheckpointState> load_checkpoint(const fs::path& out_dir, CausalLM& m,
-                                               torch::optim::Optimizer& opt,
+std::optional<CheckpointState> load_checkpoint(const fs::path& out_dir, CausalLM& m, FlatAdamW& opt,
                                                const nlohmann::ordered_json& expected) {
   const fs::path dir = out_dir / "checkpoint";
   const fs::path state_path = dir / "state.json";
@@ -66,8 +67,14 @@ std::optional<CheckpointState> load_checkpoint(const fs::path& out_dir, CausalLM
   } catch (const nlohmann::json::exception& e) {
     throw util::Error(std::string("damaged checkpoint state: ") + e.what(), {.file = state_path.string()});
   }
-  if (j.value("magic", std::string()) != kMagic || j.value("version", 0) != kVersion) {
-    throw util::Error("not a usermirror training checkpoint (magic/version)", {.file = state_path.string()});
+  if (j.value("magic", std::string()) != kMagic) {
+    throw util::Error("not a usermirror training checkpoint (magic)", {.file = state_path.string()});
+  }
+  if (j.value("version", 0) != kVersion) {
+    throw util::Error("training checkpoint format " + std::to_string(j.value("version", 0)) +
+                          ", this build reads " + std::to_string(kVersion) +
+                          " (restart without --resume or use another --out)",
+                      {.file = state_path.string(), .field = "version"});
   }
   const auto& fp = j["fingerprint"];
   for (const auto& [key, val] : expected.items()) {
@@ -96,7 +103,7 @@ std::optional<CheckpointState> load_checkpoint(const fs::path& out_dir, CausalLM
       named[i].second.copy_(tensors[i]);
     }
   }
-  torch::load(opt, (dir / "optimizer.pt").string());
+  opt.load(dir / "optimizer.pt");
   CheckpointState st;
   st.step = j.value("step", int64_t{0});
   st.fingerprint = fp;

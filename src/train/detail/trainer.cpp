@@ -1,8 +1,14 @@
 #include "train/detail/trainer.h"
 
+#include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <numbers>
 #include <numeric>
@@ -104,14 +110,59 @@ class DataOrder {
   std::map<int64_t, std::vector<int64_t>> perms_;
 };
 
-void set_lr(torch::optim::Optimizer& opt, double lr) {
-  for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+// glibc gives the free top of the heap back to the kernel once it exceeds the trim threshold
+// (dynamic: twice the largest freed mmapped block). A training step frees all its activations at
+// the end, so every step shrank the heap and faulted the same pages in again (the tiny model's
+// step spent 15-20 % of its time in page faults and brk). From the first run on, free memory up to 256 MiB
+// stays in the heap; blocks of 32 MiB and more (glibc's upper bound for its dynamic mmap threshold) are still
+// mmapped and returned when freed. The MALLOC_*_ / GLIBC_TUNABLES environment overrides this.
+void keep_freed_heap_between_steps() {
+#if defined(__GLIBC__)
+  static const bool once = [] {
+    for (const char* v :
+         {"GLIBC_TUNABLES", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_"})
+      if (std::getenv(v)) return false;
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    return true;
+  }();
+  (void)once;
+#endif
 }
+
+// OpenBLAS (the BLAS of Debian's libtorch) keeps its own thread pool, sized to the cores, which
+// at::set_num_threads does not reach: with `threads = 1` the GEMMs of a step still ran on two
+// threads, the second one spinning in sched_yield between the small GEMMs of a small model. A run
+// sizes that pool to its torch thread count and restores it afterwards. No-op with another BLAS.
+class BlasThreads {
+ public:
+  explicit BlasThreads(int n) {
+    set_ = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    if (!set_ || !get) {
+      set_ = nullptr;
+      return;
+    }
+    before_ = get();
+    if (before_ != n) set_(n);
+  }
+  ~BlasThreads() {
+    if (set_) set_(before_);
+  }
+  BlasThreads(const BlasThreads&) = delete;
+  BlasThreads& operator=(const BlasThreads&) = delete;
+
+ private:
+  void (*set_)(int) = nullptr;
+  int before_ = 0;
+};
 
 }  // namespace
 
 TrainResult run_training(const TrainOptions& o, Objective& obj) {
   model::configure_threads(o.threads);
+  const BlasThreads blas_threads(at::get_num_threads());
+  keep_freed_heap_between_steps();
   const int64_t n = obj.size();
   validate(o, n);
   fs::create_directories(o.out_dir);
@@ -122,9 +173,7 @@ TrainResult run_training(const TrainOptions& o, Objective& obj) {
     res.total_params += t.numel();
     if (t.requires_grad()) res.trainable_params += t.numel();
   }
-  torch::optim::AdamW opt(
-      params,
-      torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(o.weight_decay));
+  FlatAdamW opt(params, {.beta1 = o.beta1, .beta2 = o.beta2, .eps = o.eps, .weight_decay = o.weight_decay});
   const int64_t per_step = o.batch_size * o.grad_accum;
   DataOrder order(o.seed, n, per_step);
   const int64_t total = o.steps > 0 ? o.steps : o.epochs * order.steps_per_epoch();
@@ -152,7 +201,6 @@ TrainResult run_training(const TrainOptions& o, Objective& obj) {
     if (o.stop_after > 0 && s >= o.stop_after) break;
     const auto t0 = std::chrono::steady_clock::now();
     const double lr = o.lr * cosine_with_warmup(s, o.warmup_steps, total);
-    set_lr(opt, lr);
     opt.zero_grad();
     const std::vector<int64_t> idx = order.step(s);
     const double denom = obj.denominator(idx);
@@ -166,8 +214,8 @@ TrainResult run_training(const TrainOptions& o, Objective& obj) {
       obj.micro_batch(m, part, denom, acc);
     }
     const double max_norm = o.max_grad_norm > 0 ? o.max_grad_norm : std::numeric_limits<double>::infinity();
-    const double gnorm = torch::nn::utils::clip_grad_norm_(params, max_norm);
-    opt.step();
+    const double gnorm = opt.clip_grad_norm(max_norm);
+    opt.step(lr);
     StepMetrics sm;
     sm.step = s + 1;
     sm.lr = lr;

@@ -1,9 +1,13 @@
 #include "pipeline/distil.h"
 
+#include <zlib.h>
+
 #include <algorithm>
-#include <array>
+#include <cstring>
 #include <exception>
+#include <memory>
 #include <optional>
+#include <span>
 
 #include "pipeline/distil_scene.h"
 #include "pipeline/reference_fields.h"
@@ -12,7 +16,7 @@
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/json_writer.h"
-#include "util/line_reader.h"
+#include "util/mapped_file.h"
 #include "util/progress.h"
 #include "util/rng.h"
 #include "util/thread_pool.h"
@@ -21,7 +25,8 @@ namespace um::pipeline {
 
 namespace {
 
-constexpr size_t kBatchLines = 1024;
+// Rows per batch: small enough that a batch's lines are still in cache when they are parsed.
+constexpr size_t kBatchLines = 256;
 
 // Why a scene with rows in the train file yields no pair (summary keys and the metrics "status").
 enum class Status : uint8_t { no_decisions, no_hit, no_teacher_hit, no_miss, candidate };
@@ -49,6 +54,165 @@ struct SceneState {
   uint16_t n_strong = 0, n_weak = 0;
   SceneMetrics metrics;
   PairPick pick;
+  // Where pass 2 finds a candidate's texts: its train line, and for the chosen and rejected
+  // rationale the JSON string inside its probs line. Line offsets are used for plain files (pass 2
+  // reads just these bytes back); the spans within lines for compressed ones too.
+  uint64_t line_offset[3] = {0, 0, 0};  // train, strong, weak
+  uint32_t train_size = 0;
+  ProbsRecord::Span pick_token[2];
+};
+
+// One line of an input file, parsable in place, and the byte offset where it starts.
+struct Row {
+  JsonLine line{std::string_view()};
+  uint64_t offset = 0;
+};
+
+// The lines of one input file, read a batch at a time into one buffer and parsed where they lie
+// (no copy per line: the buffer keeps kJsonPadding spare bytes after its data). zlib reads plain
+// files unchanged and gzip files decompressed; for plain files a line's offset is its byte offset
+// in the file. Lines end at "\n" (a "\r" before it is dropped) and the last one needs none, as
+// util::LineReader's do.
+class LineBatches {
+ public:
+  explicit LineBatches(const std::filesystem::path& path) : path_(path.string()) {
+    std::error_code ec;
+    size_ = std::filesystem::file_size(path, ec);
+    if (ec) throw util::Error("cannot open: " + ec.message(), {.file = path_});
+    gz_ = gzopen(path_.c_str(), "rb");
+    if (gz_ == nullptr) throw util::Error("cannot open for reading", {.file = path_});
+    gzbuffer(gz_, 1 << 17);
+    compressed_ = gzdirect(gz_) == 0;
+  }
+  ~LineBatches() { gzclose(gz_); }
+  LineBatches(const LineBatches&) = delete;
+  LineBatches& operator=(const LineBatches&) = delete;
+
+  bool compressed() const { return compressed_; }
+  const std::string& path() const { return path_; }
+  int64_t line_number() const { return line_no_; }
+  uint64_t size() const { return size_; }
+  uint64_t position() const {
+    const z_off_t off = gzoffset(gz_);
+    return off < 0 ? 0 : static_cast<uint64_t>(off);
+  }
+
+  // Up to `max` next lines into rows[0..n) (rows.size() >= max); returns n (0 at the end). The lines
+  // stay valid until the next call.
+  size_t next(size_t max, std::vector<Row>& rows) {
+    if (spans_.size() < max) spans_.resize(max);
+    if (begin_ > 0) {  // keep the unread tail (a partial line) at the front
+      std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+      base_ += begin_;
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    size_t n = 0, pos = 0, scan = 0;
+    while (n < max) {
+      const void* nl = std::memchr(buf_.get() + scan, '\n', end_ - scan);
+      if (nl != nullptr) {
+        const auto at = static_cast<size_t>(static_cast<const char*>(nl) - buf_.get());
+        spans_[n++] = {pos, at - pos};
+        pos = scan = at + 1;
+        continue;
+      }
+      scan = end_;
+      if (fill()) continue;
+      if (pos < end_) {  // a last line without "\n"
+        spans_[n++] = {pos, end_ - pos};
+        pos = end_;
+      }
+      break;
+    }
+    begin_ = pos;
+    for (size_t i = 0; i < n; ++i) {
+      auto [off, len] = spans_[i];
+      if (len > 0 && buf_[off + len - 1] == '\r') --len;
+      rows[i].line = JsonLine(std::string_view(buf_.get() + off, len));
+      rows[i].line.padded = true;  // the buffer's next bytes: more lines or spare room
+      rows[i].offset = base_ + off;
+    }
+    line_no_ += static_cast<int64_t>(n);
+    return n;
+  }
+
+ private:
+  static constexpr size_t kChunk = 1 << 18;  // small: the unread tail moved per batch is below it
+  // Reads more bytes after end_ (growing the buffer as needed); false at the end of the file.
+  bool fill() {
+    if (eof_) return false;
+    if (capacity_ < end_ + kChunk + kJsonPadding) {  // grow, without zero-filling
+      const size_t grown = std::max(2 * capacity_, end_ + kChunk + kJsonPadding);
+      auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+      if (end_ > 0) std::memcpy(bigger.get(), buf_.get(), end_);
+      buf_ = std::move(bigger);
+      capacity_ = grown;
+    }
+    const size_t room = std::min<size_t>(capacity_ - end_ - kJsonPadding, 1u << 30);
+    const int got = gzread(gz_, buf_.get() + end_, static_cast<unsigned>(room));
+    if (got < 0) {
+      int errnum = 0;
+      const char* msg = gzerror(gz_, &errnum);
+      throw util::Error(std::string("read error: ") + (msg ? msg : "unknown"),
+                        {.file = path_, .line = line_no_});
+    }
+    if (got == 0) {
+      int errnum = 0;
+      const char* msg = gzerror(gz_, &errnum);
+      if (errnum != Z_OK && errnum != Z_STREAM_END)
+        throw util::Error(std::string("decompression error: ") + (msg ? msg : "unknown"),
+                          {.file = path_, .line = line_no_ + 1});
+      eof_ = true;
+      return false;
+    }
+    end_ += static_cast<size_t>(got);
+    return true;
+  }
+
+  std::string path_;
+  gzFile gz_ = nullptr;
+  bool compressed_ = false;
+  uint64_t size_ = 0;
+  std::unique_ptr<char[]> buf_;  // [begin_, end_) unread, then >= kJsonPadding spare bytes
+  size_t capacity_ = 0;
+  std::vector<std::pair<size_t, size_t>> spans_;  // (offset, length) of this batch's lines in buf_
+  size_t begin_ = 0, end_ = 0;
+  uint64_t base_ = 0;  // offset of buf_[0] in the (decompressed) file
+  bool eof_ = false;
+  int64_t line_no_ = 0;
+};
+
+// A plain input file mapped for pass 2, which reads only the selected scenes' lines and strings.
+class MappedInput {
+ public:
+  explicit MappedInput(const std::filesystem::path& path) : map_(path) {}
+  // Bytes [offset, offset + size) as a line to parse; `copy` backs it near the end of the file.
+  JsonLine line(uint64_t offset, size_t size, std::string& copy) const {
+    const std::string_view text = bytes(offset, size);
+    if (offset + size + kJsonPadding <= map_.size()) {
+      JsonLine l(text);
+      l.padded = true;  // the file's next bytes are padding simdjson may read (never parse)
+      return l;
+    }
+    pad_line(copy, text);
+    return JsonLine::in_padded(copy);
+  }
+  std::string_view bytes(uint64_t offset, size_t size) const {
+    if (offset + size > map_.size())
+      throw util::Error("input file changed during distil (shorter than in the first pass)",
+                        {.file = map_.path()});
+    return map_.view().substr(offset, size);
+  }
+  // Pages before `offset` will not be read again (selected lines come in file order).
+  void release_before(uint64_t offset) {
+    if (offset <= released_) return;
+    map_.release(released_, offset);
+    released_ = offset;
+  }
+
+ private:
+  util::MappedFile map_;
+  uint64_t released_ = 0;
 };
 
 // The train file and both probs files, read in lockstep (row r of each is scene r).
@@ -58,37 +222,42 @@ class AlignedFiles {
       : paths_{scenes_path(work, ds, "train"), probs_path(work, ds, "strong"), probs_path(work, ds, "weak")} {
     for (const auto& p : paths_)
       if (!std::filesystem::exists(p)) throw util::Error("input file not found", {.file = p.string()});
-    for (size_t i = 0; i < 3; ++i) readers_[i].emplace(paths_[i]);
+    for (size_t f = 0; f < 3; ++f) files_[f].emplace(paths_[f]);
   }
-  // Reads up to kBatchLines rows into lines[0..2]; returns the row count (0 at the end).
-  size_t next_batch(std::vector<std::string> (&lines)[3]) {
-    size_t n = 0;
-    std::string_view v;
-    for (; n < kBatchLines; ++n) {
-      bool got[3];
-      for (size_t f = 0; f < 3; ++f) {
-        got[f] = readers_[f]->next(v);
-        if (got[f]) {
-          if (lines[f].size() <= n) lines[f].emplace_back();
-          pad_line(lines[f][n], v);
-        }
-      }
-      if (got[0] != got[1] || got[0] != got[2]) {
-        const size_t shorter = !got[1] ? 1 : !got[2] ? 2 : 0;
-        throw util::Error("file has fewer lines than the others (each line is one train scene, in order)",
-                          {.file = paths_[shorter].string(), .line = readers_[shorter]->line_number() + 1});
-      }
-      if (!got[0]) break;
+  // Reads up to kBatchLines rows into rows[0..2]; returns the row count (0 at the end).
+  size_t next_batch(std::vector<Row> (&rows)[3]) {
+    size_t n[3];
+    for (size_t f = 0; f < 3; ++f) {
+      if (rows[f].size() < kBatchLines) rows[f].resize(kBatchLines);
+      n[f] = files_[f]->next(kBatchLines, rows[f]);
     }
-    return n;
+    if (n[0] != n[1] || n[0] != n[2]) {
+      const size_t least = std::min({n[0], n[1], n[2]});
+      const size_t shorter = n[1] == least ? 1 : n[2] == least ? 2 : 0;
+      throw util::Error("file has fewer lines than the others (each line is one train scene, in order)",
+                        {.file = path(shorter), .line = files_[shorter]->line_number() + 1});
+    }
+    return n[0];
   }
-  const std::filesystem::path& path(size_t f) const { return paths_[f]; }
-  uint64_t bytes_read() const { return readers_[0]->bytes_read(); }
-  uint64_t file_size() const { return readers_[0]->file_size(); }
+  LineBatches& file(size_t f) { return *files_[f]; }
+  const std::string& path(size_t f) const { return files_[f]->path(); }
+  bool any_compressed() const {
+    return files_[0]->compressed() || files_[1]->compressed() || files_[2]->compressed();
+  }
+  // Pass 2 over plain files: the mapped files; over compressed ones: a fresh sequential read.
+  void start_pass2() {
+    if (any_compressed()) {
+      for (size_t f = 0; f < 3; ++f) files_[f].emplace(paths_[f]);
+    } else {
+      for (size_t f = 0; f < 3; ++f) mapped_[f].emplace(paths_[f]);
+    }
+  }
+  MappedInput& mapped(size_t f) { return *mapped_[f]; }
 
  private:
   std::filesystem::path paths_[3];
-  std::optional<util::LineReader> readers_[3];
+  std::optional<LineBatches> files_[3];
+  std::optional<MappedInput> mapped_[3];
 };
 
 // Runs fn(i) for each slot in parallel; rethrows the exception of the lowest failing slot, so the
@@ -115,17 +284,30 @@ void check_aligned(const SceneRecord& scene, const ProbsRecord& probs, const uti
                       where);
 }
 
-// Pass 1 for one row: parse the numbers, compute every §8.1–8.5 quantity.
-void analyse_row(const std::string& ds, int64_t cid, const JsonLine (&line)[3], const AlignedFiles& files,
-                 int64_t line_no, const DistilOptions& o, SamplingColumn sampling, SceneState& out) {
+// Names of a dataset's random streams (method doc §8.4; see docs/reference-differences.md).
+struct StreamNames {
+  std::string behavior[2];  // per variant
+  std::string sampling;
+  explicit StreamNames(const std::string& ds)
+      : behavior{"distil/behavior/" + ds + "/" + variant_name(Variant::strong),
+                 "distil/behavior/" + ds + "/" + variant_name(Variant::weak)},
+        sampling("distil/sampling/" + ds) {}
+};
+
+// Pass 1 for one row: parse the numbers, compute every §8.1–8.5 quantity, and remember where a
+// candidate's texts are.
+void analyse_row(const StreamNames& streams, int64_t cid, const Row* const (&row)[3],
+                 const AlignedFiles& files, const DistilOptions& o, SamplingColumn sampling,
+                 SceneState& out) {
   thread_local LineParser parser;
   thread_local SceneRecord scene;
   thread_local ProbsRecord probs[2];
   thread_local std::vector<DecisionStat> stats[2];
-  parse_scene(parser, line[0], scene, false, {.file = files.path(0).string(), .line = line_no});
+  const int64_t line_no = cid + 1;
+  parse_scene(parser, row[0]->line, scene, false, {.file = files.path(0), .line = line_no});
   for (size_t v = 0; v < 2; ++v) {
-    const util::Location where{.file = files.path(v + 1).string(), .line = line_no};
-    parse_probs(parser, line[v + 1], probs[v], 0, where);
+    const util::Location where{.file = files.path(v + 1), .line = line_no};
+    parse_probs(parser, row[v + 1]->line, probs[v], 0, where);
     check_aligned(scene, probs[v], where);
   }
   out = SceneState{};
@@ -137,9 +319,7 @@ void analyse_row(const std::string& ds, int64_t cid, const JsonLine (&line)[3], 
   }
   VariantSummary sum[2];
   for (size_t v = 0; v < 2; ++v) {
-    const Variant var = static_cast<Variant>(v);
-    util::Rng rng = util::Rng::stream(o.seed, "distil/behavior/" + ds + "/" + variant_name(var),
-                                      static_cast<uint64_t>(cid));
+    util::Rng rng = util::Rng::stream(o.seed, streams.behavior[v], static_cast<uint64_t>(cid));
     stats[v].clear();
     sum[v] = summarise_variant(probs[v].choice, scene.choice_cnt, scene.item_pos, rng, stats[v]);
   }
@@ -150,11 +330,19 @@ void analyse_row(const std::string& ds, int64_t cid, const JsonLine (&line)[3], 
     out.status = Status::no_hit;
     return;
   }
-  util::Rng rng = util::Rng::stream(o.seed, "distil/sampling/" + ds, static_cast<uint64_t>(cid));
+  util::Rng rng = util::Rng::stream(o.seed, streams.sampling, static_cast<uint64_t>(cid));
   out.pick = pick_pair(stats[0], stats[1], sampling, rng);
   out.status = !out.pick.chosen     ? Status::no_teacher_hit
                : !out.pick.rejected ? Status::no_miss
                                     : Status::candidate;
+  if (out.status != Status::candidate) return;
+  for (size_t f = 0; f < 3; ++f) out.line_offset[f] = row[f]->offset;
+  out.train_size = static_cast<uint32_t>(row[0]->line.text.size());
+  const Pick* picks[2] = {&*out.pick.chosen, &*out.pick.rejected};
+  for (size_t i = 0; i < 2; ++i) {
+    const auto v = static_cast<size_t>(picks[i]->variant);
+    out.pick_token[i] = probs[v].decision_tokens.at(static_cast<size_t>(picks[i]->index));
+  }
 }
 
 void write_metrics_line(util::JsonWriter& w, const std::string& ds, int64_t cid, const SceneState& s) {
@@ -207,32 +395,36 @@ std::string encode(std::string_view s) {
   return out;
 }
 
+constexpr const char* kLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+// The texts pass 2 needs for one selected scene: its train line and the JSON string tokens of the
+// chosen and rejected rationale.
+struct PairInputs {
+  JsonLine train{std::string_view()};
+  std::string_view token[2];
+};
+
 // Pass 2 for one selected row: the preference and SFT lines.
-void build_pair(const std::string& ds, const JsonLine (&line)[3], const AlignedFiles& files, int64_t line_no,
-                const SceneState& s, const std::string& system_json, std::string& pref, std::string& sft) {
+void build_pair(const std::string& ds, const PairInputs& in, const AlignedFiles& files, int64_t line_no,
+                const SceneState& s, const std::string& system_json, util::JsonWriter& pref,
+                util::JsonWriter& sft) {
+  // Buffers reused across pairs (no allocation per pair once they have grown).
   thread_local LineParser parser;
   thread_local SceneRecord scene;
-  thread_local ProbsRecord probs;
-  parse_scene(parser, line[0], scene, true, {.file = files.path(0).string(), .line = line_no});
-  const std::string user = encode(user_message(scene.text));
-  std::string assistant[2];
+  thread_local std::string rationale, user, assistant[2];
+  parse_scene(parser, in.train, scene, true, {.file = files.path(0), .line = line_no});
+  user.clear();
+  util::append_json_string(user, user_message(scene.text), false);
   const Pick picks[2] = {*s.pick.chosen, *s.pick.rejected};
-  // Each needed probs line is parsed once, keeping only the picked rationales.
-  uint64_t want[3] = {0, 0, 0};
-  auto file_of = [](const Pick& p) -> size_t { return p.variant == Variant::strong ? 1 : 2; };
-  for (const Pick& p : picks) {
-    const auto j = static_cast<uint64_t>(p.index);
-    want[file_of(p)] |= j < 64 ? uint64_t{1} << j : kAllDecisions;
-  }
-  for (size_t f = 1; f < 3; ++f) {
-    if (!want[f]) continue;
-    parse_probs(parser, line[f], probs, want[f], {.file = files.path(f).string(), .line = line_no});
-    for (size_t i = 0; i < 2; ++i)
-      if (file_of(picks[i]) == f)
-        assistant[i] = encode(
-            assistant_target(probs.decision_list.at(static_cast<size_t>(picks[i].index)), picks[i].behavior));
+  for (size_t i = 0; i < 2; ++i) {
+    const size_t f = picks[i].variant == Variant::strong ? 1 : 2;
+    parse_string_token(parser, in.token[i], rationale,
+                       {.file = files.path(f), .line = line_no, .field = fields::kDecisionList});
+    assistant[i].clear();
+    util::append_json_string(assistant[i], assistant_target(rationale, picks[i].behavior), false);
   }
   auto head = [&](util::JsonWriter& w) {
+    w.clear();
     w.begin_object();
     w.key(fields::kDataset);
     w.value(ds);
@@ -243,26 +435,22 @@ void build_pair(const std::string& ds, const JsonLine (&line)[3], const AlignedF
     w.key(fields::kTimestamp);
     w.value(scene.timestamp);
   };
-  util::JsonWriter w;
-  head(w);
-  w.key(fields::kMessagesChosen);
-  write_encoded_messages(w, system_json, user, assistant[0]);
-  w.key(fields::kMessagesRejected);
-  write_encoded_messages(w, system_json, user, assistant[1]);
-  w.key(fields::kBehaviorChosen);
-  w.value(std::string(1, option_letter(picks[0].behavior)));
-  w.key(fields::kBehaviorRejected);
-  w.value(std::string(1, option_letter(picks[1].behavior)));
-  w.end_object();
-  w.newline();
-  pref = w.take();
-  w.clear();
-  head(w);
-  w.key(fields::kMessages);
-  write_encoded_messages(w, system_json, user, assistant[0]);
-  w.end_object();
-  w.newline();
-  sft = w.take();
+  head(pref);
+  pref.key(fields::kMessagesChosen);
+  write_encoded_messages(pref, system_json, user, assistant[0]);
+  pref.key(fields::kMessagesRejected);
+  write_encoded_messages(pref, system_json, user, assistant[1]);
+  pref.key(fields::kBehaviorChosen);
+  pref.value(std::string_view(&kLetters[picks[0].behavior], 1));
+  pref.key(fields::kBehaviorRejected);
+  pref.value(std::string_view(&kLetters[picks[1].behavior], 1));
+  pref.end_object();
+  pref.newline();
+  head(sft);
+  sft.key(fields::kMessages);
+  write_encoded_messages(sft, system_json, user, assistant[0]);
+  sft.end_object();
+  sft.newline();
 }
 
 }  // namespace
@@ -286,33 +474,30 @@ DistilResult run_distil(const DistilOptions& o) {
 
   DistilResult result;
   std::vector<std::vector<SceneState>> scenes(o.datasets.size());
-  std::vector<std::string> lines[3];
-  auto row_views = [&](size_t i) {
-    return std::array<JsonLine, 3>{JsonLine::in_padded(lines[0][i]), JsonLine::in_padded(lines[1][i]),
-                                   JsonLine::in_padded(lines[2][i])};
-  };
+  std::vector<std::unique_ptr<AlignedFiles>> inputs(o.datasets.size());
+  std::vector<Row> rows[3];
 
-  // Pass 1: numbers only; rationales and texts are skipped by the parser.
+  // Pass 1: numbers only; rationales and texts are located, not decoded.
   for (size_t d = 0; d < o.datasets.size(); ++d) {
     const std::string& ds = o.datasets[d];
-    AlignedFiles files(o.work_dir, ds);
+    inputs[d] = std::make_unique<AlignedFiles>(o.work_dir, ds);
+    AlignedFiles& files = *inputs[d];
+    const StreamNames streams(ds);
     std::optional<util::Progress> bar;
-    if (o.progress) bar.emplace("distil " + ds, files.file_size(), "B");
+    if (o.progress) bar.emplace("distil " + ds, files.file(0).size(), "B");
     uint64_t last_bytes = 0;
     for (;;) {
-      const size_t n = files.next_batch(lines);
+      const size_t n = files.next_batch(rows);
       if (n == 0) break;
       const size_t base = scenes[d].size();
       scenes[d].resize(base + n);
       for_each_slot(n, o.threads, [&](size_t i) {
-        const auto v = row_views(i);
-        const JsonLine row[3] = {v[0], v[1], v[2]};
-        const auto cid = static_cast<int64_t>(base + i);
-        analyse_row(ds, cid, row, files, cid + 1, o, *sampling, scenes[d][base + i]);
+        const Row* const row[3] = {&rows[0][i], &rows[1][i], &rows[2][i]};
+        analyse_row(streams, static_cast<int64_t>(base + i), row, files, o, *sampling, scenes[d][base + i]);
       });
       if (bar) {
-        bar->add(files.bytes_read() - last_bytes);
-        last_bytes = files.bytes_read();
+        bar->add(files.file(0).position() - last_bytes);
+        last_bytes = files.file(0).position();
       }
     }
     if (bar) bar->finish();
@@ -372,33 +557,84 @@ DistilResult run_distil(const DistilOptions& o) {
     metrics.commit();
   }
 
-  // Pass 2: texts and rationales of the selected scenes, in (dataset, cid) order.
+  // Pass 2: texts and rationales of the selected scenes, in (dataset, cid) order. Plain files are
+  // read only where the selected lines and strings lie; compressed ones are read through again.
   util::AtomicWriter pref(result.pref_file);
   util::AtomicWriter sft(result.sft_file);
-  std::vector<std::string> pref_lines, sft_lines;
+  std::vector<util::JsonWriter> pref_lines(kBatchLines), sft_lines(kBatchLines);
+  std::vector<std::string_view> pref_parts(kBatchLines), sft_parts(kBatchLines);
+  std::vector<PairInputs> pair_inputs(kBatchLines);
+  std::vector<std::string> train_copies(kBatchLines);
+  std::vector<size_t> batch;  // cids
   for (size_t d = 0; d < o.datasets.size(); ++d) {
     const std::string& ds = o.datasets[d];
-    if (std::none_of(scenes[d].begin(), scenes[d].end(), [](const SceneState& s) { return s.selected; }))
+    const std::vector<SceneState>& states = scenes[d];
+    if (std::none_of(states.begin(), states.end(), [](const SceneState& s) { return s.selected; })) continue;
+    AlignedFiles& files = *inputs[d];
+    files.start_pass2();
+    const bool mapped = !files.any_compressed();
+    // The chosen and rejected strings of a scene, given where a probs file's line lies.
+    auto tokens_of = [&](const SceneState& s, auto&& line_of, PairInputs& in) {
+      const Pick* picks[2] = {&*s.pick.chosen, &*s.pick.rejected};
+      for (size_t i = 0; i < 2; ++i) {
+        const size_t f = picks[i]->variant == Variant::strong ? 1 : 2;
+        in.token[i] = line_of(f, s.line_offset[f], s.pick_token[i]);
+      }
+    };
+    auto build_batch = [&] {
+      for_each_slot(batch.size(), o.threads, [&](size_t i) {
+        const size_t cid = batch[i];
+        build_pair(ds, pair_inputs[i], files, static_cast<int64_t>(cid) + 1, states[cid], system_json,
+                   pref_lines[i], sft_lines[i]);
+      });
+      for (size_t i = 0; i < batch.size(); ++i) {
+        pref_parts[i] = pref_lines[i].str();
+        sft_parts[i] = sft_lines[i].str();
+      }
+      pref.write_parts(std::span(pref_parts).first(batch.size()));
+      sft.write_parts(std::span(sft_parts).first(batch.size()));
+      if (mapped) {
+        const SceneState& last = states[batch.back()];
+        for (size_t f = 0; f < 3; ++f) files.mapped(f).release_before(last.line_offset[f]);
+      }
+      batch.clear();
+    };
+    if (mapped) {
+      for (size_t cid = 0; cid < states.size(); ++cid) {
+        const SceneState& s = states[cid];
+        if (!s.selected) continue;
+        PairInputs& in = pair_inputs[batch.size()];
+        in.train = files.mapped(0).line(s.line_offset[0], s.train_size, train_copies[batch.size()]);
+        tokens_of(
+            s,
+            [&](size_t f, uint64_t line_offset, ProbsRecord::Span t) {
+              return files.mapped(f).bytes(line_offset + t.offset, t.size);
+            },
+            in);
+        batch.push_back(cid);
+        if (batch.size() == kBatchLines) build_batch();
+      }
+      if (!batch.empty()) build_batch();
       continue;
-    AlignedFiles files(o.work_dir, ds);
+    }
     size_t base = 0;
     for (;;) {
-      const size_t n = files.next_batch(lines);
+      const size_t n = files.next_batch(rows);
       if (n == 0) break;
-      pref_lines.assign(n, std::string());
-      sft_lines.assign(n, std::string());
-      for_each_slot(n, o.threads, [&](size_t i) {
-        const SceneState& s = scenes[d][base + i];
-        if (!s.selected) return;
-        const auto v = row_views(i);
-        const JsonLine row[3] = {v[0], v[1], v[2]};
-        build_pair(ds, row, files, static_cast<int64_t>(base + i) + 1, s, system_json, pref_lines[i],
-                   sft_lines[i]);
-      });
       for (size_t i = 0; i < n; ++i) {
-        pref.write(pref_lines[i]);
-        sft.write(sft_lines[i]);
+        const SceneState& s = states[base + i];
+        if (!s.selected) continue;
+        PairInputs& in = pair_inputs[batch.size()];
+        in.train = rows[0][i].line;
+        tokens_of(
+            s,
+            [&](size_t f, uint64_t, ProbsRecord::Span t) {
+              return rows[f][i].line.text.substr(t.offset, t.size);
+            },
+            in);
+        batch.push_back(base + i);
       }
+      if (!batch.empty()) build_batch();
       base += n;
     }
   }

@@ -9,7 +9,10 @@
 //
 // Reads  <work>/datasets/<DS>_train.jsonl, <work>/probs/<DS>_probs_{strong,weak}.jsonl
 // Writes <work>/datasets/<name>_pref.jsonl, <name>_sft.jsonl, <name>_scene_metrics.jsonl (atomically).
-// Memory is O(#scenes) numbers: rationales and scene texts are read again, only for selected scenes.
+// Two passes. Pass 1 reads the three files once, in batches of lines parsed in place, and keeps a
+// few numbers per scene (metrics, picks, where the picked texts lie). Pass 2 reads back only the
+// selected scenes' train lines and picked rationale strings (plain files; gzip files are read again
+// in full). Memory is O(#scenes) numbers plus one batch of lines per file.
 #include <cstdint>
 #include <filesystem>
 #include <map>

@@ -15,6 +15,7 @@ namespace od = simdjson::ondemand;
 struct LineParser::Impl {
   od::parser parser;
   std::string buf;
+  const char* base = nullptr;  // first byte of the text being iterated (the line or `buf`)
   // Copies the line into a buffer with simdjson's padding and starts iterating it.
   od::document iterate(const JsonLine& line, const util::Location& where) {
     static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING);
@@ -27,6 +28,7 @@ struct LineParser::Impl {
       buf.append(kJsonPadding, ' ');
       view = simdjson::padded_string_view(buf.data(), line.text.size(), buf.size());
     }
+    base = view.data();
     od::document doc;
     auto err = parser.iterate(view).get(doc);
     if (err) throw util::Error(std::string("invalid JSON: ") + simdjson::error_message(err), where);
@@ -234,16 +236,25 @@ void parse_letter_dict(od::value v, LetterProbs& d, const util::Location& where)
   od::object obj;
   check(v.get_object().get(obj), where, fields::kChoice);
   d = LetterProbs{};
-  for (auto field : obj) {
-    std::string_view key;
-    check(field.unescaped_key().get(key), where, fields::kChoice);
-    if (key.size() != 1 || key[0] < 'A' || key[0] > 'Z')
-      fail(where, fields::kChoice, "option key '" + std::string(key) + "' is not a letter A-Z");
+  for (auto field_or : obj) {
+    od::field field;
+    check(std::move(field_or).get(field), where, fields::kChoice);
+    // Keys are read in place: a plain one-letter key is `X"` in the raw bytes; only keys written
+    // with escapes are decoded.
+    const char* raw = field.key().raw();
+    char letter = raw[0];
+    if (letter < 'A' || letter > 'Z' || raw[1] != '"') {
+      std::string_view key;
+      check(field.unescaped_key().get(key), where, fields::kChoice);
+      if (key.size() != 1 || key[0] < 'A' || key[0] > 'Z')
+        fail(where, fields::kChoice, "option key '" + std::string(key) + "' is not a letter A-Z");
+      letter = key[0];
+    }
     double p = 0;
     check(field.value().get_double().get(p), where, fields::kChoice);
     if (!std::isfinite(p) || p < 0)
-      fail(where, fields::kChoice, "probability of '" + std::string(key) + "' is not finite and >= 0");
-    d.set(key[0] - 'A', p);
+      fail(where, fields::kChoice, "probability of '" + std::string(1, letter) + "' is not finite and >= 0");
+    d.set(letter - 'A', p);
   }
 }
 
@@ -258,6 +269,7 @@ void parse_probs(LineParser& parser, const JsonLine& line, ProbsRecord& out, uin
   out.n_decisions = 0;
   out.has_choice = false;
   out.choice.clear();
+  out.decision_tokens.clear();
   bool seen_decisions = false;
   for (auto field : obj) {
     std::string_view key;
@@ -273,9 +285,17 @@ void parse_probs(LineParser& parser, const JsonLine& line, ProbsRecord& out, uin
       od::array arr;
       check(v.get_array().get(arr), where, key);
       if (want == 0) {
-        size_t n = 0;
-        check(arr.count_elements().get(n), where, key);
-        out.n_decisions = n;
+        // Located, not decoded: a token's escapes are checked when it is decoded.
+        for (auto el : arr) {
+          std::string_view tok;
+          check(el.raw_json_token().get(tok), where, key);
+          tok = trim_token(tok);
+          if (tok.size() < 2 || tok.front() != '"' || tok.back() != '"')
+            fail(where, key, "expected a string");
+          out.decision_tokens.push_back(
+              {static_cast<uint32_t>(tok.data() - parser.impl().base), static_cast<uint32_t>(tok.size())});
+        }
+        out.n_decisions = out.decision_tokens.size();
         continue;
       }
       for (auto el : arr) {
@@ -303,6 +323,14 @@ void parse_probs(LineParser& parser, const JsonLine& line, ProbsRecord& out, uin
     fail(where, fields::kChoice,
          "choice has " + std::to_string(out.choice.size()) + " entries but decision_list has " +
              std::to_string(out.n_decisions));
+}
+
+void parse_string_token(LineParser& parser, std::string_view token, std::string& out,
+                        const util::Location& where) {
+  od::document doc = parser.impl().iterate(token, where);
+  std::string_view s;
+  check(doc.get_string().get(s), where, "");
+  out.assign(s);
 }
 
 void write_probs(util::JsonWriter& w, const ProbsRecord& r) {

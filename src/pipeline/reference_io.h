@@ -81,14 +81,25 @@ struct ProbsRecord {
   size_t n_decisions = 0;                  // length of decision_list (always set)
   bool has_choice = false;                 // false when "choice" is null or absent
   std::vector<LetterProbs> choice;         // aligned with decision_list
+  // With want == 0: where each decision's JSON string (quotes and escapes as written) lies in the
+  // parsed line, so its text can be decoded later from the same bytes (parse_string_token).
+  struct Span {
+    uint32_t offset = 0;
+    uint32_t size = 0;
+  };
+  std::vector<Span> decision_tokens;
 };
 // Letters must be single upper-case A..Z keys with finite non-negative values; when choice is
 // present its length must equal decision_list's.
 // Decision texts are kept for the indices j < 64 whose bit is set in `want` (others stay empty;
-// kAllDecisions keeps all); with want == 0 they are only counted, which is much faster.
+// kAllDecisions keeps all); with want == 0 they are only located (decision_tokens), not decoded,
+// which is much faster.
 inline constexpr uint64_t kAllDecisions = ~uint64_t{0};
 void parse_probs(LineParser& parser, const JsonLine& line, ProbsRecord& out, uint64_t want,
                  const util::Location& where);
+// Decodes one JSON string token (e.g. a decision_tokens span of a probs line) into `out`.
+void parse_string_token(LineParser& parser, std::string_view token, std::string& out,
+                        const util::Location& where);
 // Writes user_id, item_id, decision_list, choice (letters in order, only present ones) or null.
 void write_probs(util::JsonWriter& w, const ProbsRecord& r);
 

@@ -1,11 +1,14 @@
 #include "util/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <vector>
 
 #include "util/error.h"
 
@@ -33,6 +36,32 @@ void AtomicWriter::write(std::string_view bytes) {
   buf_.append(bytes);
   bytes_ += bytes.size();
   if (buf_.size() >= (1 << 20)) flush_buffer();
+}
+
+void AtomicWriter::write_parts(std::span<const std::string_view> parts) {
+  flush_buffer();
+  std::vector<iovec> iov;
+  iov.reserve(parts.size());
+  for (std::string_view p : parts) {
+    if (p.empty()) continue;
+    iov.push_back({const_cast<char*>(p.data()), p.size()});
+    bytes_ += p.size();
+  }
+  constexpr size_t kMaxIov = 1024;  // IOV_MAX on Linux
+  size_t i = 0;
+  while (i < iov.size()) {
+    const ssize_t n = ::writev(fd_, iov.data() + i, static_cast<int>(std::min(kMaxIov, iov.size() - i)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(std::string("write failed: ") + std::strerror(errno), {.file = temp_.string()});
+    }
+    auto left = static_cast<size_t>(n);
+    while (i < iov.size() && left >= iov[i].iov_len) left -= iov[i++].iov_len;
+    if (left > 0) {  // a short write inside part i
+      iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + left;
+      iov[i].iov_len -= left;
+    }
+  }
 }
 
 void AtomicWriter::flush_buffer() {

@@ -59,5 +59,7 @@ void append_json_string(std::string& out, std::string_view s, bool ascii);
 // Shortest round-trip decimal form of a double, Python repr style ("4.0", "0.1", "1e-05", "1e+16",
 // "inf", "nan").
 std::string python_float_repr(double v);
+// Appends python_float_repr(v) to `out` (no temporary string).
+void append_python_float(std::string& out, double v);
 
 }  // namespace um::util

@@ -12,6 +12,7 @@
 #include "util/error.h"
 #include "util/json_writer.h"
 #include "util/line_reader.h"
+#include "util/mapped_file.h"
 #include "util/progress.h"
 #include "util/rng.h"
 #include "util/thread_pool.h"

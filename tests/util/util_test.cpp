@@ -3,7 +3,14 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "common/shared_data.h"
 
@@ -21,6 +28,73 @@ TEST(PythonFloatRepr, MatchesPythonRepr) {
   EXPECT_EQ(python_float_repr(1.0 / 3), "0.3333333333333333");
   EXPECT_EQ(python_float_repr(100.0), "100.0");
   EXPECT_EQ(python_float_repr(-0.0), "-0.0");
+}
+
+TEST(PythonFloatRepr, MatchesPythonOnManyValues) {
+  if (std::system("/usr/bin/python3 -c pass > /dev/null 2>&1") != 0) {
+    if (um::testing::in_ci()) FAIL() << "/usr/bin/python3 is required under CI";
+    GTEST_SKIP() << "/usr/bin/python3 not available";
+  }
+  // Random bit patterns (every exponent) and random mantissas at every decimal magnitude around the
+  // positional/scientific switch, passed to Python exactly as hex floats.
+  std::vector<double> values;
+  Rng rng = Rng::stream(7, "test/python-float-repr", 0);
+  while (values.size() < 3000) {
+    const uint64_t bits = rng.next_u64();
+    double v = 0;
+    std::memcpy(&v, &bits, sizeof v);
+    if (std::isfinite(v)) values.push_back(v);
+  }
+  for (int k = -25; k <= 25; ++k)
+    for (int j = 0; j < 40; ++j) values.push_back((rng.uniform01() - 0.5) * std::pow(10.0, k));
+  for (double v :
+       {1e16, 9007199254740992.0, 123456789012345678.0, 0.0001, 0.00001, 5e-324, 1.7976931348623157e308})
+    values.push_back(v);
+  const auto dir = um::testing::temp_dir("python_float_repr");
+  std::ofstream in(dir / "hex.txt");
+  for (double v : values) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::hex);
+    in << (std::signbit(v) ? "-" : "") << "0x" << std::string_view(buf, static_cast<size_t>(r.ptr - buf))
+       << "\n";
+  }
+  in.close();
+  const std::string cmd =
+      "/usr/bin/python3 -c \"import sys\nfor l in open(sys.argv[1]): print(repr(float.fromhex(l)))\" " +
+      (dir / "hex.txt").string() + " > " + (dir / "repr.txt").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream out(dir / "repr.txt");
+  std::string want;
+  for (double v : values) {
+    ASSERT_TRUE(std::getline(out, want));
+    EXPECT_EQ(python_float_repr(v), want) << want;
+  }
+}
+
+TEST(JsonWriter, Utf8StringsMatchAnIndependentEncoder) {
+  // nlohmann::json's dump (UTF-8 kept, \uXXXX for other control bytes) is the oracle. Specials sit at
+  // every offset around the 16-byte blocks of the vectorised scan.
+  std::vector<std::string> cases;
+  std::string ascii;
+  for (int c = 0; c < 128; ++c) ascii.push_back(static_cast<char>(c));
+  cases.push_back(ascii);
+  const std::vector<std::string> specials = {
+      "\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xC3\xA9", "\xF0\x9F\x98\x80", std::string(1, '\0')};
+  for (const std::string& special : specials)
+    for (size_t len : {40, 100})  // short strings and long ones (validated up front)
+      for (size_t at = 0; at < len; ++at)
+        cases.push_back(std::string(at, 'a') + special + std::string(len - at, 'b'));
+  for (const auto& s : cases) {
+    std::string got;
+    append_json_string(got, s, false);
+    EXPECT_EQ(got, nlohmann::json(s).dump()) << s;
+  }
+  // Invalid UTF-8 bytes become U+FFFD, in short and long strings.
+  for (const std::string& pad : {std::string(), std::string(100, 'z')}) {
+    std::string got;
+    append_json_string(got, "abcdefghijklmnopqrstuvwxyz \xFF \"" + pad, false);
+    EXPECT_EQ(got, "\"abcdefghijklmnopqrstuvwxyz \xEF\xBF\xBD \\\"" + pad + "\"");
+  }
 }
 
 TEST(JsonWriter, EscapesLikePythonEnsureAscii) {
@@ -142,6 +216,43 @@ TEST(AtomicWriter, LeavesNothingWithoutCommit) {
     w.commit();
   }
   EXPECT_EQ(read_file(dir / "out.jsonl"), "done\n");
+}
+
+TEST(AtomicWriter, WritePartsKeepsOrderWithBufferedWrites) {
+  auto dir = um::testing::temp_dir("atomic_parts");
+  std::vector<std::string> parts;
+  std::string expect = "head|";
+  for (int i = 0; i < 2500; ++i) {  // more parts than one writev takes; some empty
+    parts.push_back(i % 7 == 0 ? std::string()
+                               : std::to_string(i) + std::string(static_cast<size_t>(i % 13), 'x'));
+    expect += parts.back();
+  }
+  expect += "|tail";
+  const std::vector<std::string_view> views(parts.begin(), parts.end());
+  AtomicWriter w(dir / "out.txt");
+  w.write("head|");
+  w.write_parts(views);
+  w.write("|tail");
+  w.commit();
+  EXPECT_EQ(read_file(dir / "out.txt"), expect);
+  EXPECT_EQ(w.bytes_written(), expect.size());
+}
+
+TEST(MappedFile, ViewsTheBytesAndReleasedPagesReadBackTheSame) {
+  auto dir = um::testing::temp_dir("mapped");
+  std::string content;
+  for (int i = 0; i < 5000; ++i) content += "line " + std::to_string(i) + "\n";  // several pages
+  write_file_atomic(dir / "f.txt", content);
+  MappedFile f(dir / "f.txt");
+  EXPECT_EQ(f.size(), content.size());
+  EXPECT_EQ(f.view(), content);
+  f.release(0, f.size() / 2);
+  f.release(100, 50);  // an empty range is fine
+  EXPECT_EQ(f.view(), content);
+  write_file_atomic(dir / "empty.txt", "");
+  MappedFile e(dir / "empty.txt");
+  EXPECT_TRUE(e.view().empty());
+  EXPECT_THROW(MappedFile(dir / "missing.txt"), Error);
 }
 
 TEST(Error, FormatsLocation) {

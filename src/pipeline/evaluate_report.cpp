@@ -220,18 +220,60 @@ std::vector<EvalScene> position_baseline(const std::vector<EvalScene>& scenes,
   return out;
 }
 
-std::vector<EvalScene> popularity_baseline(const std::vector<EvalScene>& scenes,
-                                           const std::unordered_map<std::string, int64_t>& item_counts) {
+std::vector<EvalScene> popularity_baseline(
+    const std::vector<EvalScene>& scenes,
+    const std::map<std::string, BaselineInputs::ItemTimes>& item_times) {
   std::vector<EvalScene> out;
+  const BaselineInputs::ItemTimes none;
   for (const auto& s : scenes) {
     if (s.option_items.size() != static_cast<size_t>(s.choice_cnt)) continue;
+    const auto ds = item_times.find(s.dataset);
+    const BaselineInputs::ItemTimes& times = ds == item_times.end() ? none : ds->second;
     EvalScene b = s;
     std::vector<double> p;
     for (const auto& id : s.option_items) {
-      auto it = item_counts.find(id);
-      p.push_back(1.0 + (it == item_counts.end() ? 0.0 : static_cast<double>(it->second)));
+      int64_t earlier = 0;
+      if (auto it = times.find(id); it != times.end())
+        earlier =
+            std::count_if(it->second.begin(), it->second.end(), [&](int64_t t) { return t < s.timestamp; });
+      p.push_back(1.0 + static_cast<double>(earlier));
     }
     b.repeats.assign(1, std::move(p));
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+std::vector<EvalScene> collaborative_baseline(const std::vector<EvalScene>& scenes,
+                                              const std::vector<std::vector<double>>& scores) {
+  if (scores.size() != scenes.size())
+    throw util::Error("collaborative scores for " + std::to_string(scores.size()) + " scenes, expected " +
+                      std::to_string(scenes.size()));
+  std::vector<EvalScene> out;
+  for (size_t i = 0; i < scenes.size(); ++i) {
+    const EvalScene& s = scenes[i];
+    if (s.option_items.size() != static_cast<size_t>(s.choice_cnt)) continue;
+    EvalScene b = s;
+    b.repeats.clear();
+    const std::vector<double>& sc = scores[i];
+    if (!sc.empty()) {
+      if (sc.size() != static_cast<size_t>(s.choice_cnt))
+        throw util::Error("collaborative scores: " + std::to_string(sc.size()) + " for " +
+                              std::to_string(s.choice_cnt) + " options",
+                          {.record = std::to_string(i)});
+      const auto n = static_cast<double>(sc.size());
+      double mean = 0, var = 0;
+      for (double v : sc) mean += v / n;
+      for (double v : sc) var += (v - mean) * (v - mean) / n;
+      const double sd = std::sqrt(var);
+      std::vector<double> z(sc.size(), 0.0);
+      if (sd > 0)
+        for (size_t k = 0; k < sc.size(); ++k) z[k] = (sc[k] - mean) / sd;
+      const double top = *std::max_element(z.begin(), z.end());
+      std::vector<double> q;
+      for (double v : z) q.push_back(std::exp(v - top));  // normalised by evaluate (floor_normalise)
+      b.repeats.assign(1, std::move(q));
+    }
     out.push_back(std::move(b));
   }
   return out;
@@ -248,7 +290,7 @@ void add_baseline_counts(const std::filesystem::path& scene_file, BaselineInputs
     auto& counts = into.position_counts[scene.choice_cnt];
     counts.resize(static_cast<size_t>(scene.choice_cnt));
     ++counts[static_cast<size_t>(scene.item_pos)];
-    ++into.item_counts[scene.item_id];
+    into.item_times[scene.dataset][scene.item_id].push_back(scene.timestamp);
   }
 }
 
@@ -260,9 +302,13 @@ EvalReport evaluate_scenes(const std::vector<EvalScene>& scenes, const EvalRepor
   if (!o.baselines.position_counts.empty())
     r.baselines.push_back(
         table_of(position_baseline(scenes, o.baselines.position_counts), "position prior", o));
-  if (!o.baselines.item_counts.empty()) {
-    const auto pop = popularity_baseline(scenes, o.baselines.item_counts);
+  if (!o.baselines.item_times.empty()) {
+    const auto pop = popularity_baseline(scenes, o.baselines.item_times);
     if (!pop.empty()) r.baselines.push_back(table_of(pop, "popularity", o));
+  }
+  if (!o.baselines.collaborative_scores.empty()) {
+    const auto cf = collaborative_baseline(scenes, o.baselines.collaborative_scores);
+    if (!cf.empty()) r.baselines.push_back(table_of(cf, "collaborative", o));
   }
   return r;
 }

@@ -33,7 +33,8 @@ struct EvalScene {
   int truth = 0;                             // item_pos
   int choice_cnt = 0;                        // C
   std::vector<std::vector<double>> repeats;  // each: C non-negative values (floored and renormalised here)
-  std::vector<std::string> option_items;     // item ids of the options, if known (popularity baseline)
+  std::vector<std::string> option_items;     // item ids of the options, if known (item baselines)
+  int64_t timestamp = 0;                     // epoch ms of the scene's interaction
 };
 
 struct Estimate {
@@ -70,18 +71,25 @@ struct EvalTable {
 };
 
 // Inputs of the baselines. The uniform baseline needs nothing; each other one is included only when
-// its input is given.
+// its input is given. None of them may see an eval scene's own ground truth.
 struct BaselineInputs {
   // Position prior: P(item_pos = k | C) from train scenes: counts[C][k] (add-one smoothed).
   std::map<int, std::vector<int64_t>> position_counts;
-  // Popularity: interaction (or train ground-truth) counts per item id; q_k ∝ count + 1. Used for
-  // scenes whose option_items are known.
-  std::unordered_map<std::string, int64_t> item_counts;
+  // Popularity: dataset → item id → epoch-ms times of its known interactions (any order). For a
+  // scene, q_k ∝ 1 + #{interactions of option k strictly before the scene's timestamp}: the scene's
+  // own ground truth and everything after it are never counted. Used for scenes whose option_items
+  // are known.
+  using ItemTimes = std::unordered_map<std::string, std::vector<int64_t>>;
+  std::map<std::string, ItemTimes> item_times;
+  // Collaborative score: per evaluated scene (same order), the collaborative scorer's score of each
+  // option (collaborative_baseline.h), or empty when the scene has no collaborative evidence (the
+  // user has no earlier interaction). Scenes whose option_items are unknown are left out.
+  std::vector<std::vector<double>> collaborative_scores;
 };
 
-// Position counts (item_pos per choice_cnt) and ground-truth item counts of scene files in the §3.5
-// format (e.g. <WORK>/datasets/<DS>_train.jsonl), accumulated into `into`. Throws util::Error with
-// file/line/field on malformed lines.
+// Position counts (item_pos per choice_cnt) and ground-truth interaction times (dataset, item_id at
+// timestamp) of scene files in the §3.5 format (e.g. <WORK>/datasets/<DS>_train.jsonl), accumulated
+// into `into`. Throws util::Error with file/line/field on malformed lines.
 void add_baseline_counts(const std::filesystem::path& scene_file, BaselineInputs& into);
 
 struct EvalReportOptions {
@@ -97,7 +105,8 @@ struct EvalReportOptions {
 // The simulator's table (name = options.model_name) plus the baselines on the same scenes.
 struct EvalReport : EvalTable {
   std::string title;
-  std::vector<EvalTable> baselines;  // uniform, then position prior and popularity when given
+  // uniform, then position prior, popularity and collaborative when their inputs are given
+  std::vector<EvalTable> baselines;
 };
 
 // Throws util::Error for a scene whose truth/choice_cnt/repeat sizes are inconsistent.
@@ -110,8 +119,15 @@ EvalMetrics evaluate_group(const std::vector<EvalScene>& scenes, const std::vect
 std::vector<EvalScene> uniform_baseline(const std::vector<EvalScene>& scenes);
 std::vector<EvalScene> position_baseline(const std::vector<EvalScene>& scenes,
                                          const std::map<int, std::vector<int64_t>>& position_counts);
-std::vector<EvalScene> popularity_baseline(const std::vector<EvalScene>& scenes,
-                                           const std::unordered_map<std::string, int64_t>& item_counts);
+// Scenes with known option items only.
+std::vector<EvalScene> popularity_baseline(
+    const std::vector<EvalScene>& scenes, const std::map<std::string, BaselineInputs::ItemTimes>& item_times);
+// Scenes with known option items only; q = softmax(z) of the z-scored option scores
+// z_k = (s_k − mean s) / std s (population std; uniform when all scores are equal), a scale-free
+// mapping that keeps the scorer's ranking. A scene with empty scores gets no prediction (uniform,
+// counted in without_prediction). scores.size() must equal scenes.size().
+std::vector<EvalScene> collaborative_baseline(const std::vector<EvalScene>& scenes,
+                                              const std::vector<std::vector<double>>& scores);
 
 // Percentile with linear interpolation between order statistics (numpy's default), q in [0, 1].
 double percentile(std::vector<double> values, double q);

@@ -7,9 +7,11 @@
 #include <set>
 
 #include "data/dataset_io.h"
+#include "pipeline/collaborative_baseline.h"
 #include "pipeline/evaluate_report.h"
 #include "pipeline/option_probs.h"
 #include "pipeline/scene_messages.h"
+#include "pipeline/work_layout.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/json_writer.h"
@@ -58,26 +60,38 @@ void write_conversation(util::JsonWriter& w, const std::vector<backend::Message>
   w.end_array();
 }
 
-// Non-LLM baselines on the same scenes: the position prior from each dataset's train scenes and item
-// popularity from its prepared interactions, when those files exist in the work directory.
-BaselineInputs baseline_inputs(const fs::path& work, const std::vector<SceneRecord>& scenes) {
+int64_t floor_ms(int64_t us) { return us >= 0 ? us / 1000 : -((-us + 999) / 1000); }
+
+// Non-LLM baselines on the same scenes, from each dataset's files in the work directory when they
+// exist: the position prior from its train scenes; popularity from its prepared interactions (else
+// from the train scenes' ground truths), counting only interactions before each scene; the
+// collaborative score from its interactions without the eval scenes' ground truths.
+BaselineInputs baseline_inputs(const fs::path& work, const std::vector<SceneRecord>& scenes, uint64_t seed) {
   BaselineInputs b;
   std::set<std::string> datasets;
   for (const auto& s : scenes) datasets.insert(s.dataset);
+  std::vector<std::vector<double>> collaborative(scenes.size());
+  bool any_collaborative = false;
   for (const auto& ds : datasets) {
-    fs::path train = work / "datasets" / (ds + "_train.jsonl");
-    if (fs::exists(train)) {
-      for (const auto& t : read_scenes(train)) {
-        auto& counts = b.position_counts[t.choice_cnt];
-        counts.resize(static_cast<size_t>(t.choice_cnt), 0);
-        counts[static_cast<size_t>(t.item_pos)]++;
-      }
+    const fs::path train = scenes_path(work, ds, "train");
+    if (fs::exists(train)) add_baseline_counts(train, b);
+    if (!fs::exists(work / data::interaction_file(ds))) continue;
+    data::Dataset d = data::load_dataset(work, ds);
+    auto& times = b.item_times[ds];
+    times.clear();  // the interactions include the train ground truths
+    for (const auto& x : d.interactions) times[x.item_id].push_back(floor_ms(x.timestamp_us));
+    std::vector<const SceneRecord*> mine;
+    std::vector<size_t> at;
+    for (size_t i = 0; i < scenes.size(); ++i) {
+      if (scenes[i].dataset != ds) continue;
+      mine.push_back(&scenes[i]);
+      at.push_back(i);
     }
-    if (fs::exists(work / data::interaction_file(ds))) {
-      data::Dataset d = data::load_dataset(work, ds);
-      for (const auto& x : d.interactions) b.item_counts[x.item_id]++;
-    }
+    auto scores = collaborative_scores(std::move(d), mine, {.seed = seed});
+    for (size_t j = 0; j < at.size(); ++j) collaborative[at[j]] = std::move(scores[j]);
+    any_collaborative = true;
   }
+  if (any_collaborative) b.collaborative_scores = std::move(collaborative);
   return b;
 }
 
@@ -204,6 +218,7 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
     es.truth = s.item_pos;
     es.choice_cnt = s.choice_cnt;
     es.option_items = s.impression_list;
+    es.timestamp = s.timestamp;
     std::vector<std::vector<backend::Message>> intents;
     std::vector<std::string> contents;
     if (!direct) {
@@ -258,7 +273,7 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
   out.commit();
 
   EvalReportOptions ropts;
-  ropts.baselines = baseline_inputs(opts.work, scenes);
+  ropts.baselines = baseline_inputs(opts.work, scenes, opts.seed);
   ropts.model_name = be.model_name();
   ropts.seed = opts.seed;
   ropts.bootstrap = opts.bootstrap;

@@ -111,25 +111,71 @@ TEST(EvaluateReport, PositionAndPopularityBaselines) {
        .truth = 0,
        .choice_cnt = 3,
        .repeats = {{1, 1, 1}},
-       .option_items = {"i1", "i2", "i3"}},
-      {.dataset = "d", .truth = 2, .choice_cnt = 3, .repeats = {{1, 1, 1}}},
+       .option_items = {"i1", "i2", "i3"},
+       .timestamp = 200},
+      {.dataset = "d", .truth = 2, .choice_cnt = 3, .repeats = {{1, 1, 1}}, .timestamp = 200},
   };
   const auto pos = position_baseline(s, {{3, {7, 1, 0}}});
   ASSERT_EQ(pos[0].repeats.size(), 1u);
   EXPECT_EQ(pos[0].repeats[0], (std::vector<double>{8, 2, 1}));  // add-one smoothed counts
-  const auto pop = popularity_baseline(s, {{"i1", 3}, {"i3", 1}});
+  // i1 was chosen at 100, at 200 (this scene's own ground truth) and at 300 (later): only the
+  // interaction strictly before the scene counts. The other dataset's counts are not this one's.
+  const std::map<std::string, BaselineInputs::ItemTimes> times = {
+      {"d", {{"i1", {300, 200, 100}}, {"i3", {150}}}}, {"other", {{"i2", {1, 2, 3}}}}};
+  const auto pop = popularity_baseline(s, times);
   ASSERT_EQ(pop.size(), 1u);  // only the scene whose option items are known
-  EXPECT_EQ(pop[0].repeats[0], (std::vector<double>{4, 1, 2}));
+  EXPECT_EQ(pop[0].repeats[0], (std::vector<double>{2, 1, 2}));
   EvalReportOptions o;
   o.bootstrap = 0;
   o.baselines.position_counts = {{3, {7, 1, 0}}};
-  o.baselines.item_counts = {{"i1", 3}, {"i3", 1}};
+  o.baselines.item_times = times;
   const EvalReport r = evaluate_scenes(s, o);
   ASSERT_EQ(r.baselines.size(), 3u);
   EXPECT_EQ(r.baselines[1].name, "position prior");
   EXPECT_NEAR(r.baselines[1].overall.expected_hit_rate.value, (8.0 / 11 + 1.0 / 11) / 2, 1e-12);
   EXPECT_EQ(r.baselines[2].name, "popularity");
-  EXPECT_NEAR(r.baselines[2].overall.expected_hit_rate.value, 4.0 / 7, 1e-12);
+  EXPECT_EQ(r.baselines[2].overall.scenes, 1);
+  EXPECT_NEAR(r.baselines[2].overall.expected_hit_rate.value, 2.0 / 5, 1e-12);
+}
+
+TEST(EvaluateReport, CollaborativeBaselineIsSoftmaxOfZScores) {
+  const std::vector<std::string> items = {"a", "b", "c"};
+  std::vector<EvalScene> s = {
+      {.dataset = "d", .truth = 2, .choice_cnt = 3, .option_items = items},
+      {.dataset = "d", .truth = 0, .choice_cnt = 3, .option_items = items},  // no evidence
+      {.dataset = "d", .truth = 1, .choice_cnt = 3, .option_items = items},  // equal scores
+      {.dataset = "d", .truth = 1, .choice_cnt = 3},                         // options unknown
+  };
+  const std::vector<std::vector<double>> scores = {{1, 2, 3}, {}, {4, 4, 4}, {1, 2, 3}};
+  const auto cf = collaborative_baseline(s, scores);
+  ASSERT_EQ(cf.size(), 3u);
+  // z = (s − 2) / sqrt(2/3) = (−√1.5, 0, √1.5); q ∝ exp(z − max).
+  const double r = std::sqrt(1.5);
+  const double sum = 1 + std::exp(-r) + std::exp(-2 * r);
+  ASSERT_EQ(cf[0].repeats.size(), 1u);
+  const std::vector<double> expect = {std::exp(-2 * r) / sum, std::exp(-r) / sum, 1 / sum};
+  const std::vector<double>& q = cf[0].repeats[0];  // unnormalised; evaluate normalises
+  const double total = q[0] + q[1] + q[2];
+  for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(q[k] / total, expect[k], 1e-12);
+  EXPECT_TRUE(cf[1].repeats.empty());
+  EXPECT_EQ(cf[2].repeats[0], (std::vector<double>{1, 1, 1}));
+  // The same scores on another scale give the same distribution.
+  const auto scaled = collaborative_baseline(s, {{10, 20, 30}, {}, {4, 4, 4}, {}});
+  for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(scaled[0].repeats[0][k], cf[0].repeats[0][k], 1e-12);
+  EXPECT_THROW(collaborative_baseline(s, {{1, 2}, {}, {}, {}}), util::Error);
+  EXPECT_THROW(collaborative_baseline(s, {{1, 2, 3}}), util::Error);
+
+  EvalReportOptions o;
+  o.bootstrap = 0;
+  o.baselines.collaborative_scores = scores;
+  const EvalReport rep = evaluate_scenes(s, o);
+  ASSERT_EQ(rep.baselines.size(), 2u);
+  EXPECT_EQ(rep.baselines[1].name, "collaborative");
+  const EvalMetrics& m = rep.baselines[1].overall;
+  EXPECT_EQ(m.scenes, 3);
+  EXPECT_EQ(m.without_prediction, 1);
+  EXPECT_NEAR(m.expected_hit_rate.value, (1 / sum + 1.0 / 3 + 1.0 / 3) / 3, 1e-12);
+  EXPECT_NEAR(m.argmax_accuracy.value, (1 + 1.0 / 3 + 1.0 / 3) / 3, 1e-12);
 }
 
 TEST(EvaluateReport, BaselineCountsFromSceneFiles) {
@@ -138,17 +184,18 @@ TEST(EvaluateReport, BaselineCountsFromSceneFiles) {
   util::write_file_atomic(
       dir / "s.jsonl",
       "{" + text +
-          R"(, "user_id": 1, "item_id": 7, "timestamp": 0, "item_pos": 1, "choice_cnt": 3, "dataset": "d"})" +
+          R"(, "user_id": 1, "item_id": 7, "timestamp": 5, "item_pos": 1, "choice_cnt": 3, "dataset": "d"})" +
           "\n{" + text +
-          R"(, "user_id": 2, "item_id": "7", "timestamp": 0, "item_pos": 1, "choice_cnt": 3, "dataset": "d"})" +
+          R"(, "user_id": 2, "item_id": "7", "timestamp": 9, "item_pos": 1, "choice_cnt": 3, "dataset": "d"})" +
           "\n{" + text +
-          R"(, "user_id": 2, "item_id": 8, "timestamp": 0, "item_pos": 0, "choice_cnt": 3, "dataset": "d"})" +
+          R"(, "user_id": 2, "item_id": 8, "timestamp": 0, "item_pos": 0, "choice_cnt": 3, "dataset": "e"})" +
           "\n");
   BaselineInputs b;
   add_baseline_counts(dir / "s.jsonl", b);
   EXPECT_EQ(b.position_counts.at(3), (std::vector<int64_t>{1, 2, 0}));
-  EXPECT_EQ(b.item_counts.at("7"), 2);
-  EXPECT_EQ(b.item_counts.at("8"), 1);
+  EXPECT_EQ(b.item_times.at("d").at("7"), (std::vector<int64_t>{5, 9}));
+  EXPECT_EQ(b.item_times.at("e").at("8"), (std::vector<int64_t>{0}));
+  EXPECT_EQ(b.item_times.at("d").count("8"), 0u);
   util::write_file_atomic(dir / "bad.jsonl", "{" + text + R"(, "user_id": 1})" + "\n");
   EXPECT_THROW(add_baseline_counts(dir / "bad.jsonl", b), util::Error);
 }

@@ -401,7 +401,7 @@ constexpr const char* kLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 // chosen and rejected rationale.
 struct PairInputs {
   JsonLine train{std::string_view()};
-  std::string_view token[2];
+  JsonLine token[2] = {std::string_view(), std::string_view()};
 };
 
 // Pass 2 for one selected row: the preference and SFT lines.
@@ -411,15 +411,15 @@ void build_pair(const std::string& ds, const PairInputs& in, const AlignedFiles&
   // Buffers reused across pairs (no allocation per pair once they have grown).
   thread_local LineParser parser;
   thread_local SceneRecord scene;
-  thread_local std::string rationale, user, assistant[2];
+  thread_local std::string user, assistant[2];
   parse_scene(parser, in.train, scene, true, {.file = files.path(0), .line = line_no});
   user.clear();
   util::append_json_string(user, user_message(scene.text), false);
   const Pick picks[2] = {*s.pick.chosen, *s.pick.rejected};
   for (size_t i = 0; i < 2; ++i) {
     const size_t f = picks[i].variant == Variant::strong ? 1 : 2;
-    parse_string_token(parser, in.token[i], rationale,
-                       {.file = files.path(f), .line = line_no, .field = fields::kDecisionList});
+    const std::string_view rationale = parse_string_token(
+        parser, in.token[i], {.file = files.path(f), .line = line_no, .field = fields::kDecisionList});
     assistant[i].clear();
     util::append_json_string(assistant[i], assistant_target(rationale, picks[i].behavior), false);
   }
@@ -564,7 +564,7 @@ DistilResult run_distil(const DistilOptions& o) {
   std::vector<util::JsonWriter> pref_lines(kBatchLines), sft_lines(kBatchLines);
   std::vector<std::string_view> pref_parts(kBatchLines), sft_parts(kBatchLines);
   std::vector<PairInputs> pair_inputs(kBatchLines);
-  std::vector<std::string> train_copies(kBatchLines);
+  std::vector<std::string> train_copies(kBatchLines), token_copies(2 * kBatchLines);
   std::vector<size_t> batch;  // cids
   for (size_t d = 0; d < o.datasets.size(); ++d) {
     const std::string& ds = o.datasets[d];
@@ -578,7 +578,7 @@ DistilResult run_distil(const DistilOptions& o) {
       const Pick* picks[2] = {&*s.pick.chosen, &*s.pick.rejected};
       for (size_t i = 0; i < 2; ++i) {
         const size_t f = picks[i]->variant == Variant::strong ? 1 : 2;
-        in.token[i] = line_of(f, s.line_offset[f], s.pick_token[i]);
+        in.token[i] = line_of(i, f, s.line_offset[f], s.pick_token[i]);
       }
     };
     auto build_batch = [&] {
@@ -607,8 +607,9 @@ DistilResult run_distil(const DistilOptions& o) {
         in.train = files.mapped(0).line(s.line_offset[0], s.train_size, train_copies[batch.size()]);
         tokens_of(
             s,
-            [&](size_t f, uint64_t line_offset, ProbsRecord::Span t) {
-              return files.mapped(f).bytes(line_offset + t.offset, t.size);
+            [&](size_t pick, size_t f, uint64_t line_offset, ProbsRecord::Span t) {
+              return files.mapped(f).line(line_offset + t.offset, t.size,
+                                          token_copies[2 * batch.size() + pick]);
             },
             in);
         batch.push_back(cid);
@@ -628,8 +629,10 @@ DistilResult run_distil(const DistilOptions& o) {
         in.train = rows[0][i].line;
         tokens_of(
             s,
-            [&](size_t f, uint64_t, ProbsRecord::Span t) {
-              return rows[f][i].line.text.substr(t.offset, t.size);
+            [&](size_t, size_t f, uint64_t, ProbsRecord::Span t) {
+              JsonLine token(rows[f][i].line.text.substr(t.offset, t.size));
+              token.padded = true;  // inside a line of the padded batch buffer
+              return token;
             },
             in);
         batch.push_back(base + i);

@@ -325,12 +325,11 @@ void parse_probs(LineParser& parser, const JsonLine& line, ProbsRecord& out, uin
              std::to_string(out.n_decisions));
 }
 
-void parse_string_token(LineParser& parser, std::string_view token, std::string& out,
-                        const util::Location& where) {
+std::string_view parse_string_token(LineParser& parser, const JsonLine& token, const util::Location& where) {
   od::document doc = parser.impl().iterate(token, where);
   std::string_view s;
   check(doc.get_string().get(s), where, "");
-  out.assign(s);
+  return s;
 }
 
 void write_probs(util::JsonWriter& w, const ProbsRecord& r) {

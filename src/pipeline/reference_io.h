@@ -97,9 +97,9 @@ struct ProbsRecord {
 inline constexpr uint64_t kAllDecisions = ~uint64_t{0};
 void parse_probs(LineParser& parser, const JsonLine& line, ProbsRecord& out, uint64_t want,
                  const util::Location& where);
-// Decodes one JSON string token (e.g. a decision_tokens span of a probs line) into `out`.
-void parse_string_token(LineParser& parser, std::string_view token, std::string& out,
-                        const util::Location& where);
+// Decodes one JSON string token (e.g. a decision_tokens span of a probs line; a span inside a padded
+// line may be passed as padded). The result lies in the parser's buffers: valid until its next use.
+std::string_view parse_string_token(LineParser& parser, const JsonLine& token, const util::Location& where);
 // Writes user_id, item_id, decision_list, choice (letters in order, only present ones) or null.
 void write_probs(util::JsonWriter& w, const ProbsRecord& r);
 

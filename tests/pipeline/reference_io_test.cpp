@@ -75,6 +75,21 @@ TEST(ReferenceIo, ProbsLineNullPartialAndBadLetters) {
               kWhere);
   EXPECT_EQ(r.n_decisions, 2u);
   EXPECT_TRUE(r.decision_list.empty());
+  // Located decisions decode to the same texts as decoded ones, also when escaped; non-strings fail.
+  const std::string line =
+      R"({"decision_list": ["a \"q\"\n\u00e9", "plain"  ,"\ud83d\ude00"], "user_id": 1, "item_id": 2, "choice": null})";
+  parse_probs(p, line, r, 0, kWhere);
+  ASSERT_EQ(r.decision_tokens.size(), 3u);
+  const std::vector<ProbsRecord::Span> spans = r.decision_tokens;
+  LineParser q;
+  std::vector<std::string> decoded;
+  for (const auto& t : spans)
+    decoded.emplace_back(parse_string_token(q, std::string_view(line).substr(t.offset, t.size), kWhere));
+  parse_probs(p, line, r, kAllDecisions, kWhere);
+  EXPECT_EQ(decoded, r.decision_list);
+  EXPECT_EQ(decoded[0], "a \"q\"\n\xC3\xA9");
+  EXPECT_THROW(parse_probs(p, R"({"decision_list": ["x", 3], "choice": null})", r, 0, kWhere), util::Error);
+  EXPECT_THROW(parse_string_token(q, R"("bad \x escape")", kWhere), util::Error);
   EXPECT_THROW(parse_probs(p, R"({"decision_list": ["x"], "choice": [{"a": 1}]})", r, 0, kWhere),
                util::Error);
   EXPECT_THROW(parse_probs(p, R"({"decision_list": ["x"], "choice": [{"A": -1}]})", r, 0, kWhere),

@@ -62,7 +62,54 @@ void write_probs_line(util::JsonWriter& w, const SceneRecord& scene, util::Rng& 
   w.newline();
 }
 
+SceneRecord synthetic_scene(const std::string& ds, const SyntheticSpec& spec, util::Rng& rng) {
+  SceneRecord s;
+  s.choice_cnt = static_cast<int>(rng.uniform_int(spec.min_options, spec.max_options));
+  s.item_pos = static_cast<int>(rng.uniform_int(0, s.choice_cnt - 1));
+  s.user_id = std::to_string(rng.uniform_int(1, 5000));
+  s.item_id = std::to_string(rng.uniform_int(1, 20000));
+  s.timestamp = 978300000000 + rng.uniform_int(0, 1000000000);
+  s.dataset = ds;
+  s.text.profile = "## User Profile\n" + words(rng, 200) + "\n";
+  s.text.history = words(rng, 600) + "\n";
+  for (int k = 0; k < s.choice_cnt; ++k) s.text.action_list.push_back(words(rng, 80) + " \n");
+  return s;
+}
+
 }  // namespace
+
+void write_synthetic_score_inputs(const std::filesystem::path& work, const std::string& ds,
+                                  const SyntheticSpec& spec) {
+  std::filesystem::create_directories(work / "datasets");
+  std::filesystem::create_directories(work / "decisions");
+  util::AtomicWriter train(scenes_path(work, ds, "train"));
+  util::AtomicWriter strong(decisions_path(work, ds, "strong"));
+  util::AtomicWriter weak(decisions_path(work, ds, "weak"));
+  util::JsonWriter w;
+  for (int64_t r = 0; r < spec.scenes; ++r) {
+    util::Rng rng = util::Rng::stream(spec.seed, "synthetic/" + ds, static_cast<uint64_t>(r));
+    const SceneRecord s = synthetic_scene(ds, spec, rng);
+    write_scene(w, s);
+    w.newline();
+    train.write(w.str());
+    w.clear();
+    for (util::AtomicWriter* out : {&strong, &weak}) {
+      std::vector<std::string> contents;
+      for (int j = 0; j < spec.rationales; ++j) {
+        const int pick = static_cast<int>(rng.uniform_int(0, s.choice_cnt - 1));
+        contents.push_back("Thought:\n" + words(rng, spec.rationale_chars) + "\nBehavior: [" +
+                           std::string(1, option_letter(pick)) + "]");
+      }
+      write_decisions(w, ds + "-" + std::to_string(r), "synthetic", contents);
+      w.newline();
+      out->write(w.str());
+      w.clear();
+    }
+  }
+  train.commit();
+  strong.commit();
+  weak.commit();
+}
 
 void write_synthetic_distil_inputs(const std::filesystem::path& work, const std::string& ds,
                                    const SyntheticSpec& spec) {
@@ -74,16 +121,7 @@ void write_synthetic_distil_inputs(const std::filesystem::path& work, const std:
   util::JsonWriter w;
   for (int64_t r = 0; r < spec.scenes; ++r) {
     util::Rng rng = util::Rng::stream(spec.seed, "synthetic/" + ds, static_cast<uint64_t>(r));
-    SceneRecord s;
-    s.choice_cnt = static_cast<int>(rng.uniform_int(spec.min_options, spec.max_options));
-    s.item_pos = static_cast<int>(rng.uniform_int(0, s.choice_cnt - 1));
-    s.user_id = std::to_string(rng.uniform_int(1, 5000));
-    s.item_id = std::to_string(rng.uniform_int(1, 20000));
-    s.timestamp = 978300000000 + rng.uniform_int(0, 1000000000);
-    s.dataset = ds;
-    s.text.profile = "## User Profile\n" + words(rng, 200) + "\n";
-    s.text.history = words(rng, 600) + "\n";
-    for (int k = 0; k < s.choice_cnt; ++k) s.text.action_list.push_back(words(rng, 80) + " \n");
+    const SceneRecord s = synthetic_scene(ds, spec, rng);
     write_scene(w, s);
     w.newline();
     train.write(w.str());

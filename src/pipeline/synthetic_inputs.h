@@ -24,4 +24,11 @@ struct SyntheticSpec {
 void write_synthetic_distil_inputs(const std::filesystem::path& work, const std::string& ds,
                                    const SyntheticSpec& spec);
 
+// Inputs of the score stage: <work>/datasets/<ds>_train.jsonl and
+// <work>/decisions/<ds>_decisions_{strong,weak}.jsonl, each decision a rationale of
+// spec.rationale_chars characters ending in "Behavior: [X]" (spec.rationales per scene and variant;
+// null_fraction and partial_fraction are unused).
+void write_synthetic_score_inputs(const std::filesystem::path& work, const std::string& ds,
+                                  const SyntheticSpec& spec);
+
 }  // namespace um::pipeline

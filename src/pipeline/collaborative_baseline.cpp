@@ -4,13 +4,9 @@
 #include <string>
 #include <tuple>
 
+#include "util/time.h"
+
 namespace um::pipeline {
-
-namespace {
-
-int64_t floor_ms(int64_t us) { return us >= 0 ? us / 1000 : -((-us + 999) / 1000); }
-
-}  // namespace
 
 data::Dataset without_scene_targets(data::Dataset ds, const std::vector<const SceneRecord*>& scenes) {
   std::set<std::tuple<std::string_view, std::string_view, int64_t>> targets;
@@ -18,7 +14,8 @@ data::Dataset without_scene_targets(data::Dataset ds, const std::vector<const Sc
   std::vector<data::Interaction> kept;
   kept.reserve(ds.interactions.size());
   for (auto& x : ds.interactions)
-    if (!targets.contains({x.user_id, x.item_id, floor_ms(x.timestamp_us)})) kept.push_back(std::move(x));
+    if (!targets.contains({x.user_id, x.item_id, util::epoch_ms_from_us(x.timestamp_us)}))
+      kept.push_back(std::move(x));
   ds.interactions = std::move(kept);
   return ds;
 }

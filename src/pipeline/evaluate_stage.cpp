@@ -16,6 +16,7 @@
 #include "util/error.h"
 #include "util/json_writer.h"
 #include "util/rng.h"
+#include "util/time.h"
 
 namespace um::pipeline {
 namespace fs = std::filesystem;
@@ -60,8 +61,6 @@ void write_conversation(util::JsonWriter& w, const std::vector<backend::Message>
   w.end_array();
 }
 
-int64_t floor_ms(int64_t us) { return us >= 0 ? us / 1000 : -((-us + 999) / 1000); }
-
 // Non-LLM baselines on the same scenes, from each dataset's files in the work directory when they
 // exist: the position prior from its train scenes; popularity from its prepared interactions (else
 // from the train scenes' ground truths), counting only interactions before each scene; the
@@ -79,7 +78,7 @@ BaselineInputs baseline_inputs(const fs::path& work, const std::vector<SceneReco
     data::Dataset d = data::load_dataset(work, ds);
     auto& times = b.item_times[ds];
     times.clear();  // the interactions include the train ground truths
-    for (const auto& x : d.interactions) times[x.item_id].push_back(floor_ms(x.timestamp_us));
+    for (const auto& x : d.interactions) times[x.item_id].push_back(util::epoch_ms_from_us(x.timestamp_us));
     std::vector<const SceneRecord*> mine;
     std::vector<size_t> at;
     for (size_t i = 0; i < scenes.size(); ++i) {

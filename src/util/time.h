@@ -21,4 +21,7 @@ std::string format_date(int64_t epoch_us);
 
 constexpr int64_t kMicrosPerSecond = 1000000;
 
+// Epoch µs → epoch ms rounded down (the scene files' timestamp, as pandas writes datetimes).
+constexpr int64_t epoch_ms_from_us(int64_t us) { return us >= 0 ? us / 1000 : -((-us + 999) / 1000); }
+
 }  // namespace um::util

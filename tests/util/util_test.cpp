@@ -123,6 +123,15 @@ TEST(Utf8, Latin1AndValidation) {
   EXPECT_TRUE(is_valid_utf8("\xE4\xB8\xAD\xF0\x9F\x98\x80"));
 }
 
+TEST(Time, EpochMillisecondsRoundDown) {
+  static_assert(epoch_ms_from_us(1999) == 1);
+  static_assert(epoch_ms_from_us(2000) == 2);
+  static_assert(epoch_ms_from_us(-1) == -1);
+  static_assert(epoch_ms_from_us(-1000) == -1);
+  static_assert(epoch_ms_from_us(-1001) == -2);
+  EXPECT_EQ(epoch_ms_from_us(978300000123456), 978300000123);
+}
+
 TEST(Time, RoundTripsUtc) {
   auto t = parse_datetime("2000-12-31 22:12:40");
   ASSERT_TRUE(t);

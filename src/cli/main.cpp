@@ -1,26 +1,11 @@
-// usermirror: parses arguments and dispatches to the command table. Errors are translated to user
-// messages here (one of the three places, ARCHITECTURE.md).
-#include <cstdio>
-
+// usermirror: the light front end. The torch-free commands (light_registry.cpp) run here; every
+// other argument list, top-level --help included, is handed unchanged to usermirror-engine, so this
+// process never loads libtorch (~0.3 s and ~165 MB per start).
 #include "cli/commands.h"
-#include "util/error.h"
+#include "cli/engine_exec.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"usermirror — preference-aligned LLM user simulators for recommender systems"};
-  std::function<int()> action;
-  um::cli::build_app(app, action);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
-    return action ? action() : 0;
-  } catch (const um::util::Error& e) {
-    std::fprintf(stderr, "usermirror: error: %s\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "usermirror: error: %s\n", e.what());
-    return 1;
-  }
+  const auto& light = um::cli::light_command_table();
+  if (argc > 1 && um::cli::find_command(light, argv[1])) return um::cli::run_app(argc, argv, light);
+  return um::cli::exec_engine(argv);
 }

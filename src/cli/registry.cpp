@@ -36,4 +36,9 @@ std::vector<Command> all_commands() {
   return cmds;
 }
 
+const std::vector<Command>& command_table() {
+  static const std::vector<Command> table = all_commands();
+  return table;
+}
+
 }  // namespace um::cli

@@ -1,5 +1,7 @@
 #pragma once
-// One row per command: adding a command = one cmd_<name>.cpp + one line in registry.cpp.
+// One row per command: adding a command = one cmd_<name>.cpp + one line in registry.cpp (and, for a
+// command that needs neither libtorch nor a backend, one line in light_registry.cpp and its file in
+// the light list of CMakeLists.txt).
 #include <vector>
 
 #include "cli/commands.h"
@@ -7,6 +9,8 @@
 namespace um::cli {
 
 std::vector<Command> all_commands();
+// The subset of all_commands() that `usermirror` runs without loading the engine.
+std::vector<Command> light_commands();
 
 // Registration functions, one per cmd_<name>.cpp.
 Command prepare_command();

@@ -15,16 +15,25 @@ namespace {
 using Dense = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic>;
 using Sparse = Eigen::SparseMatrix<double, Eigen::RowMajor, int64_t>;
 
-// out = A * X, computed in independent column blocks (identical results for any thread count).
+using RowDense = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// out = A * X in independent blocks of rows of A. X is copied row-major first, so each nonzero a(i, j)
+// reads one contiguous row of X (a column-major X scattered every nonzero over l cache lines). Each
+// out(i, c) is 0 + Σ a(i, j)·x(j, c) in the row's stored order — the order Eigen's sparse × dense
+// product uses — so results are identical for any thread count and to Eigen's own product.
 void block_product(const Sparse& a, const Dense& x, Dense& out, unsigned threads) {
-  out.resize(a.rows(), x.cols());
-  constexpr Eigen::Index kBlock = 16;
-  Eigen::Index blocks = (x.cols() + kBlock - 1) / kBlock;
+  const RowDense xr = x;
+  RowDense o = RowDense::Zero(a.rows(), x.cols());
+  constexpr Eigen::Index kRows = 256;
+  const Eigen::Index blocks = (a.rows() + kRows - 1) / kRows;
   util::parallel_for(static_cast<size_t>(blocks), threads, [&](size_t b) {
-    Eigen::Index c0 = static_cast<Eigen::Index>(b) * kBlock;
-    Eigen::Index w = std::min(kBlock, x.cols() - c0);
-    out.middleCols(c0, w).noalias() = a * x.middleCols(c0, w);
+    const Eigen::Index r0 = static_cast<Eigen::Index>(b) * kRows, r1 = std::min(a.rows(), r0 + kRows);
+    for (Eigen::Index i = r0; i < r1; ++i) {
+      auto oi = o.row(i);
+      for (Sparse::InnerIterator it(a, i); it; ++it) oi.noalias() += it.value() * xr.row(it.col());
+    }
   });
+  out = o;
 }
 
 Dense orthonormal_basis(const Dense& y) {

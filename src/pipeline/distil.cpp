@@ -109,7 +109,8 @@ class LineBatches {
     }
     size_t n = 0, pos = 0, scan = 0;
     while (n < max) {
-      const void* nl = std::memchr(buf_.get() + scan, '\n', end_ - scan);
+      // (the buffer is still unallocated before the first fill(): memchr must not see a null pointer)
+      const void* nl = scan < end_ ? std::memchr(buf_.get() + scan, '\n', end_ - scan) : nullptr;
       if (nl != nullptr) {
         const auto at = static_cast<size_t>(static_cast<const char*>(nl) - buf_.get());
         spans_[n++] = {pos, at - pos};

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "model/detail/decode_attention.h"
+#include "model/detail/decode_step.h"
 #include "model/detail/small_batch_linear.h"
 #include "util/error.h"
 
@@ -170,8 +171,11 @@ at::Tensor forward(const Model::Impl& m, const std::vector<Segment>& segs) {
       std::all_of(segs.begin(), segs.end(), [](const Segment& s) { return s.tokens.size() == 1; });
 
   at::Tensor x = at::index_select(m.embed, 0, ids);  // [N, H]
+  // bf16 decode steps on AVX-512 BF16 run every layer in one parallel region (decode_step.h).
+  const bool fused = decode_step && fused_decode_applicable(m, segs);
+  if (fused) fused_decode_layers(m, segs, x, cos, sin);
   at::Tensor attn_out = at::empty({N, nh * d}, x.options());
-  for (size_t l = 0; l < m.layers.size(); ++l) {
+  for (size_t l = 0; !fused && l < m.layers.size(); ++l) {
     const LayerWeights& w = m.layers[l];
     at::Tensor h = rms_norm(x, w.input_norm, c.rms_norm_eps);
     at::Tensor q, k, v;

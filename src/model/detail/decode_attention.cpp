@@ -32,15 +32,8 @@ __attribute__((always_inline)) inline float dot(const T* a, const T* b, int64_t 
   return s;
 }
 
-// Raw pointers and strides of one decode step, shared by the tasks.
 template <typename T>
-struct Step {
-  const T *q, *k, *v;
-  int64_t q_row, q_head, k_row, k_head, v_row, v_head;  // element strides
-  T* out;
-  int64_t heads, kv_heads, d;
-  float scale;
-};
+using Step = AttentionStep<T>;
 
 // One (segment, KV head) task: write its K/V row, then attend for the group's query heads.
 // `scores` has room for the sequence's length + 1.
@@ -98,6 +91,15 @@ __attribute__((target_clones("arch=x86-64-v4", "default"))) void run_range_f32(
     const Step<float>& st, const std::vector<Segment>& segs, size_t layer, int64_t b, int64_t e) {
   run_range(st, segs, layer, b, e);
 }
+
+}  // namespace
+
+void decode_attention_range(const AttentionStep<c10::BFloat16>& step, const std::vector<Segment>& segs,
+                            size_t layer, int64_t b, int64_t e) {
+  run_range_bf16(step, segs, layer, b, e);
+}
+
+namespace {
 
 template <typename T>
 Step<T> make_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, at::Tensor& out) {

@@ -93,10 +93,19 @@ const std::array<std::array<TileFn, kMaxTileRows>, 4> kTiles = {
 // Weight rows per tile for M rows of x: 8 when the tile is memory-bound (one x row), else 4.
 int rows_index(int64_t M) { return M == 1 ? 0 : 1; }
 
-// Rows [n0, n1) of y = x · Wᵀ. The x rows are cut into balanced tiles of at most kMaxTileRows (10 rows
-// = 5 + 5, not 6 + 4); each weight block is reused from L1 by every tile.
-void run_rows(const uint16_t* x, int64_t M, int64_t K, const uint16_t* w, uint16_t* y, int64_t N, int64_t n0,
-              int64_t n1) {
+bool detect() {
+  if (decode_kernels_disabled()) return false;
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512bf16");
+}
+
+}  // namespace
+
+// The x rows are cut into balanced tiles of at most kMaxTileRows (10 rows = 5 + 5, not 6 + 4); each
+// weight block is reused from L1 by every tile.
+void small_batch_rows(const uint16_t* x, int64_t M, int64_t K, const uint16_t* w, uint16_t* y, int64_t N,
+                      int64_t n0, int64_t n1) {
   const int64_t ntiles = (M + kMaxTileRows - 1) / kMaxTileRows;
   int ri = rows_index(M);
   for (int64_t n = n0; n < n1;) {
@@ -111,15 +120,6 @@ void run_rows(const uint16_t* x, int64_t M, int64_t K, const uint16_t* w, uint16
     n += R;
   }
 }
-
-bool detect() {
-  if (decode_kernels_disabled()) return false;
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512bf16");
-}
-
-}  // namespace
 
 bool decode_kernels_disabled() {
   static const bool disabled = [] {
@@ -157,8 +157,9 @@ void small_batch_linear(const at::Tensor& x, const std::vector<SmallBatchOutput>
     for (int64_t t = b; t < e; ++t) {
       const Task& task = tasks[static_cast<size_t>(t)];
       const SmallBatchOutput& o = outs[task.out];
-      run_rows(xp, M, K, reinterpret_cast<const uint16_t*>(o.w->data_ptr<at::BFloat16>()),
-               reinterpret_cast<uint16_t*>(o.y->data_ptr<at::BFloat16>()), o.w->size(0), task.n0, task.n1);
+      small_batch_rows(xp, M, K, reinterpret_cast<const uint16_t*>(o.w->data_ptr<at::BFloat16>()),
+                       reinterpret_cast<uint16_t*>(o.y->data_ptr<at::BFloat16>()), o.w->size(0), task.n0,
+                       task.n1);
     }
   });
 }

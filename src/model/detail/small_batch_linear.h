@@ -35,4 +35,10 @@ bool small_batch_qualifies(const at::Tensor& x, const at::Tensor& w);
 // small_batch_qualifies() first.
 void small_batch_linear(const at::Tensor& x, const std::vector<SmallBatchOutput>& outs);
 
+// Rows [n0, n1) of y = x · Wᵀ on raw bf16 bits, on the calling thread: x [M, K], W [N, K] and y [M, N]
+// contiguous (y's row stride is N). For callers that run their own parallel loop (the fused decode
+// step); same results as small_batch_linear.
+void small_batch_rows(const uint16_t* x, int64_t M, int64_t K, const uint16_t* w, uint16_t* y, int64_t N,
+                      int64_t n0, int64_t n1);
+
 }  // namespace um::model::detail

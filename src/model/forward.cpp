@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "model/detail/decode_attention.h"
@@ -67,18 +68,95 @@ void attend(const Model::Impl& m, const at::Tensor& q, const at::Tensor& K, cons
   }
 }
 
-// The general path: per segment, write K/V at [len, len+T) and attend its T queries.
+// Upper bound on the f32 scores of one shared-prefix attention call (elements): bounds its memory.
+constexpr int64_t kSharedScores = int64_t{1} << 24;
+
+// Whether two caches hold the same bytes in positions [0, len) of layer l.
+bool same_cache_prefix(const KvSeq& a, const KvSeq& b, size_t l, int64_t len) {
+  for (const bool keys : {true, false}) {
+    const at::Tensor& x = keys ? a.k[l] : a.v[l];
+    const at::Tensor& y = keys ? b.k[l] : b.v[l];
+    const int64_t es = static_cast<int64_t>(x.element_size()), row = len * x.size(2) * es;
+    const auto* xp = static_cast<const char*>(x.data_ptr());
+    const auto* yp = static_cast<const char*>(y.data_ptr());
+    for (int64_t h = 0; h < x.size(0); ++h) {
+      if (std::memcmp(xp + h * x.stride(0) * es, yp + h * y.stride(0) * es, static_cast<size_t>(row)) != 0)
+        return false;
+    }
+  }
+  return true;
+}
+
+// Attention of G segments that extend the same cached prefix (same tokens, byte-identical K/V in
+// [0, past): the forks of score_continuations) by T new tokens each, packed at rows [off, off + G·T).
+// The prefix part is one GEMM for all G·T queries against the first segment's cache instead of G
+// small ones, and the softmax runs once over [prefix | own keys]. Same rounding points as attend(),
+// except that the weighted sums over the prefix and over the own keys are rounded separately.
+void attend_shared(const Model::Impl& m, const std::vector<Segment>& segs, size_t first, int64_t G, size_t l,
+                   const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t off,
+                   const at::Tensor& attn_out) {
+  const ModelConfig& c = m.config;
+  const int64_t kvh = c.num_kv_heads, g = c.num_heads / kvh, d = c.head_dim;
+  const int64_t T = static_cast<int64_t>(segs[first].tokens.size()), past = segs[first].kv->len;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  // Rows in (kv head, segment, group head, token) order, so that [kvh, G·g·T, ·] and [kvh·G, g·T, ·]
+  // are views of the same tensor.
+  at::Tensor qg =
+      q.narrow(0, off, G * T).view({G, T, kvh, g, d}).permute({2, 0, 3, 1, 4}).reshape({kvh, G * g * T, d});
+  at::Tensor ko = k.narrow(0, off, G * T).view({G, T, kvh, d}).permute({2, 0, 3, 1}).reshape({kvh * G, d, T});
+  at::Tensor vo = v.narrow(0, off, G * T).view({G, T, kvh, d}).permute({2, 0, 1, 3}).reshape({kvh * G, T, d});
+  const at::Tensor K = segs[first].kv->k[l].narrow(1, 0, past), V = segs[first].kv->v[l].narrow(1, 0, past);
+  at::Tensor scores = at::cat(
+      {at::bmm(qg, K.transpose(1, 2)), at::bmm(qg.view({kvh * G, g * T, d}), ko).view({kvh, G * g * T, T})},
+      -1);  // [kvh, G·g·T, past + T]
+  scores = scores.to(at::kFloat).mul_(scale);
+  if (T > 1) {
+    at::Tensor mask = at::ones({T, T}, at::kBool).triu_(1);  // own key j is after query t
+    scores.view({kvh, G * g, T, past + T})
+        .narrow(3, past, T)
+        .masked_fill_(mask, -std::numeric_limits<float>::infinity());
+  }
+  at::Tensor probs = at::softmax(scores, -1);
+  if (probs.scalar_type() != V.scalar_type()) probs = probs.to(V.scalar_type());
+  at::Tensor o = at::bmm(probs.narrow(2, 0, past), V);  // [kvh, G·g·T, d]
+  o.add_(at::bmm(probs.narrow(2, past, T).reshape({kvh * G, g * T, T}), vo).view({kvh, G * g * T, d}));
+  attn_out.narrow(0, off, G * T)
+      .copy_(o.view({kvh, G, g, T, d}).permute({1, 3, 0, 2, 4}).reshape({G * T, kvh * g * d}));
+}
+
+// The general path: per segment, write K/V at [len, len+T) and attend its T queries; runs of
+// consecutive segments that extend the same cached prefix by the same number of tokens share the
+// prefix attention (attend_shared).
 void attend_segments(const Model::Impl& m, const std::vector<Segment>& segs, size_t l, const at::Tensor& q,
                      const at::Tensor& k, const at::Tensor& v, const at::Tensor& attn_out) {
+  const ModelConfig& c = m.config;
   int64_t off = 0;
   for (const auto& s : segs) {
     const int64_t T = static_cast<int64_t>(s.tokens.size());
-    const at::Tensor& K = s.kv->k[l];
-    const at::Tensor& V = s.kv->v[l];
-    K.narrow(1, s.kv->len, T).copy_(k.narrow(0, off, T).transpose(0, 1));
-    V.narrow(1, s.kv->len, T).copy_(v.narrow(0, off, T).transpose(0, 1));
-    attend(m, q.narrow(0, off, T), K, V, s.kv->len, attn_out.narrow(0, off, T));
+    s.kv->k[l].narrow(1, s.kv->len, T).copy_(k.narrow(0, off, T).transpose(0, 1));
+    s.kv->v[l].narrow(1, s.kv->len, T).copy_(v.narrow(0, off, T).transpose(0, 1));
     off += T;
+  }
+  off = 0;
+  for (size_t i = 0; i < segs.size();) {
+    const KvSeq& a = *segs[i].kv;
+    const int64_t T = static_cast<int64_t>(segs[i].tokens.size());
+    // Segments per shared call: as many as extend the same prefix, within the scores bound.
+    const int64_t per_row = c.num_heads * T * (a.len + T);
+    const int64_t cap = std::max<int64_t>(1, kSharedScores / std::max<int64_t>(per_row, 1));
+    size_t j = i + 1;
+    while (a.len > 0 && j < segs.size() && static_cast<int64_t>(j - i) < cap &&
+           static_cast<int64_t>(segs[j].tokens.size()) == T && segs[j].kv->len == a.len &&
+           segs[j].kv->tokens == a.tokens && same_cache_prefix(a, *segs[j].kv, l, a.len))
+      ++j;
+    const int64_t G = static_cast<int64_t>(j - i);
+    if (G > 1) {
+      attend_shared(m, segs, i, G, l, q, k, v, off, attn_out);
+    } else {
+      attend(m, q.narrow(0, off, T), a.k[l], a.v[l], a.len, attn_out.narrow(0, off, T));
+    }
+    off += G * T;
+    i = j;
   }
 }
 
@@ -106,11 +184,11 @@ void reserve(const Model::Impl& m, KvSeq& s, int64_t needed) {
   s.cap = cap;
 }
 
-KvSeq clone_prefix(const Model::Impl& m, const KvSeq& s, int64_t len) {
+KvSeq clone_prefix(const Model::Impl& m, const KvSeq& s, int64_t len, int64_t extra) {
   KvSeq out;
   out.tokens.assign(s.tokens.begin(), s.tokens.begin() + len);
   if (len == 0) return out;
-  reserve(m, out, len);
+  reserve(m, out, len + extra);
   for (size_t l = 0; l < s.k.size(); ++l) {
     out.k[l].narrow(1, 0, len).copy_(s.k[l].narrow(1, 0, len));
     out.v[l].narrow(1, 0, len).copy_(s.v[l].narrow(1, 0, len));
@@ -140,7 +218,7 @@ at::Tensor forward(const Model::Impl& m, const std::vector<Segment>& segs) {
       }
     }
     N += T;
-    rows += s.all_positions ? T : 1;
+    rows += s.no_logits ? 0 : s.all_positions ? T : 1;
   }
   for (const auto& s : segs) reserve(m, *s.kv, s.kv->len + static_cast<int64_t>(s.tokens.size()));
 
@@ -157,7 +235,7 @@ at::Tensor forward(const Model::Impl& m, const std::vector<Segment>& segs) {
       for (int64_t i = 0; i < T; ++i, ++n) {
         ip[n] = s.tokens[static_cast<size_t>(i)];
         pp[n] = static_cast<float>(s.kv->len + i);
-        if (s.all_positions || i == T - 1) kp[r++] = n;
+        if (!s.no_logits && (s.all_positions || i == T - 1)) kp[r++] = n;
       }
     }
   }
@@ -217,8 +295,11 @@ at::Tensor forward(const Model::Impl& m, const std::vector<Segment>& segs) {
     }
     x = x + w.down(act);
   }
-  at::Tensor hs = rms_norm(at::index_select(x, 0, pick), m.final_norm, c.rms_norm_eps);
-  at::Tensor logits = m.lm_head(hs).to(at::kFloat).contiguous();
+  at::Tensor logits = at::empty({0, c.vocab_size}, at::kFloat);
+  if (rows > 0) {
+    at::Tensor hs = rms_norm(at::index_select(x, 0, pick), m.final_norm, c.rms_norm_eps);
+    logits = m.lm_head(hs).to(at::kFloat).contiguous();
+  }
   for (const auto& s : segs) {
     s.kv->len += static_cast<int64_t>(s.tokens.size());
     s.kv->tokens.insert(s.kv->tokens.end(), s.tokens.begin(), s.tokens.end());

@@ -45,7 +45,8 @@ struct LoadOptions {
 };
 
 // Sets the process-wide torch thread count (0 = cores) and OMP_WAIT_POLICY=PASSIVE when unset.
-// Called by Model::load; exposed for benchmarks.
+// Called by Model::load (which also keeps freed heap memory for the next forward pass:
+// util::keep_freed_heap); exposed for benchmarks.
 void configure_threads(int threads);
 
 // Immutable weights + configuration. Create with Model::load; share via shared_ptr<const Model>.
@@ -92,7 +93,9 @@ class Session {
 
   // --- sequence operations: the only way the KV cache changes ---
   SeqId create();
-  SeqId fork(SeqId seq);                 // new sequence with a copy of seq's tokens and KV state
+  // New sequence with a copy of seq's tokens and KV state, with room for `extra` more tokens (a hint:
+  // the cache grows as needed either way, but growing copies it again).
+  SeqId fork(SeqId seq, size_t extra = 0);
   void truncate(SeqId seq, size_t len);  // keep the first `len` tokens
   void release(SeqId seq);
   const std::vector<int32_t>& tokens(SeqId seq) const;
@@ -108,7 +111,12 @@ class Session {
   // --- prefix cache ---
   // Returns a new sequence holding `tokens`, reusing the longest cached prefix, plus the logits of
   // the last token. The prefix is remembered (LRU) for later calls. `tokens` must be non-empty.
+  // Prefill runs in blocks of kPrefillBlock tokens at absolute positions and reuse is rounded down to
+  // a block boundary, so the result is bit-identical whether or not a prefix was cached. 128 measured
+  // best on the 0.5B shape (docs/benchmarks.md "Engine"): 64-token blocks ran the projections at
+  // ~0.35 of the GEMM peak, 256-token blocks recompute too much of a cached scene prompt.
   SeqId prefill_cached(std::span<const int32_t> tokens, Logits* last_logits);
+  static constexpr size_t kPrefillBlock = 128;
   size_t prefix_cache_hits() const { return prefix_hits_; }
   size_t tokens_computed() const { return tokens_computed_; }  // tokens that went through the model
 

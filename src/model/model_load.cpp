@@ -10,6 +10,7 @@
 
 #include "model/detail/model_impl.h"
 #include "util/error.h"
+#include "util/heap.h"
 #include "util/thread_pool.h"
 
 namespace um::model {
@@ -142,6 +143,7 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& dir, const
 std::shared_ptr<const Model> load_model_with_layout(const std::filesystem::path& dir, const LoadOptions& opts,
                                                     WeightLayout layout) {
   configure_threads(opts.threads);
+  util::keep_freed_heap();  // every forward pass frees its activations (util/heap.h)
   auto impl = std::make_unique<Model::Impl>();
   impl->config = load_config(dir);
   const ModelConfig& c = impl->config;

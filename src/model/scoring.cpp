@@ -29,7 +29,7 @@ std::vector<OptionScores> score_continuations(Session& s, std::span<const int32_
       if (full_logprobs) out[i].logprobs = log_softmax(prompt_logits.row(0));
       continue;
     }
-    reqs.push_back({s.fork(base), continuations[i], false});
+    reqs.push_back({s.fork(base, continuations[i].size()), continuations[i], false});
     pending.push_back(i);
   }
   s.release(base);

@@ -49,9 +49,9 @@ SeqId Session::create() {
   return id;
 }
 
-SeqId Session::fork(SeqId seq) {
+SeqId Session::fork(SeqId seq, size_t extra) {
   const detail::KvSeq& src = state_->get(seq);
-  detail::KvSeq copy = detail::clone_prefix(model_->impl(), src, src.len);
+  detail::KvSeq copy = detail::clone_prefix(model_->impl(), src, src.len, static_cast<int64_t>(extra));
   SeqId id = state_->next++;
   state_->seqs.emplace(id, std::move(copy));
   return id;
@@ -98,9 +98,6 @@ Logits Session::append_batch(const std::vector<Append>& requests) {
   return to_logits(detail::forward(model_->impl(), segs));
 }
 
-// Block size of cache-deterministic prefill (see prefill_cached).
-constexpr size_t kPrefillBlock = 64;
-
 SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logits) {
   if (tokens.empty()) throw util::Error("prefill needs at least one token", {.field = "tokens"});
   State& st = *state_;
@@ -136,7 +133,14 @@ SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logi
   Logits l;
   for (size_t pos = reuse; pos < tokens.size();) {
     const size_t end = std::min(tokens.size(), (pos / kPrefillBlock + 1) * kPrefillBlock);
-    l = append(seq, tokens.subspan(pos, end - pos));
+    if (end < tokens.size()) {
+      // Not the last block: fill the cache, skip the vocabulary projection.
+      detail::Segment blk{&st.get(seq), tokens.subspan(pos, end - pos), false, true};
+      tokens_computed_ += end - pos;
+      detail::forward(model_->impl(), {blk});
+    } else {
+      l = append(seq, tokens.subspan(pos, end - pos));
+    }
     pos = end;
   }
   if (last_logits) *last_logits = std::move(l);

@@ -51,7 +51,7 @@ class SmallBatchLinearTest : public ::testing::Test {
 
 TEST_F(SmallBatchLinearTest, MatchesReferenceForEveryTileShape) {
   uint64_t seed = 1;
-  for (int64_t M : {1, 2, 3, 4, 5, 8, 9, 10, 16}) {
+  for (int64_t M : {1, 2, 3, 4, 5, 8, 9, 10, 16, 17, 33, 64}) {
     for (int64_t K : {32, 64, 96, 100}) check(M, K, {67}, seed++);
   }
 }
@@ -63,8 +63,8 @@ TEST_F(SmallBatchLinearTest, FusedOutputsAndManyTasks) {
 
 TEST_F(SmallBatchLinearTest, QualifiesOnlyForSmallBf16ContiguousInputs) {
   at::Tensor w = at::zeros({8, 32}, at::kBFloat16);
-  EXPECT_TRUE(small_batch_qualifies(at::zeros({16, 32}, at::kBFloat16), w));
-  EXPECT_FALSE(small_batch_qualifies(at::zeros({17, 32}, at::kBFloat16), w));
+  EXPECT_TRUE(small_batch_qualifies(at::zeros({kSmallBatchMaxRows, 32}, at::kBFloat16), w));
+  EXPECT_FALSE(small_batch_qualifies(at::zeros({kSmallBatchMaxRows + 1, 32}, at::kBFloat16), w));
   EXPECT_FALSE(small_batch_qualifies(at::zeros({1, 32}, at::kFloat), w));
   EXPECT_FALSE(small_batch_qualifies(at::zeros({1, 31}, at::kBFloat16), w));
   EXPECT_FALSE(small_batch_qualifies(at::zeros({32, 2}, at::kBFloat16).t(), w));

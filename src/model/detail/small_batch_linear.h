@@ -10,8 +10,10 @@
 
 namespace um::model::detail {
 
-// Largest x row count the kernel takes; above it a GEMM (oneDNN) is the better tool.
-inline constexpr int64_t kSmallBatchMaxRows = 16;
+// Largest x row count the kernel takes; above it a GEMM (oneDNN) is the better tool. Measured on the
+// 0.5B shape's 4864×896 projection (BM_SmallBatchLinear): 32 rows 0.82 ms vs 1.04 ms for at::linear,
+// 64 rows equal (1.54 ms); a 64-token prefill block 5 % faster end to end.
+inline constexpr int64_t kSmallBatchMaxRows = 64;
 
 // UM_NO_DECODE_KERNELS=1 in the environment turns off this kernel and the decode attention
 // (decode_attention.h), for A/B comparisons against the plain libtorch path. Read once.

@@ -2,7 +2,6 @@
 
 #include <dlfcn.h>
 #if defined(__GLIBC__)
-#include <malloc.h>
 #endif
 
 #include <chrono>
@@ -16,6 +15,7 @@
 #include "model/model.h"
 #include "train/detail/artifacts.h"
 #include "util/error.h"
+#include "util/heap.h"
 #include "util/rng.h"
 
 namespace um::train::detail {
@@ -110,26 +110,6 @@ class DataOrder {
   std::map<int64_t, std::vector<int64_t>> perms_;
 };
 
-// glibc gives the free top of the heap back to the kernel once it exceeds the trim threshold
-// (dynamic: twice the largest freed mmapped block). A training step frees all its activations at
-// the end, so every step shrank the heap and faulted the same pages in again (the tiny model's
-// step spent 15-20 % of its time in page faults and brk). From the first run on, free memory up to 256 MiB
-// stays in the heap; blocks of 32 MiB and more (glibc's upper bound for its dynamic mmap threshold) are still
-// mmapped and returned when freed. The MALLOC_*_ / GLIBC_TUNABLES environment overrides this.
-void keep_freed_heap_between_steps() {
-#if defined(__GLIBC__)
-  static const bool once = [] {
-    for (const char* v :
-         {"GLIBC_TUNABLES", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_"})
-      if (std::getenv(v)) return false;
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
-    return true;
-  }();
-  (void)once;
-#endif
-}
-
 // OpenBLAS (the BLAS of Debian's libtorch) keeps its own thread pool, sized to the cores, which
 // at::set_num_threads does not reach: with `threads = 1` the GEMMs of a step still ran on two
 // threads, the second one spinning in sched_yield between the small GEMMs of a small model. A run
@@ -162,7 +142,7 @@ class BlasThreads {
 TrainResult run_training(const TrainOptions& o, Objective& obj) {
   model::configure_threads(o.threads);
   const BlasThreads blas_threads(at::get_num_threads());
-  keep_freed_heap_between_steps();
+  util::keep_freed_heap();
   const int64_t n = obj.size();
   validate(o, n);
   fs::create_directories(o.out_dir);

@@ -38,9 +38,12 @@ std::optional<fs::path> shared_path(const std::string& relative) {
 
 namespace {
 std::mutex g_mu;
+// Never destroyed: a function-local static constructed after the atexit registration below would be
+// destroyed before cleanup() runs, which then saw an empty list and every test run left its scratch
+// folders behind (a CI machine ran out of disk that way).
 std::vector<fs::path>& temp_dirs() {
-  static std::vector<fs::path> dirs;
-  return dirs;
+  static auto* dirs = new std::vector<fs::path>;
+  return *dirs;
 }
 void cleanup() {
   if (std::getenv("UM_KEEP_TEST_TMP") != nullptr) return;

@@ -6,30 +6,15 @@
 #include <cmath>
 #include <limits>
 
+#include "model/detail/dot16.h"
+
 namespace um::model::detail {
 
 namespace {
 
-inline float to_f32(float x) { return x; }
-inline float to_f32(c10::BFloat16 x) { return static_cast<float>(x); }
 template <typename T>
 inline T from_f32(float x) {
   return static_cast<T>(x);
-}
-
-// q·k with 16 partial sums (a vectorisable order; head_dim is a multiple of 16 in every supported
-// model, the remainder loop covers the rest).
-template <typename T>
-__attribute__((always_inline)) inline float dot(const T* a, const T* b, int64_t n) {
-  float part[16] = {};
-  int64_t e = 0;
-  for (; e + 16 <= n; e += 16) {
-    for (int l = 0; l < 16; ++l) part[l] += to_f32(a[e + l]) * to_f32(b[e + l]);
-  }
-  float s = 0;
-  for (; e < n; ++e) s += to_f32(a[e]) * to_f32(b[e]);
-  for (float p : part) s += p;
-  return s;
 }
 
 template <typename T>
@@ -52,7 +37,7 @@ __attribute__((always_inline)) inline void task(const Step<T>& st, const Segment
     float mx = -std::numeric_limits<float>::infinity();
     for (int64_t t = 0; t < L; ++t) {
       const T* kt = K + t * d;
-      const float s = dot(qh, kt, d);
+      const float s = dot16(qh, kt, d);
       scores[static_cast<size_t>(t)] = to_f32(from_f32<T>(s)) * st.scale;
       mx = std::max(mx, scores[static_cast<size_t>(t)]);
     }

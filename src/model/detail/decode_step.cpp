@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "model/detail/decode_attention.h"
+#include "model/detail/dot16.h"
 #include "model/detail/small_batch_linear.h"
 
 namespace um::model::detail {
@@ -65,17 +66,11 @@ std::pair<int64_t, int64_t> share(int64_t n, int t, int nt, int64_t align) {
 }
 
 // HF LlamaRMSNorm of one row: y = w · bf16(x · rsqrt(mean(x²) + eps)), the mean taken in f32.
-void rms_norm_row(const bits* x, const bits* w, float eps, int64_t n, bits* y) {
-  float part[16] = {};
-  int64_t e = 0;
-  for (; e + 16 <= n; e += 16) {
-    for (int l = 0; l < 16; ++l) part[l] += f32(x[e + l]) * f32(x[e + l]);
-  }
-  float sum = 0;
-  for (; e < n; ++e) sum += f32(x[e]) * f32(x[e]);
-  for (float p : part) sum += p;
-  const float r = 1.0f / std::sqrt(sum / static_cast<float>(n) + eps);
-  for (e = 0; e < n; ++e) y[e] = bf16(f32(w[e]) * f32(bf16(f32(x[e]) * r)));
+__attribute__((always_inline)) inline void rms_norm_row(const bits* x, const bits* w, float eps, int64_t n,
+                                                        bits* y) {
+  const auto* xb = reinterpret_cast<const c10::BFloat16*>(x);
+  const float r = 1.0f / std::sqrt(dot16(xb, xb, n) / static_cast<float>(n) + eps);
+  for (int64_t e = 0; e < n; ++e) y[e] = bf16(f32(w[e]) * f32(bf16(f32(x[e]) * r)));
 }
 
 // In place: x·cos + rotate_half(x)·sin, each product and the sum rounded to bf16.

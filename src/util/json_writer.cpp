@@ -88,26 +88,29 @@ void JsonWriter::raw(std::string_view json) {
 
 namespace {
 
-// Length of the longest prefix of [p, p + n) made of printable ASCII other than '"' and '\\': the
-// bytes append_json_string copies as they are without looking at them one by one.
+// Length of the longest prefix of [p, p + n) made of printable ASCII other than '"' and '\\' (DEL,
+// 0x7f, counts as not printable): the bytes append_json_string copies as they are without looking at
+// them one by one.
 size_t plain_ascii_prefix(const char* p, size_t n) {
   size_t i = 0;
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i del = _mm_set1_epi8(0x7f);
   const __m128i space = _mm_set1_epi8(0x20);
   for (; i + 16 <= n; i += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
     // Signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them with the control bytes.
-    const __m128i special = _mm_or_si128(
-        _mm_cmplt_epi8(v, space), _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    const __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
     const int mask = _mm_movemask_epi8(special);
     if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
   }
 #endif
   for (; i < n; ++i) {
     const auto c = static_cast<unsigned char>(p[i]);
-    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') break;
   }
   return i;
 }
@@ -223,7 +226,8 @@ void append_json_string(std::string& out, std::string_view s, bool ascii) {
           out += "\\f";
           break;
         default:
-          if (c < 0x20) {
+          // Python's json.dumps escapes DEL only with ensure_ascii (its ASCII set is ' '..'~').
+          if (c < 0x20 || (ascii && c == 0x7f)) {
             out += "\\u00";
             out.push_back(hex[c >> 4]);
             out.push_back(hex[c & 15]);

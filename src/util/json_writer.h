@@ -54,7 +54,9 @@ class JsonWriter {
   bool ascii_;
 };
 
-// Appends `s` as a quoted JSON string. Invalid UTF-8 bytes are written as U+FFFD.
+// Appends `s` as a quoted JSON string, escaped as Python's json.dumps does (with ensure_ascii =
+// `ascii`: \uXXXX for every non-ASCII character and DEL, surrogate pairs above U+FFFF; without it,
+// UTF-8 as is and only '"', '\\' and control bytes escaped). Invalid UTF-8 bytes are written as U+FFFD.
 void append_json_string(std::string& out, std::string_view s, bool ascii);
 // Shortest round-trip decimal form of a double, Python repr style ("4.0", "0.1", "1e-05", "1e+16",
 // "inf", "nan").

@@ -113,6 +113,50 @@ TEST(JsonWriter, EscapesLikePythonEnsureAscii) {
   EXPECT_EQ(w.str(), R"({"t":"caf\u00e9 \"q\" \n \ud83d\ude00","n":4.0,"l":[1,null]})");
 }
 
+TEST(JsonWriter, BothModesMatchPythonJsonDumps) {
+  if (std::system("/usr/bin/python3 -c pass > /dev/null 2>&1") != 0) {
+    if (um::testing::in_ci()) FAIL() << "/usr/bin/python3 is required under CI";
+    GTEST_SKIP() << "/usr/bin/python3 not available";
+  }
+  // Every ASCII byte (DEL included: Python escapes it with ensure_ascii only), multi-byte characters
+  // and specials at every offset around the 16-byte blocks of the vectorised scans, short and long.
+  std::vector<std::string> cases;
+  std::string ascii;
+  for (int c = 0; c < 128; ++c) ascii.push_back(static_cast<char>(c));
+  cases.push_back(ascii);
+  for (const std::string special : {"\x7f", "\"", "\x01", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80"})
+    for (size_t len : {20, 90})
+      for (size_t at = 0; at < len; at += 3)
+        cases.push_back(std::string(at, 'a') + special + std::string(len - at, 'b'));
+  const auto dir = um::testing::temp_dir("json_dumps");
+  {
+    std::ofstream in(dir / "hex.txt");
+    static const char* hex = "0123456789abcdef";
+    for (const auto& c : cases) {
+      for (unsigned char b : c) in << hex[b >> 4] << hex[b & 15];
+      in << "\n";
+    }
+  }
+  const std::string cmd =
+      "/usr/bin/python3 -c \"import sys, json\nfor l in open(sys.argv[1]):\n s = "
+      "bytes.fromhex(l.strip()).decode()\n for a in (True, False): "
+      "sys.stdout.buffer.write(json.dumps(s, ensure_ascii=a).encode() + b'\\n')\" " +
+      (dir / "hex.txt").string() + " > " + (dir / "dumps.txt").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream out(dir / "dumps.txt", std::ios::binary);
+  std::string want_ascii, want_utf8;
+  for (const auto& c : cases) {
+    ASSERT_TRUE(std::getline(out, want_ascii));
+    ASSERT_TRUE(std::getline(out, want_utf8));
+    std::string got;
+    append_json_string(got, c, true);
+    EXPECT_EQ(got, want_ascii);
+    got.clear();
+    append_json_string(got, c, false);
+    EXPECT_EQ(got, want_utf8);
+  }
+}
+
 TEST(Utf8, Latin1AndValidation) {
   EXPECT_EQ(latin1_to_utf8("Caf\xE9"), "Caf\xC3\xA9");
   size_t bad = 0;

@@ -3,11 +3,10 @@
 // (no HTML escaping), so this reproduces Python's json.dumps output byte for byte.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "text/detail/jinja_error.h"
 #include "text/detail/jinja_ops.h"
-#include "util/utf8.h"
+#include "util/json_writer.h"
 
 namespace um::text::detail {
 namespace {
@@ -20,64 +19,6 @@ struct JsonStyle {
   bool sort_keys = false;
   bool ensure_ascii = false;
 };
-
-void write_string(std::string& out, const std::string& s, bool ensure_ascii) {
-  out += '"';
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20 || (ensure_ascii && c == 0x7f)) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else if (c >= 0x80 && ensure_ascii) {
-          uint32_t cp = 0;
-          size_t n = util::decode_utf8(s, i, cp);
-          if (n == 0) {
-            cp = 0xfffd;
-            n = 1;
-          }
-          char buf[16];
-          if (cp >= 0x10000) {
-            uint32_t v = cp - 0x10000;
-            std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x", 0xd800 + (v >> 10), 0xdc00 + (v & 0x3ff));
-          } else {
-            std::snprintf(buf, sizeof buf, "\\u%04x", cp);
-          }
-          out += buf;
-          i += n;
-          continue;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-    ++i;
-  }
-  out += '"';
-}
 
 void newline(std::string& out, const JsonStyle& st, int depth) {
   out += '\n';
@@ -101,7 +42,7 @@ void write(std::string& out, const Value& v, const JsonStyle& st, int depth) {
       out += float_repr(d);
     }
   } else if (v.is_string()) {
-    write_string(out, v.str(), st.ensure_ascii);
+    util::append_json_string(out, v.str(), st.ensure_ascii);
   } else if (v.is_list()) {
     const auto& items = v.list_ref().items;
     if (items.empty()) {
@@ -131,7 +72,7 @@ void write(std::string& out, const Value& v, const JsonStyle& st, int depth) {
     for (size_t i = 0; i < order.size(); ++i) {
       if (i) out += st.item_sep;
       if (st.pretty) newline(out, st, depth + 1);
-      write_string(out, order[i]->first, st.ensure_ascii);
+      util::append_json_string(out, order[i]->first, st.ensure_ascii);
       out += st.key_sep;
       write(out, order[i]->second, st, depth + 1);
     }

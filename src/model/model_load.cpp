@@ -8,6 +8,7 @@
 #include <cstring>
 #include <numbers>
 
+#include "model/detail/decode_step.h"
 #include "model/detail/model_impl.h"
 #include "util/error.h"
 #include "util/heap.h"
@@ -198,6 +199,7 @@ std::shared_ptr<const Model> load_model_with_layout(const std::filesystem::path&
     impl->layers.push_back(std::move(w));
   }
   impl->inv_freq = rope_inv_freq(c);
+  impl->fused_decode_weights = detail::fused_decode_weights_fit(*impl);
   if (tr) impl->files->release_resident_pages();  // the copies replaced the mapped pages
   return std::make_shared<const Model>(std::move(impl));
 }

@@ -156,12 +156,16 @@ __attribute__((target_clones("arch=x86-64-v4", "default"))) void finish_head(
 bool set_fused_decode_enabled(bool enabled) { return g_enabled.exchange(enabled); }
 
 bool fused_decode_applicable(const Model::Impl& m, const std::vector<Segment>& segs) {
-  if (!g_enabled.load() || m.scalar != at::kBFloat16 || !small_batch_kernel_available()) return false;
+  if (!g_enabled.load() || !m.fused_decode_weights || !small_batch_kernel_available()) return false;
   if (segs.empty() || static_cast<int64_t>(segs.size()) > kSmallBatchMaxRows) return false;
-  if (m.config.head_dim > 512 || m.config.head_dim % 2 != 0) return false;
   for (const auto& s : segs) {
     if (s.tokens.size() != 1) return false;
   }
+  return true;
+}
+
+bool fused_decode_weights_fit(const Model::Impl& m) {
+  if (m.scalar != at::kBFloat16 || m.config.head_dim > 512 || m.config.head_dim % 2 != 0) return false;
   for (const auto& w : m.layers) {
     if (w.fused || !stored(w.q) || !stored(w.k) || !stored(w.v) || !stored(w.o) || !stored(w.gate) ||
         !stored(w.up) || !stored(w.down) || !bf16_dense(w.input_norm) || !bf16_dense(w.post_norm) ||

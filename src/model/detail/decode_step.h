@@ -21,8 +21,12 @@
 
 namespace um::model::detail {
 
-// Whether forward() can run this step fused: bf16 model, stored (not transposed) weights, AVX-512
-// BF16 available, decode kernels on, 1..kSmallBatchMaxRows segments of one token each.
+// Whether the model's weights fit the fused step: bf16 compute, stored (not transposed) dense bf16
+// weights and norms, an even head_dim ≤ 512. Evaluated once at load (Model::Impl::fused_decode_weights).
+bool fused_decode_weights_fit(const Model::Impl& m);
+
+// Whether forward() can run this step fused: the weights fit, AVX-512 BF16 available, decode kernels
+// on, 1..kSmallBatchMaxRows segments of one token each.
 bool fused_decode_applicable(const Model::Impl& m, const std::vector<Segment>& segs);
 
 // Runs every decoder layer for the step. x [N, H] bf16 contiguous (the embeddings; replaced in place

@@ -43,6 +43,8 @@ struct Model::Impl {
   at::Tensor final_norm;                  // [H]
   std::vector<LayerWeights> layers;
   at::Tensor inv_freq;  // [head_dim / 2] float32, rope scaling applied
+  // Every layer's weights fit the fused bf16 decode step (detail/decode_step.h); set at load.
+  bool fused_decode_weights = false;
 };
 
 // Loader options beyond the public ones (benchmarks compare layouts).

@@ -3,7 +3,7 @@
 #ifdef UM_HAVE_PIPELINE
 #include <fmt/format.h>
 
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 #include "pipeline/pipeline.h"
 #include "util/progress.h"
 

@@ -3,7 +3,7 @@
 #ifdef UM_HAVE_TRAIN
 #include <fmt/format.h>
 
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 #include "train/train.h"
 
 namespace um::cli {

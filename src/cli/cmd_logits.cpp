@@ -2,7 +2,7 @@
 #ifdef UM_HAVE_MODEL
 #include <fmt/core.h>
 
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 #include "model/model.h"
 #include "util/error.h"
 

@@ -1,7 +1,7 @@
 // `usermirror prepare --dataset NAME --raw DIR --work DIR [--skip-bad]`
 #include <fmt/format.h>
 
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 #include "data/data.h"
 #include "util/progress.h"
 

@@ -5,7 +5,7 @@
 
 #include <iostream>
 
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 #include "text/prompt_store.h"
 
 namespace um::cli {

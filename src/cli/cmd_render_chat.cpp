@@ -5,7 +5,7 @@
 #ifdef UM_HAVE_TEXT
 #include <iostream>
 
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 #include "text/chat_template.h"
 #include "util/error.h"
 #include "util/line_reader.h"

@@ -3,7 +3,7 @@
 #ifdef UM_HAVE_PIPELINE
 #include <cstdio>
 
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 #include "pipeline/run_config.h"
 #include "pipeline/runner.h"
 #include "util/error.h"

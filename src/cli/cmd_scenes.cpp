@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 #include "scene/scene.h"
 #include "util/progress.h"
 

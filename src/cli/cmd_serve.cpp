@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "backend/backend.h"
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 #include "serve/serve.h"
 #include "util/error.h"
 

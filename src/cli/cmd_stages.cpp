@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "backend/backend.h"
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 #include "pipeline/evaluate_stage.h"
 #include "pipeline/llm_stages.h"
 #include "text/prompt_store.h"

@@ -3,7 +3,7 @@
 #ifdef UM_HAVE_TEXT
 #include <iostream>
 
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 #include "text/tokenizer.h"
 
 namespace um::cli {

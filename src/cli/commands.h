@@ -20,7 +20,7 @@ struct Command {
   std::function<std::function<int()>(CLI::App& sub)> setup;
 };
 
-// Every command of this build (registry.cpp; links every component, libtorch included).
+// Every command of this build (command_registry.cpp; links every component, libtorch included).
 const std::vector<Command>& command_table();
 // The commands `usermirror` runs in-process (light_registry.cpp; no libtorch, no HTTP).
 const std::vector<Command>& light_command_table();

@@ -1,7 +1,7 @@
 // The commands `usermirror` runs in-process. Only torch-free, backend-free components may be reached
 // from here: the light binary is linked --as-needed, and tests/cli/light_binary_test.cpp fails when
 // its dynamic dependencies include libtorch.
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 
 namespace um::cli {
 

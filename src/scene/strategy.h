@@ -1,7 +1,7 @@
 #pragma once
 // Per-dataset scene strategies (method doc §3.1–3.4, §4.3, §4.6): the three templates, the derived
 // features, the release time used by the time filter, and the default scorers. One file per
-// strategy under strategy/, registered by name in strategy/registry.cpp.
+// strategy under strategy/, registered by name in strategy/strategy_registry.cpp.
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>

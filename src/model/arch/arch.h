@@ -1,6 +1,6 @@
 #pragma once
 // Architecture variants behind a name→factory table: adding a family = one arch/<family>.cpp + one row
-// in arch/registry.cpp. A variant states which optional tensors its layers carry and checks its
+// in arch/arch_registry.cpp. A variant states which optional tensors its layers carry and checks its
 // config; the forward pass reads only these flags.
 #include <string>
 #include <vector>

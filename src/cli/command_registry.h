@@ -1,5 +1,5 @@
 #pragma once
-// One row per command: adding a command = one cmd_<name>.cpp + one line in registry.cpp (and, for a
+// One row per command: adding a command = one cmd_<name>.cpp + one line in command_registry.cpp (and, for a
 // command that needs neither libtorch nor a backend, one line in light_registry.cpp and its file in
 // the light list of CMakeLists.txt).
 #include <vector>

@@ -1,4 +1,4 @@
-#include "cli/registry.h"
+#include "cli/command_registry.h"
 
 namespace um::cli {
 

@@ -96,7 +96,7 @@ std::vector<std::string> backend_kinds();
 std::unique_ptr<Backend> make_backend(const BackendSpec& spec);
 std::unique_ptr<Backend> make_backend(std::string_view spec);
 
-// The method's normalisation of letter log-probabilities (method §7.5, §8.1): letters the backend
+// The method's normalisation of letter log-probabilities (docs/method.md §7.5, §8.1): letters the backend
 // did not report (nullopt) get probability 1e-10, then everything is renormalised to sum to 1 —
 // with all letters present this is exactly the softmax restricted to the letter tokens.
 inline constexpr double kMissingLetterFloor = 1e-10;

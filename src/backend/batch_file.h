@@ -1,5 +1,5 @@
 #pragma once
-// OpenAI Batch API files, for hosted models (method §6): export a stage's generation requests as
+// OpenAI Batch API files, for hosted models (docs/method.md §6): export a stage's generation requests as
 // batch input JSONL and import a batch output file.
 //
 // Input line (key order as the reference writes it):

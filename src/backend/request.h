@@ -62,7 +62,7 @@ struct GenerateResult {
 };
 
 // Distribution of the next token over option letters, read after an open assistant prefix such as
-// "<rationale>\nBehavior: [" (method §5.3, §7). Input: `messages` whose last message is the open
+// "<rationale>\nBehavior: [" (docs/method.md §5.3, §7). Input: `messages` whose last message is the open
 // assistant prefix, or an already rendered `prompt`.
 struct OptionRequest {
   std::string key;

@@ -1,5 +1,5 @@
 // `usermirror export torchtune|trl --model DIR --data FILE --out DIR [--stage sft|dpo|both] ...`:
-// configs that run the same fine-tuning with torchtune or TRL (defaults: method doc §9).
+// configs that run the same fine-tuning with torchtune or TRL (defaults: docs/method.md §9).
 #ifdef UM_HAVE_TRAIN
 #include <fmt/format.h>
 

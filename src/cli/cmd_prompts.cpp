@@ -44,7 +44,7 @@ Command prompts_command() {
             ->capture_default_str();
         import_cmd
             ->add_option("--expect-sha256", imp->default_sha256,
-                         "Digest the default prompt must have (default: the one in the method doc)")
+                         "Digest the default prompt must have (default: the one in docs/method.md)")
             ->capture_default_str();
         CLI::App* list_cmd = app.add_subcommand("list", "List the prompts found, in search order");
         list_cmd->add_option("--prompts-dir", *prompts_dir, "Directory searched first");

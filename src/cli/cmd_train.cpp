@@ -1,5 +1,5 @@
 // `usermirror train sft|dpo --model DIR --data FILE --out DIR [--lora-rank R] [--steps N] [--resume] ...`
-// Defaults are the reference run's (method doc §9): SFT lr 2e-4, 1 epoch; DPO lr 1e-5, 2 epochs,
+// Defaults are the reference run's (docs/method.md §9): SFT lr 2e-4, 1 epoch; DPO lr 1e-5, 2 epochs,
 // weight decay 0.05, β 0.1; both batch 1 × 4 accumulation, cosine schedule with 10 warm-up steps.
 #ifdef UM_HAVE_TRAIN
 #include <fmt/format.h>

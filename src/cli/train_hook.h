@@ -1,6 +1,6 @@
 #pragma once
 // The [train] step of `usermirror run`: SFT on the distilled SFT file, then DPO on the preference
-// pairs starting from the SFT model (method doc §9), written under WORK/train/{sft,dpo}/.
+// pairs starting from the SFT model (docs/method.md §9), written under WORK/train/{sft,dpo}/.
 #include <filesystem>
 #include <string>
 

@@ -1,5 +1,5 @@
 #pragma once
-// External names of the reference's unified JSONL layout, in one table (method doc §2.1).
+// External names of the reference's unified JSONL layout, in one table (docs/method.md §2.1).
 namespace um::data::fields {
 
 inline constexpr const char* kUserId = "user_id";

@@ -1,5 +1,5 @@
 #pragma once
-// Interaction-count filters shared by the readers (method doc §2: "keep users with ≥ 5 ratings",
+// Interaction-count filters shared by the readers (docs/method.md §2: "keep users with ≥ 5 ratings",
 // steam's 5..20 window, Amazon's item minimum), optionally iterated to a k-core fixed point.
 #include <cstdint>
 #include <map>

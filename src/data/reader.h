@@ -1,7 +1,7 @@
 #pragma once
 // Raw-dataset readers: one file per format under data/readers/, one row each in the table of
 // reader_registry.cpp. A reader turns the official raw files into a Dataset and applies the reference's
-// per-dataset filtering (method doc §2), with every parameter overridable from the CLI.
+// per-dataset filtering (docs/method.md §2), with every parameter overridable from the CLI.
 #include <cstdint>
 #include <filesystem>
 #include <functional>

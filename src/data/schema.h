@@ -1,10 +1,10 @@
 #pragma once
-// The unified schema (method doc §2.1): users, items and interactions of one dataset.
+// The unified schema (docs/method.md §2.1): users, items and interactions of one dataset.
 //
 // Nested objects (descriptions, features, behaviour features) are kept as compact JSON text: the
 // readers build them once, the writers copy them verbatim, and the scene renderers parse only the
 // few rows a scene touches. Timestamps are instants in UTC epoch microseconds; ids are opaque
-// strings end to end (method doc §2.1 recommends exactly that).
+// strings end to end (docs/method.md §2.1 recommends exactly that).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,7 +37,7 @@ struct Dataset {
   std::vector<Interaction> interactions;
 };
 
-// File names of the reference layout (method doc §1.2), relative to the work dir.
+// File names of the reference layout (docs/method.md §1.2), relative to the work dir.
 std::string user_file(const std::string& dataset);         // raws/<DS>_user_feature.jsonl
 std::string item_file(const std::string& dataset);         // raws/<DS>_item_feature.jsonl
 std::string interaction_file(const std::string& dataset);  // raws/<DS>_interaction.jsonl

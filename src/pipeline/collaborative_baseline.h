@@ -1,7 +1,7 @@
 #pragma once
 // Inputs of evaluate's collaborative-score baseline (evaluate_report.h, collaborative_baseline()):
 // for each eval scene with known option items, the collaborative exposure scorer's score of each
-// option (method doc §4.3, scene/exposure/collaborative.cpp):
+// option (docs/method.md §4.3, scene/exposure/collaborative.cpp):
 //   s_k = (Σ_{the user's interactions strictly before the scene} E[item]) · E[option_k],
 // where E is the GF-CF item embedding (scene/exposure/collaborative_embedding.h) computed from the
 // dataset's interactions *minus every eval scene's ground-truth interaction*, so no scene's answer

@@ -285,7 +285,7 @@ void check_aligned(const SceneRecord& scene, const ProbsRecord& probs, const uti
                       where);
 }
 
-// Names of a dataset's random streams (method doc §8.4; see docs/reference-differences.md).
+// Names of a dataset's random streams (docs/method.md §8.4; see docs/reference-differences.md).
 struct StreamNames {
   std::string behavior[2];  // per variant
   std::string sampling;

@@ -1,5 +1,5 @@
 #pragma once
-// The distil stage (method doc §8): from train scenes and the teacher/student probs files to
+// The distil stage (docs/method.md §8): from train scenes and the teacher/student probs files to
 // preference pairs, an SFT file and a per-scene metrics table.
 //
 //   DistilOptions o;

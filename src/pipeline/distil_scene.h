@@ -1,5 +1,5 @@
 #pragma once
-// Per-scene distil arithmetic (method doc §8.1–8.3, §8.5): per-decision entropy, logloss, sampled
+// Per-scene distil arithmetic (docs/method.md §8.1–8.3, §8.5): per-decision entropy, logloss, sampled
 // behaviour and preference flag; per-variant summaries; the §8.3 scene metrics; and the choice of the
 // chosen/rejected rationale. Pure functions over one scene; no I/O.
 #include <cstdint>

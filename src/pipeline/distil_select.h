@@ -1,5 +1,5 @@
 #pragma once
-// Stratified selection of preference pairs (method doc §8.6): scenes are ranked by a filter column,
+// Stratified selection of preference pairs (docs/method.md §8.6): scenes are ranked by a filter column,
 // grouped by (dataset, choice_cnt) and each group receives a share of the requested pair count.
 #include <cstdint>
 #include <string>

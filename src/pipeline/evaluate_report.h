@@ -1,5 +1,5 @@
 #pragma once
-// Evaluation metrics over per-scene option distributions (method doc §10, §11 items 30–31), with
+// Evaluation metrics over per-scene option distributions (docs/method.md §10, §11 items 30–31), with
 // bootstrap confidence intervals, non-LLM baselines on the same scenes, and the report writers.
 //
 //   std::vector<EvalScene> scenes = ...;   // truth + one distribution per repeat

@@ -1,5 +1,5 @@
 #pragma once
-// The LLM part of `evaluate` (method doc §10): the simulator's option distributions on eval scenes,
+// The LLM part of `evaluate` (docs/method.md §10): the simulator's option distributions on eval scenes,
 // in direct mode (direct system prompt, assistant prefix "Behavior: [") or reasoning mode
 // (assistant prefix "Thought:\nStimulus:", `repeats` sampled continuations stopped at
 // "Behavior: [", each re-closed and scored). Writes the reference's output table

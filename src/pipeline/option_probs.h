@@ -1,5 +1,5 @@
 #pragma once
-// Option-distribution arithmetic shared by distil and evaluate (method doc §8.1, §10 step 7).
+// Option-distribution arithmetic shared by distil and evaluate (docs/method.md §8.1, §10 step 7).
 //
 // A predictor's answer for one rationale is a letter → probability dict over the first C letters
 // (A = option 0). It becomes a probability vector by flooring every entry (missing letters included)

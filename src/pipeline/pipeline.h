@@ -1,5 +1,5 @@
 #pragma once
-// pipeline — the method's stages over the reference's file layout (method doc §6–8, §10).
+// pipeline — the method's stages over the reference's file layout (docs/method.md §6–8, §10).
 //
 //   pipeline::DistilOptions o;                  // distil (§8): pairs + SFT + scene metrics
 //   o.work_dir = "work"; o.datasets = {"ml-1m"}; o.system_prompt_file = "system.txt";

@@ -1,5 +1,5 @@
 #pragma once
-// External names of the reference's stage files (method doc §3.5, §6, §7, §8), in one table.
+// External names of the reference's stage files (docs/method.md §3.5, §6, §7, §8), in one table.
 // Every reader and writer in pipeline/ spells field names through these constants.
 namespace um::pipeline::fields {
 

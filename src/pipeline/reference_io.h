@@ -1,5 +1,5 @@
 #pragma once
-// Readers and writers for the reference's stage files (method doc §3.5, §6, §7 step 6), so our
+// Readers and writers for the reference's stage files (docs/method.md §3.5, §6, §7 step 6), so our
 // stages and the authors' scripts can consume each other's outputs. Field names: reference_fields.h.
 //
 //   LineParser parser;

@@ -31,7 +31,7 @@ struct RunModels {
 };
 
 struct RunDecide {
-  int64_t n = 10;  // rationales per scene and variant (method §6)
+  int64_t n = 10;  // rationales per scene and variant (docs/method.md §6)
   double temperature = 1.0;
   double top_p = 0.9;
   int64_t max_tokens = 1024;

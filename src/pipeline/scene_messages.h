@@ -1,5 +1,5 @@
 #pragma once
-// Chat messages built from a scene (method doc §5.1, §5.3, §8.7), over text/prompt.h (the one
+// Chat messages built from a scene (docs/method.md §5.1, §5.3, §8.7), over text/prompt.h (the one
 // implementation of the user-message template and the "Behavior: [X]" convention).
 #include <filesystem>
 #include <optional>

@@ -1,5 +1,5 @@
 #pragma once
-// File names of the reference's working-directory layout (method doc §1.2), in one place.
+// File names of the reference's working-directory layout (docs/method.md §1.2), in one place.
 #include <filesystem>
 #include <string>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Derived features shared by the per-dataset strategies (method doc §3.3). Timestamps are UTC epoch
+// Derived features shared by the per-dataset strategies (docs/method.md §3.3). Timestamps are UTC epoch
 // microseconds everywhere (the reference's local-time conversions are not reproduced, §11.13).
 #include <cstdint>
 #include <nlohmann/json.hpp>

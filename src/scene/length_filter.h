@@ -1,5 +1,5 @@
 #pragma once
-// Token-length filter of scenes (method doc §3.6, reference `--length_filtering L`): a scene is kept
+// Token-length filter of scenes (docs/method.md §3.6, reference `--length_filtering L`): a scene is kept
 // when its decision-generation prompt — system prompt + user message (§5.1), rendered with the
 // tokenizer directory's chat template without a generation prompt and tokenised without extra
 // special tokens, as transformers' apply_chat_template(tokenize=True) — has at most L tokens.

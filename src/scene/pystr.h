@@ -1,5 +1,5 @@
 #pragma once
-// Python str()/repr() of JSON values, as the reference's templates render them (method doc §3.2,
+// Python str()/repr() of JSON values, as the reference's templates render them (docs/method.md §3.2,
 // §11.15): floats in shortest round-trip form with ".0" (4.0), null → None, booleans → True/False,
 // lists and dicts as Python literals with repr()-quoted strings (['a', "it's"]).
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-// scene — simulation scenes (method doc §3–4): per-dataset renderers, exposure sampling, and the
+// scene — simulation scenes (docs/method.md §3–4): per-dataset renderers, exposure sampling, and the
 // scene-set files datasets/<DS>_eval.jsonl / <DS>_train.jsonl.
 //
 //   scene::ScenesOptions o;

@@ -1,5 +1,5 @@
 #pragma once
-// Builds simulation scenes from an in-memory dataset (method doc §3–4). Immutable after
+// Builds simulation scenes from an in-memory dataset (docs/method.md §3–4). Immutable after
 // construction; build() is thread-safe and a pure function of (dataset, config, record, target),
 // so output does not depend on the thread count or on which scenes are built together.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// Scene records in the reference's JSONL schema (method doc §3.5) and the released UserMirrorer
+// Scene records in the reference's JSONL schema (docs/method.md §3.5) and the released UserMirrorer
 // eval/train rows (§1.4). External field names live in scene_record.cpp only.
 #include <cstdint>
 #include <filesystem>

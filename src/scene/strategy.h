@@ -1,5 +1,5 @@
 #pragma once
-// Per-dataset scene strategies (method doc §3.1–3.4, §4.3, §4.6): the three templates, the derived
+// Per-dataset scene strategies (docs/method.md §3.1–3.4, §4.3, §4.6): the three templates, the derived
 // features, the release time used by the time filter, and the default scorers. One file per
 // strategy under strategy/, registered by name in strategy/strategy_registry.cpp.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// Python str.format-style templates (method doc §3.2): "{name}" placeholders, "{{" and "}}" for
+// Python str.format-style templates (docs/method.md §3.2): "{name}" placeholders, "{{" and "}}" for
 // literal braces. A placeholder without a value is a hard error naming the key, as in the
 // reference (KeyError); extra values are ignored.
 //

@@ -143,7 +143,7 @@ struct Server::Impl {
     }
   }
 
-  // The serve handler wrapper: the one place errors become HTTP answers (ARCHITECTURE.md).
+  // The serve handler wrapper: the one place errors become HTTP answers (docs/architecture.md).
   httplib::Server::Handler wrap(std::function<void(const httplib::Request&, httplib::Response&)> fn,
                                 bool needs_slot) {
     return [this, fn = std::move(fn), needs_slot](const httplib::Request& req, httplib::Response& res) {

@@ -1,7 +1,7 @@
 #pragma once
 // POST /v1/simulate: the simulator's answer for one scene — the option distribution and a sampled
 // choice, in direct mode (assistant prefix "Behavior: [") or reasoning mode (n rationales continued
-// from "Thought:\nStimulus:" up to "Behavior: [", one distribution each, averaged), method §5.3/§10.
+// from "Thought:\nStimulus:" up to "Behavior: [", one distribution each, averaged), docs/method.md §5.3/§10.
 //
 // Body: {"scene": <scene record, a line of datasets/<DS>_*.jsonl> | "text": {profile, action_list,
 //         history} (prompt built here with the system prompt "prompt", default reasoning-v1 /

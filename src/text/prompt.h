@@ -1,6 +1,6 @@
 #pragma once
 // Simulator prompts: the messages of a simulation scene and the "Behavior: [X]" convention
-// (method doc §5), byte-exact with the reference implementation.
+// (docs/method.md §5), byte-exact with the reference implementation.
 //
 //   um::text::SceneText scene{profile, {"Casino (1995) - Drama|Thriller \n", ...}, history};
 //   auto msgs = um::text::scene_messages(scene, system_prompt, um::text::kEvalReasoningPrefix);

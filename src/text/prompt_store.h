@@ -12,7 +12,7 @@
 //   5. the source tree's prompts/ (compiled in as UM_SOURCE_PROMPTS_DIR).
 // Ours: reasoning-v1 (EKB-stage reasoning) and direct-v1. The authors' prompts cannot be shipped;
 // `usermirror prompts import` extracts them from the released training data into authors-default.txt
-// (and authors-direct.txt when present), after checking the SHA-256 digests in the method doc.
+// (and authors-direct.txt when present), after checking the SHA-256 digests in docs/method.md.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -25,7 +25,7 @@ inline constexpr std::string_view kDefaultReasoningPrompt = "reasoning-v1";
 inline constexpr std::string_view kDefaultDirectPrompt = "direct-v1";
 inline constexpr std::string_view kAuthorsDefaultPrompt = "authors-default";
 inline constexpr std::string_view kAuthorsDirectPrompt = "authors-direct";
-// Method doc §5.2.
+// docs/method.md §5.2.
 inline constexpr std::string_view kAuthorsDefaultSha256 =
     "3cdd5660a3107ddaef034ef09d6797724d365295ae4ee8ed93ba465dcb616cb8";
 inline constexpr std::string_view kAuthorsDirectSha256 =

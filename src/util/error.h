@@ -5,7 +5,7 @@
 //
 // what() renders "file:line: field 'rating': rating is not a number". Errors are translated to user
 // messages in exactly three places: the CLI's main, the serve handler wrapper and the pipeline's
-// opt-in skip budget (ARCHITECTURE.md).
+// opt-in skip budget (docs/architecture.md).
 #include <cstdint>
 #include <stdexcept>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 // Civil time in UTC. usermirror keeps every timestamp as an instant (epoch microseconds, UTC); the
-// reference mixes local time zones and UTC (method doc §11.13), which we do not reproduce.
+// reference mixes local time zones and UTC (docs/method.md §11.13), which we do not reproduce.
 #include <cstdint>
 #include <optional>
 #include <string>

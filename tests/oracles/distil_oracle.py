@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent oracle for `usermirror distil` (method doc §8), written from the method description.
+"""Independent oracle for `usermirror distil` (docs/method.md §8), written from the method description.
 
 Reads <work>/datasets/<DS>_train.jsonl and <work>/probs/<DS>_probs_{strong,weak}.jsonl and writes one
 JSON object with the expected per-scene metrics and the expected selected pairs:
@@ -13,7 +13,7 @@ Documented usermirror choices that the reference leaves to global RNG state (doc
 of util::Rng, sampled over exactly choice_cnt options; random ablations draw from per-scene streams.
 util::Rng (splitmix64-seeded xoshiro256**, its stream derivation, uniform01 and Lemire's bounded
 integers) is re-implemented below so the draws match; everything else is computed with numpy from the
-method doc. Run with Debian's /usr/bin/python3 (numpy).
+docs/method.md. Run with Debian's /usr/bin/python3 (numpy).
 """
 import argparse
 import json

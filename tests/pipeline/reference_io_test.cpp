@@ -144,7 +144,7 @@ TEST(ReferenceIo, RationaleCutAtFirstBehaviorAndStripped) {
 }
 
 TEST(SceneMessages, WorkedExampleOfTheMethodDoc) {
-  // Method doc §5.4 (ml-1m, 2 history items, 2 options), exact string.
+  // docs/method.md §5.4 (ml-1m, 2 history items, 2 options), exact string.
   SceneText t;
   t.profile = "## User Profile\nGender: male\nAge: 25-34\nOccupation: programmer\nLocation: Austin, TX\n";
   t.history =

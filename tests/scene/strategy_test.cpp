@@ -1,4 +1,4 @@
-// Per-dataset templates and derived features against hand-computed strings (method doc §3.3–3.4,
+// Per-dataset templates and derived features against hand-computed strings (docs/method.md §3.3–3.4,
 // worked example §5.4).
 #include "scene/strategy.h"
 

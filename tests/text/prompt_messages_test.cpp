@@ -1,4 +1,4 @@
-// Scene → messages exactly as the reference builds them (method doc §5), and the Behavior convention.
+// Scene → messages exactly as the reference builds them (docs/method.md §5), and the Behavior convention.
 #include <gtest/gtest.h>
 
 #include "common/shared_data.h"
@@ -23,7 +23,7 @@ SceneText worked_example() {
 }
 
 TEST(PromptMessages, WorkedExampleOfMethodDoc54IsExact) {
-  // Copied from §5.4 of the method doc.
+  // Copied from §5.4 of docs/method.md.
   const std::string expected =
       "# User Profile\n## User Profile\nGender: male\nAge: 25-34\nOccupation: programmer\nLocation: Austin, "
       "TX\n\n\n## History\nA movie viewed 3 days ago\nToy Story (1995) Animation|Children's|Comedy \nMy "

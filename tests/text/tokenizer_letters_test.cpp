@@ -1,4 +1,4 @@
-// Option-letter token ids (method doc §7 step 4): the reference's bare-letter ids, and the ids the
+// Option-letter token ids (docs/method.md §7 step 4): the reference's bare-letter ids, and the ids the
 // letters get after the scoring prefix "Behavior: [". For the real Qwen3 and Llama-3.1 tokenizers
 // the two agree, which is why scoring can keep the reference's definition.
 #include <gtest/gtest.h>

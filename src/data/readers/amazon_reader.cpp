@@ -1,4 +1,4 @@
-// Amazon Reviews: the 2023 release (<Cat>.jsonl[.gz] + meta_<Cat>.jsonl[.gz], method doc §2.4) and
+// Amazon Reviews: the 2023 release (<Cat>.jsonl[.gz] + meta_<Cat>.jsonl[.gz], docs/method.md §2.4) and
 // the 2018 release (<Cat>.json.gz or the 5-core <Cat>_5.json.gz + meta_<Cat>.json.gz), chosen by
 // which files the raw folder holds. Both produce the 2023-based description keys of the reference;
 // the 2018 → 2023 field mapping and the fixes are in docs/reference-differences.md "## Prepare".

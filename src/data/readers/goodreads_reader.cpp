@@ -2,7 +2,7 @@
 // goodreads_books_<genre>.json.gz, goodreads_book_genres_initial.json.gz,
 // goodreads_reviews_<genre>.json.gz, goodreads_book_authors.json.gz (JSON Lines; numbers are often
 // strings, "" means missing). The genre is the one whose interactions file the folder holds
-// (the reference uses comics_graphic). Output follows method doc §2.5; fixes in
+// (the reference uses comics_graphic). Output follows docs/method.md §2.5; fixes in
 // docs/reference-differences.md "## Prepare".
 #include <charconv>
 #include <string>

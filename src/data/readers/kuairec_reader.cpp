@@ -1,6 +1,6 @@
 // KuaiRec 2.0 ("KuaiRec 2.0/data/"): big_matrix.csv (or small_matrix.csv) interactions,
 // user_features.csv (+ social_network.csv), item_categories.csv (+ item_daily_features.csv,
-// kuairec_caption_category.csv). Output follows method doc §2.6; fixes are listed in
+// kuairec_caption_category.csv). Output follows docs/method.md §2.6; fixes are listed in
 // docs/reference-differences.md "## Prepare" (UTC upload dates, empty
 // captions rendered as the reference intended). The caption file has bare '\r' inside unquoted
 // fields; CsvReader splits records on '\n' only, which reads them correctly.

@@ -1,7 +1,7 @@
 // Last.fm (HetRec 2011 lastfm-2k): artists.dat, tags.dat (Latin-1), user_artists.dat,
 // user_friends.dat, and the tag assignments: user_taggedartists-timestamps.dat (epoch ms) when
 // present, else user_taggedartists.dat (day/month/year → that day 00:00 UTC). Tab-separated with a
-// header line; CRLF except artists.dat. Output follows method doc §2.7 with the tag-to-artist
+// header line; CRLF except artists.dat. Output follows docs/method.md §2.7 with the tag-to-artist
 // misalignment (§11.8) fixed: each artist gets its own tags.
 #include <algorithm>
 #include <map>

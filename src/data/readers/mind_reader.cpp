@@ -1,6 +1,6 @@
 // MIND (Microsoft News Dataset): behaviors.tsv + news.tsv of one split, plus the reference's
 // optional dev/test copies (behaviors_valid.tsv, news_valid.tsv, news_test.tsv) when present.
-// Output follows method doc §2.3, with its bugs fixed (docs/reference-differences.md "## Prepare"):
+// Output follows docs/method.md §2.3, with its bugs fixed (docs/reference-differences.md "## Prepare"):
 // input files are never modified (the reference appends the dev behaviours to the train file),
 // times are read with the 12-hour clock, and an item's "first seen" time is the chronological
 // minimum over the impressions that show it.

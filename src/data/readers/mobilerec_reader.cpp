@@ -1,5 +1,5 @@
 // MobileRec (Hugging Face recmeapp/mobilerec): interactions/mobilerec_final.csv and
-// app_meta/app_meta.csv (also accepted directly in the raw folder). Output follows method doc
+// app_meta/app_meta.csv (also accepted directly in the raw folder). Output follows docs/method.md
 // §2.8; the reference reads only the first 100,000 interaction rows (use --max-rows 100000 for
 // that) and keeps duplicate app_meta rows, which we de-duplicate (first kept, §11.11).
 #include <charconv>

@@ -1,7 +1,7 @@
 // MovieLens readers: ml-100k (u.data/u.user/u.item, '|' and tab separated, Latin-1 titles),
 // ml-1m ("::" separated, Latin-1 movies), and the CSV releases ml-latest(-small), ml-20m, ml-25m,
 // ml-32m (quoted CSV, CRLF in ml-latest-small). Output mirrors the reference's ml-1m processing
-// (method doc §2.2); deviations are listed in docs/reference-differences.md.
+// (docs/method.md §2.2); deviations are listed in docs/reference-differences.md.
 #include <array>
 #include <string>
 #include <unordered_map>
@@ -215,7 +215,7 @@ Dataset read_ml100k(const ReadContext& ctx) {
 
 const std::unordered_map<std::string, std::string>& ml1m_ages() {
   // ml-1m README codes. The reference maps 45 to "45+" and leaves 50 and 56 unmapped ("Unknown",
-  // method doc §11.9); we use the README's ranges.
+  // docs/method.md §11.9); we use the README's ranges.
   static const std::unordered_map<std::string, std::string> m = {
       {"1", "Under 18"}, {"18", "18-24"}, {"25", "25-34"}, {"35", "35-44"},
       {"45", "45-49"},   {"50", "50-55"}, {"56", "56+"}};

@@ -1,7 +1,7 @@
 // Steam (UCSD, Kang & McAuley 2018): steam_games.json.gz + steam_reviews.json.gz, one Python
 // literal dict per line as distributed (u'...' strings, True/False), or strict JSON Lines (the
 // reference converted them to steam_games.jsonl / steam_reviews.jsonl first; both are accepted).
-// Output follows method doc §2.9; fixes in docs/reference-differences.md "## Prepare".
+// Output follows docs/method.md §2.9; fixes in docs/reference-differences.md "## Prepare".
 #include <algorithm>
 #include <charconv>
 #include <numeric>

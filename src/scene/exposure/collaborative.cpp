@@ -1,4 +1,4 @@
-// Collaborative scorer (method doc §4.3): s = r_u · E · Eᵀ over the iid space. The query row r_u
+// Collaborative scorer (docs/method.md §4.3): s = r_u · E · Eᵀ over the iid space. The query row r_u
 // holds only the user's interactions strictly before the target (reference: the whole row, future
 // items and the ground truth included, §11.3; kept as an option).
 #include <Eigen/Dense>

@@ -1,5 +1,5 @@
 #pragma once
-// GF-CF-style collaborative item embedding (method doc §4.4): R̃ = D_u^{-1/2} R D_i^{-1/2} over the
+// GF-CF-style collaborative item embedding (docs/method.md §4.4): R̃ = D_u^{-1/2} R D_i^{-1/2} over the
 // (user, iid) interaction counts, degrees clipped below at 1; V = the top `rank` right singular
 // vectors of R̃ from a seeded randomised subspace iteration; E = diag(sqrt(d_i)) · V.
 // Deterministic for a given (interactions, seed), independent of the thread count.

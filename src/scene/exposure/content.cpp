@@ -1,4 +1,4 @@
-// Content scorer (method doc §4.3–4.4): dot-product similarity of item text embeddings to the
+// Content scorer (docs/method.md §4.3–4.4): dot-product similarity of item text embeddings to the
 // ground-truth item's own embedding (the reference indexes the wrong row, §11.2).
 //
 // Vectors come from the user: a JSONL file of {"item_id": "...", "vector": [floats]} lines, or a

@@ -1,5 +1,5 @@
 #pragma once
-// Candidate-list assembly (method doc §4.5–4.7): the randomised order-keeping merge of the
+// Candidate-list assembly (docs/method.md §4.5–4.7): the randomised order-keeping merge of the
 // scorers' ranked lists, and the exposure length / ground-truth position draw.
 #include <cstdint>
 #include <optional>
@@ -18,7 +18,7 @@ struct ExposureShape {
   int min_options = 5;  // exposure length range, ground truth included
   int max_options = 5;
   // false: ground truth uniform over all n_neg + 1 positions (our default); true: uniform over
-  // 0..n_neg−1 as the reference (never last, method doc §11.1).
+  // 0..n_neg−1 as the reference (never last, docs/method.md §11.1).
   bool reference_positions = false;
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// Minimal safetensors reading/writing for the reference's embedding caches (method doc §1.2, §4.4):
+// Minimal safetensors reading/writing for the reference's embedding caches (docs/method.md §1.2, §4.4):
 // one 2-D tensor per file under a known key, plus string metadata. Read tensors are converted to
 // float32 (F32, F64, F16 and BF16 are accepted).
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// Exposure scorers (method doc §4.3): each ranks items for one sampled interaction and returns its
+// Exposure scorers (docs/method.md §4.3): each ranks items for one sampled interaction and returns its
 // top-K item rows. One file per scorer in this folder, registered by name in scorer_registry.cpp.
 #include <cstdint>
 #include <filesystem>

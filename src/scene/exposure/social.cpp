@@ -1,4 +1,4 @@
-// Social scorer (LastFM, method doc §4.3): number of the user's friends who interacted with each
+// Social scorer (LastFM, docs/method.md §4.3): number of the user's friends who interacted with each
 // item. We count only friends' interactions strictly before the target time (the reference uses
 // every interaction, future ones included, §11.3) and rank only items with at least one friend.
 #include <algorithm>

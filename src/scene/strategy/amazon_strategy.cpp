@@ -1,4 +1,4 @@
-// Amazon Reviews (method doc §3.3–3.4). Truncation splits on single spaces, like the reference.
+// Amazon Reviews (docs/method.md §3.3–3.4). Truncation splits on single spaces, like the reference.
 #include "scene/features.h"
 #include "scene/pystr.h"
 #include "scene/strategy/strategies.h"

@@ -1,4 +1,4 @@
-// Goodreads comics & graphic (method doc §3.3–3.4). `genres` is a list and renders as a Python list.
+// Goodreads comics & graphic (docs/method.md §3.3–3.4). `genres` is a list and renders as a Python list.
 #include "scene/features.h"
 #include "scene/pystr.h"
 #include "scene/strategy/strategies.h"

@@ -1,4 +1,4 @@
-// KuaiRec 2.0 (method doc §3.3–3.4). Time filter: item_features.upload_dt (epoch seconds).
+// KuaiRec 2.0 (docs/method.md §3.3–3.4). Time filter: item_features.upload_dt (epoch seconds).
 #include <cmath>
 
 #include "scene/features.h"

@@ -1,4 +1,4 @@
-// Last.fm hetrec2011 (method doc §3.3–3.4, §4.3 social scorer). The reference's time filter reads a
+// Last.fm hetrec2011 (docs/method.md §3.3–3.4, §4.3 social scorer). The reference's time filter reads a
 // release_date LastFM items do not have, so it never filters; we declare no time filter.
 #include <algorithm>
 

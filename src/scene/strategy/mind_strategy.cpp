@@ -1,4 +1,4 @@
-// MIND (method doc §3.2–3.4, §4.8): static click history before the real one, real impressions.
+// MIND (docs/method.md §3.2–3.4, §4.8): static click history before the real one, real impressions.
 // Time filter: item_features.time, the item's first-seen time in epoch seconds.
 #include <cmath>
 

@@ -1,4 +1,4 @@
-// MobileRec (method doc §3.3–3.4). No time_diff in the history template.
+// MobileRec (docs/method.md §3.3–3.4). No time_diff in the history template.
 #include "scene/features.h"
 #include "scene/pystr.h"
 #include "scene/strategy/strategies.h"

@@ -1,4 +1,4 @@
-// MovieLens (ml-1m templates, method doc §3.3–3.4), shared by every MovieLens variant.
+// MovieLens (ml-1m templates, docs/method.md §3.3–3.4), shared by every MovieLens variant.
 #include "scene/features.h"
 #include "scene/pystr.h"
 #include "scene/strategy/strategies.h"

@@ -1,4 +1,4 @@
-// Steam (method doc §3.3–3.4). Time filter: release_date "%Y-%m-%d"; unparsable → 1970-01-01.
+// Steam (docs/method.md §3.3–3.4). Time filter: release_date "%Y-%m-%d"; unparsable → 1970-01-01.
 #include "scene/features.h"
 #include "scene/pystr.h"
 #include "scene/strategy/strategies.h"

@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "pipeline/pipeline.h"
-#include "pipeline/synthetic_inputs.h"
+#include "support/synthetic_inputs.h"
 #include "util/atomic_file.h"
 
 namespace {

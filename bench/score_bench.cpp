@@ -23,7 +23,7 @@
 #include "model/init.h"
 #include "pipeline/llm_stages.h"
 #include "pipeline/scene_messages.h"
-#include "pipeline/synthetic_inputs.h"
+#include "support/synthetic_inputs.h"
 
 namespace {
 namespace fs = std::filesystem;

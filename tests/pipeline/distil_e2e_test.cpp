@@ -11,7 +11,7 @@
 #include "common/shared_data.h"
 #include "pipeline/distil.h"
 #include "pipeline/distil_scene.h"
-#include "pipeline/synthetic_inputs.h"
+#include "support/synthetic_inputs.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 

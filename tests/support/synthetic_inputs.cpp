@@ -1,4 +1,4 @@
-#include "pipeline/synthetic_inputs.h"
+#include "support/synthetic_inputs.h"
 
 #include <array>
 #include <cmath>

@@ -1,8 +1,8 @@
 #pragma once
-// Synthetic distil inputs in the reference's formats, for tests and benchmarks: a train scene file
-// and strong/weak probs files whose distributions look like a predictor's (the teacher leans towards
-// the ground truth more than the student). Not a model of real data; used to exercise and time the
-// code paths at realistic sizes.
+// Synthetic distil inputs in the reference's formats, for tests and benchmarks only (tests/support/,
+// not part of any production library): a train scene file and strong/weak probs files whose
+// distributions look like a predictor's (the teacher leans towards the ground truth more than the
+// student). Not a model of real data; used to exercise and time the code paths at realistic sizes.
 #include <cstdint>
 #include <filesystem>
 #include <string>

@@ -1,4 +1,4 @@
-#include "backend/openai/http_pool.h"
+#include "util/http_pool.h"
 
 #include <curl/curl.h>
 
@@ -11,7 +11,7 @@
 #include "util/error.h"
 #include "util/rng.h"
 
-namespace um::backend {
+namespace um::util {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -163,6 +163,7 @@ void HttpPool::loop() {
   const size_t n_ep = config_.endpoints.size();
 
   auto fail = [&](const std::shared_ptr<Pending>& p, HttpFailure f) {
+    f.attempts = p->attempt;
     s.failed.fetch_add(1);
     p->job.on_failure(std::move(f));
   };
@@ -266,7 +267,11 @@ void HttpPool::loop() {
         s.rest_until[t->endpoint] =
             Clock::now() + std::chrono::microseconds(static_cast<int64_t>(rest * 1e6));
       }
-      retry_or_fail(p, {.status = 0, .message = where + ": " + curl_easy_strerror(code) + rid}, -1);
+      retry_or_fail(p,
+                    {.status = 0,
+                     .message = where + ": " + curl_easy_strerror(code) + rid,
+                     .timed_out = code == CURLE_OPERATION_TIMEDOUT},
+                    -1);
       return;
     }
     s.rest_s[t->endpoint] = 0;
@@ -357,4 +362,4 @@ void HttpPool::loop() {
   }
 }
 
-}  // namespace um::backend
+}  // namespace um::util

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-namespace um::backend {
+namespace um::util {
 
 struct HttpPoolConfig {
   std::vector<std::string> endpoints;  // base URLs without trailing '/', e.g. http://127.0.0.1:8000/v1
@@ -47,6 +47,8 @@ struct HttpFailure {
   std::string body;     // response body (4xx/5xx)
   std::string message;  // human-readable, includes URL, status/curl error, request id, attempts
   std::string request_id;
+  int attempts = 0;        // attempts made before giving up
+  bool timed_out = false;  // the last attempt ran past timeout_s (or connect_timeout_s)
 };
 
 struct HttpJob {
@@ -88,4 +90,4 @@ class HttpPool {
   std::thread thread_;
 };
 
-}  // namespace um::backend
+}  // namespace um::util

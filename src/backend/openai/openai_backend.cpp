@@ -3,12 +3,19 @@
 #include <atomic>
 #include <cstdlib>
 
-#include "backend/openai/http_pool.h"
 #include "backend/openai/openai_wire.h"
 #include "util/error.h"
+#include "util/http_pool.h"
 
 namespace um::backend {
 namespace {
+
+using util::HttpFailure;
+using util::HttpJob;
+using util::HttpPool;
+using util::HttpPoolConfig;
+using util::HttpPoolStats;
+using util::HttpResponse;
 
 enum class AllowedIds { kAuto, kOn, kOff };
 

@@ -1,6 +1,6 @@
 # um_component(<name> DEPS <components...> LIBS <imported targets...>)
 # Builds static library um_<name> from every .cpp under src/<name>/ (recursively), with src/ as the
-# include root. DEPS are other usermirror components; the layering check (scripts/check-layering)
+# include root. DEPS are other usermirror components; the layering check (scripts/check_layering.py)
 # verifies that #include lines agree with the dependency table of docs/architecture.md.
 function(um_component name)
   cmake_parse_arguments(ARG "" "" "DEPS;LIBS" ${ARGN})

@@ -1,6 +1,7 @@
 #pragma once
 // Machine limits and layout variants for bench/model_*_bench.cpp, measured with the same libtorch
-// kernels the engine uses (torch stays inside src/model).
+// kernels the engine uses (torch stays inside src/model). Built as um_model_bench, which only the
+// benchmarks link; it is not part of um_model.
 #include <cstdint>
 #include <filesystem>
 #include <memory>

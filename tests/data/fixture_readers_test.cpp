@@ -88,7 +88,7 @@ TEST(Steam, FixtureDedupAndUserWindow) {
       kept_earliest = true;
     }
     if (x["user_id"] == "dave" && x["item_id"] == "10") {
-      EXPECT_TRUE(x["behavior_features"]["hours_played"].is_null());
+      EXPECT_EQ(x["behavior_features"]["hours_played"], 0.0);  // missing hours render `Played 0.0 hours`
       EXPECT_EQ(x["behavior_features"]["review_text"], "no hours \u00e9\n line");
     }
   }
@@ -101,6 +101,28 @@ TEST(Steam, FixtureDedupAndUserWindow) {
   EXPECT_EQ(g["developer"], "Unknown");
   EXPECT_EQ(g["specs"], "NA");
   EXPECT_EQ(items.at("643980")["item_features"]["early_access"], true);
+}
+
+// products = the first non-missing value over the user's reviews in time order, "" when none has it.
+TEST(Steam, ProductsFirstNonMissing) {
+  auto raw = temp_dir("steam-products");
+  std::filesystem::copy(fixture("steam"), raw, std::filesystem::copy_options::recursive);
+  {
+    std::ofstream r(raw / "steam_reviews.json", std::ios::app);
+    for (int i = 0; i < 5; ++i) {
+      // erin's earliest review lacks products, the later ones say 12; fred never gives it.
+      r << "{u'username': u'erin', " << (i ? "u'products': 12, " : "") << "u'product_id': u'" << 100 + i
+        << "', u'date': u'2016-01-0" << i + 1 << "', u'text': u'x'}\n";
+      r << "{u'username': u'fred', u'hours': 1.0, u'product_id': u'" << 100 + i << "', u'date': u'2016-01-0"
+        << i + 1 << "', u'text': u'x'}\n";
+    }
+  }
+  Prepared p = run_prepare("steam", raw);
+  auto users = p.user_by_id();
+  EXPECT_EQ(users.at("erin")["user_description"]["products"], "12");
+  EXPECT_EQ(users.at("erin")["user_features"]["products"], 12);
+  EXPECT_EQ(users.at("fred")["user_description"]["products"], "");
+  EXPECT_TRUE(users.at("fred")["user_features"]["products"].is_null());
 }
 
 TEST(KuaiRec, FixtureDerivedFeatures) {
@@ -160,6 +182,28 @@ TEST(KuaiRec, HumanCountFormatting) {
   EXPECT_EQ(q.stat("item_daily_features.csv absent: video statistics \"Not Available\""), 1u);
 }
 
+// long_play is played >= 18 s for videos longer than 18 s (docs/method.md §2.6); item statistics are
+// the earliest daily row as a whole, not each column's first non-empty value.
+TEST(KuaiRec, LongPlayBoundaryAndWholeDailyRow) {
+  auto raw = temp_dir("kuairec-whole-row");
+  std::filesystem::copy(fixture("kuairec"), raw, std::filesystem::copy_options::recursive);
+  {
+    std::ofstream m(raw / "big_matrix.csv", std::ios::trunc);
+    m << "user_id,video_id,play_duration,video_duration,time,date,timestamp,watch_ratio\n"
+         "0,1,18000,30000,2020-07-05 05:27:48.378,20200705.0,1593898068.378,0.6\n";
+    std::ofstream d(raw / "item_daily_features.csv", std::ios::trunc);
+    d << "video_id,date,video_type,upload_dt,video_duration,play_cnt,like_cnt,comment_cnt,share_cnt\n"
+         "0,20200706,NORMAL,2020-03-30,12400.0,5000,7,8,9\n"
+         "0,20200705,NORMAL,2020-03-30,12400.0,,15,3,\n";
+  }
+  Prepared p = run_prepare("KuaiRec2", raw);
+  EXPECT_EQ(p.interactions[0]["behavior_features"]["long_play"], true);  // exactly 18 s of a 30 s video
+  const auto d = p.item_by_id().at("0")["item_description"];
+  EXPECT_EQ(d["play_count"], "Not Available");  // empty on the earliest day, 5k the day after
+  EXPECT_EQ(d["like_count"], "15");
+  EXPECT_EQ(d["share_count"], "Not Available");
+}
+
 TEST(MobileRec, FixtureDedupAndMapping) {
   Prepared p = run_prepare("mobilerec", fixture("mobilerec"));
   EXPECT_EQ(p.stat("app_meta duplicates (first kept)"), 1u);
@@ -176,6 +220,9 @@ TEST(MobileRec, FixtureDedupAndMapping) {
   EXPECT_EQ(p.interactions[0]["behavior_features"]["review"], "Great app, \"really\" good");
   EXPECT_EQ(p.interactions[1]["behavior_features"]["review"], "Multi\nline review");
   EXPECT_EQ(p.interactions[0]["timestamp"], "2020-10-21 00:00:00");
+  // The CSV's integer ratings stay integers (pandas int64), so histories read `My Rating: 5`.
+  EXPECT_TRUE(p.interactions[0]["behavior_features"]["rating"].is_number_integer());
+  EXPECT_EQ(p.interactions[0]["behavior_features"]["rating"].dump(), "5");
   auto users = p.user_by_id();
   EXPECT_EQ(users.at("u1")["user_features"]["avg_rating"], 4.5);
   data::FilterOptions f;
@@ -213,7 +260,8 @@ TEST(Amazon2023, FixtureFiltersAndDescription) {
   EXPECT_EQ(p.interactions[0]["behavior_features"]["review_summary"], "Lovely scent");
   EXPECT_EQ(p.users.size(), 2u);
   auto items = p.item_by_id();
-  ASSERT_EQ(items.size(), 2u);  // P1 reviewed + P4 eligible outer item; P5 fails rating_number
+  // Only P1: the never-reviewed P4 passes the metadata filters but is not in the reference's pool.
+  ASSERT_EQ(items.size(), 1u);
   const auto& d = items.at("P1")["item_description"];
   EXPECT_EQ(d["title"], "Howard LC0008 Leather Conditioner, 8-Ounce (4-Pack)");
   EXPECT_EQ(d["price"], "NA");
@@ -221,12 +269,58 @@ TEST(Amazon2023, FixtureFiltersAndDescription) {
   EXPECT_EQ(d["average_rating"], 4.8);
   EXPECT_EQ(d["rating_number"], 10);
   EXPECT_EQ(d["category"], "All Beauty");  // empty categories → main_category
-  EXPECT_EQ(d["description"], "Package Dimensions: 7.1 x 5.5 x 3 inches; 2.38 Pounds;\nUPC: 617390882781");
-  EXPECT_EQ(d["features"], "Made in USA, \nSafe");
+  // ';'.join("k: v").strip() + "\n" and ', '.join(features).strip() + "\n" (docs/method.md §2.4).
+  EXPECT_EQ(d["description"], "Package Dimensions: 7.1 x 5.5 x 3 inches; 2.38 Pounds;UPC: 617390882781\n");
+  EXPECT_EQ(d["features"], "Made in USA, Safe\n");
+}
+
+// The item pool is the metadata table cut to items with enough down-sampled reviews that pass the
+// metadata filters; "outer" items are the rest of that cut table (docs/method.md §2.4).
+TEST(Amazon2023, ItemPoolIsTheCutTable) {
+  auto raw = temp_dir("amazon-pool");
+  std::filesystem::copy(fixture("amazon-2023"), raw, std::filesystem::copy_options::recursive);
+  {
+    std::ofstream r(raw / "All_Beauty.jsonl", std::ios::app);
+    for (const char* u : {"U8", "U9"})  // two one-review users: P4 has 2 reviews, none kept
+      r << R"({"rating": 3.0, "title": "t", "text": "x", "images": [], "asin": "P4", "parent_asin": "P4", "user_id": ")"
+        << u << R"(", "timestamp": 1590000000000, "helpful_vote": 0, "verified_purchase": true})"
+        << "\n";
+  }
+  data::FilterOptions f;
+  f.keep_latest_fraction = 1.0;
+  f.min_user_interactions = 2;
+  f.min_item_interactions = 2;
+  Prepared p = run_prepare("Amazon-All_Beauty", raw, f);
+  EXPECT_EQ(p.stat("dropped: user interaction count"), 3u);  // U3, U8, U9
+  auto items = p.item_by_id();
+  ASSERT_EQ(items.size(), 2u);  // P1 (inner) + P4 (outer); P5 has no review, P2/P3 fail the metadata
   const auto& d4 = items.at("P4")["item_description"];
   EXPECT_EQ(d4["category"], "Beauty & Personal Care-Hair Care-Shampoo");
   EXPECT_EQ(d4["price"], 12.5);
   EXPECT_TRUE(d4["store"].is_null());
+  EXPECT_EQ(d4["features"], "");  // empty list
+  EXPECT_EQ(p.stat("items without interactions (exposure pool)"), 1u);
+}
+
+// Down-sampling drops int(n * 0.7) reviews as Python computes it: 90 * 0.7 = 62.99999999999999 → 62.
+TEST(Amazon2023, DownSamplingTruncatesLikePython) {
+  auto raw = temp_dir("amazon-90");
+  std::filesystem::copy_file(fixture("amazon-2023") / "meta_All_Beauty.jsonl", raw / "meta_All_Beauty.jsonl");
+  {
+    std::ofstream r(raw / "All_Beauty.jsonl");
+    for (int i = 0; i < 90; ++i)
+      r << R"({"rating": 4.0, "title": "t", "text": "x", "images": [], "asin": "P1", "parent_asin": "P1", "user_id": "U)"
+        << i << R"(", "timestamp": )" << 1590000000000 + i * 1000
+        << R"(, "helpful_vote": 0, "verified_purchase": true})"
+        << "\n";
+  }
+  data::FilterOptions f;
+  f.min_user_interactions = 0;
+  f.min_item_interactions = 0;
+  Prepared p = run_prepare("Amazon-All_Beauty", raw, f);
+  EXPECT_EQ(p.stat("dropped: earlier than the latest fraction"), 62u);
+  ASSERT_EQ(p.interactions.size(), 28u);
+  EXPECT_EQ(p.interactions[0]["user_id"], "U62");
 }
 
 TEST(Amazon2023, KeepLatestFraction) {
@@ -273,11 +367,28 @@ TEST(Mind, FixtureDevFilesAndFirstSeen) {
   EXPECT_EQ(p.users[0]["user_features"]["history"].size(), 5u);
   auto items = p.item_by_id();
   ASSERT_EQ(items.size(), 3u);
-  EXPECT_EQ(items.at("N11")["item_description"]["title"], "\"Quoted\" title");  // first copy kept
+  EXPECT_EQ(items.at("N11")["item_description"]["title"], "Quoted title");  // first copy kept, read as pandas
   EXPECT_TRUE(items.at("N10")["item_description"]["abstract"].is_null());
   EXPECT_EQ(items.at("N11")["item_features"]["title_entities"], "[{\"Label\": \"NFL\"}]");
   EXPECT_EQ(items.at("N10")["item_features"]["time"], 1573463158.0);  // 2019-11-11 09:05:58 UTC
   EXPECT_EQ(items.at("N12")["item_features"]["time"], 1573779600.0);  // 2019-11-15 01:00:00 UTC
+}
+
+// "First seen" is the minimum over the impressions that pass the filters only (docs/method.md §2.3):
+// an earlier impression dropped for its short history does not count.
+TEST(Mind, FirstSeenOverFilteredImpressionsOnly) {
+  auto raw = raw_fixture("mind-dev");
+  {
+    std::ofstream b(raw / "behaviors.tsv", std::ios::app);
+    b << "9\tU4\t11/1/2019 8:00:00 AM\tN1 N2\tN12-1 N11-0\n";                // history 2 < 5: dropped
+    b << "10\tU5\t11/2/2019 8:00:00 AM\tN1 N2 N3 N4 N5 N10\tN12-1 N11-1\n";  // two clicks: dropped
+  }
+  Prepared p = run_prepare("MIND", raw);
+  EXPECT_EQ(p.stat("dropped: history shorter than 5"), 2u);
+  EXPECT_EQ(p.stat("dropped: not exactly one click"), 2u);
+  auto items = p.item_by_id();
+  EXPECT_EQ(items.at("N12")["item_features"]["time"], 1573779600.0);  // not 2019-11-01
+  EXPECT_EQ(items.at("N10")["item_features"]["time"], 1573463158.0);  // not 2019-11-02
 }
 
 // Last.fm hetrec2011 layout: artists.dat (UTF-8, LF), tags.dat (ISO-8859-1, CRLF), user_artists.dat,

@@ -2,7 +2,9 @@
 // Expected counts come from each SOURCE.md or from an independent Python computation noted inline.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
+#include <sstream>
 
 #include "data/prepare_helpers.h"
 
@@ -56,10 +58,12 @@ TEST(Amazon2018, MagazineSubscriptionsDefaultsAndMapping) {
   EXPECT_EQ(p.stat("meta duplicates (first kept)"), 3385u - 2320u);
   EXPECT_EQ(p.stat("dropped: earlier than the latest fraction"), 1662u);  // floor(2375 × 0.7)
   // Independent pandas-free Python computation of §2.4 on these files: 384 reviews, 87 users,
-  // 81 items (reviewed + other items passing the metadata filters).
+  // 45 items: the metadata table cut to items with >= 5 down-sampled reviews, rating_number >= 10
+  // and > 1 details key (all 45 are reviewed; the 36 never-reviewed items passing only the metadata
+  // filters are not in the pool).
   EXPECT_EQ(p.interactions.size(), 384u);
   EXPECT_EQ(p.users.size(), 87u);
-  EXPECT_EQ(p.items.size(), 81u);
+  EXPECT_EQ(p.items.size(), 45u);
   for (const auto& it : p.items) {
     const auto& d = it["item_description"];
     ASSERT_GE(d["rating_number"].get<int64_t>(), 10);
@@ -86,11 +90,14 @@ TEST(Amazon2018, OverridesKeepEverything) {
   EXPECT_EQ(p.interactions.size() + p.stat("dropped: item without metadata, rating_number or details"),
             2375u);
   auto items = p.item_by_id();
-  // B00005N7OC: details {"Format:", "Shipping: ", "Publisher:", "ASIN: "} → "k: v" lines.
-  const auto& d = items.at("B00005N7OC")["item_description"];
-  EXPECT_EQ(d["store"], "String Letter Publishers");
-  EXPECT_EQ(d["category"], "Magazine Subscriptions-Arts, Music & Photography-Music");
-  EXPECT_EQ(d["description"].get<std::string>().rfind("Format: Print Magazine;\nShipping: ", 0), 0u);
+  // Never-reviewed items are not in the pool even with every filter off (docs/method.md §2.4).
+  EXPECT_EQ(items.count("B00005N7OC"), 0u);
+  // B00005N7P0 (6 reviews): details {"Format:", "Shipping: ", "Publisher:", "ASIN: "} → "k: v" parts.
+  const auto& d = items.at("B00005N7P0")["item_description"];
+  EXPECT_EQ(d["store"], "Future US, Inc.");
+  EXPECT_EQ(d["category"], "Magazine Subscriptions-Technology-Computers & Internet");
+  EXPECT_EQ(d["description"].get<std::string>().rfind("Format: Print Magazine;Shipping: ", 0), 0u);
+  EXPECT_EQ(d["description"].get<std::string>().back(), '\n');
   EXPECT_EQ(d["price"], "NA");  // "" in the 2018 file
 }
 
@@ -121,6 +128,68 @@ TEST(LastFm, Hetrec2kTagsByArtistId) {
   for (const auto& x : p.interactions)
     ASSERT_TRUE(pairs.insert({x["user_id"].get<std::string>(), x["item_id"].get<std::string>()}).second)
         << "one interaction per (user, artist)";
+}
+
+// Quoted TSV fields as pandas reads them (the reference's read_csv, docs/method.md §2.3, §2.7),
+// checked field by field against Debian's python3-pandas reading the same real files.
+std::vector<nlohmann::json> pandas_rows(const std::string& kind, const fs::path& file) {
+  std::vector<nlohmann::json> rows;
+  std::string cmd = "/usr/bin/python3 " + (source_dir() / "tests/oracles/pandas_tsv.py").string() + " " +
+                    kind + " '" + file.string() + "'";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return rows;
+  std::string out;
+  char buf[65536];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  if (pclose(p) != 0) return {};
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
+  return rows;
+}
+
+bool have_pandas() { return std::system("/usr/bin/python3 -c 'import pandas' > /dev/null 2>&1") == 0; }
+
+#define REQUIRE_PANDAS()                                                                  \
+  do {                                                                                    \
+    if (!have_pandas()) {                                                                 \
+      if (in_ci()) FAIL() << "/usr/bin/python3 with pandas (python3-pandas) is required"; \
+      GTEST_SKIP() << "/usr/bin/python3 with pandas not available";                       \
+    }                                                                                     \
+  } while (0)
+
+TEST(Mind, NewsFieldsAsPandasReadsThem) {
+  UM_REQUIRE_SHARED(raw, "data/mind/MINDsmall_train");
+  REQUIRE_PANDAS();
+  auto oracle = pandas_rows("mind-news", raw / "news.tsv");
+  ASSERT_EQ(oracle.size(), 2000u);
+  Prepared p = run_prepare("MIND", raw);
+  auto items = p.item_by_id();
+  size_t quoted = 0;
+  for (const auto& row : oracle) {
+    const auto& d = items.at(row[0].get<std::string>())["item_description"];
+    ASSERT_EQ(d["category"], row[1]) << row[0];
+    ASSERT_EQ(d["subcategory"], row[2]) << row[0];
+    ASSERT_EQ(d["title"], row[3]) << row[0];
+    ASSERT_EQ(d["abstract"], row[4]) << row[0];
+  }
+  // news.tsv line 56: `"It's not like him:" Mother of missing man appeals for help`.
+  for (const auto& [id, it] : items)
+    if (it["item_description"]["title"] == "It's not like him: Mother of missing man appeals for help")
+      ++quoted;
+  EXPECT_EQ(quoted, 1u);
+}
+
+TEST(LastFm, ArtistNamesAsPandasReadsThem) {
+  UM_REQUIRE_SHARED(raw, "data/hetrec2011-lastfm-2k");
+  REQUIRE_PANDAS();
+  auto oracle = pandas_rows("lastfm-artists", raw / "artists.dat");
+  ASSERT_EQ(oracle.size(), 17632u);
+  Prepared p = run_prepare("LastFM", raw);
+  auto items = p.item_by_id();
+  for (const auto& row : oracle)
+    ASSERT_EQ(items.at(row[0].get<std::string>())["item_description"]["name"], row[1]) << row[0];
+  EXPECT_EQ(items.at("1686")["item_description"]["name"], "Weird Al Yankovic");  // `"Weird Al" Yankovic`
 }
 
 // KuaiRec's real side files with the hand-written interaction matrix (the official matrices are

@@ -16,6 +16,7 @@
 #include "data/readers/readers.h"
 #include "util/json_writer.h"
 #include "util/rng.h"
+#include "util/utf8.h"
 
 namespace um::data::readers {
 namespace {
@@ -153,6 +154,8 @@ std::string value_text(simdjson::dom::element e) {
   return simdjson::minify(e);
 }
 
+// The strings of a JSON list. 2023 lists are taken whole (the reference joins every entry);
+// 2018 entries are HTML-cleaned and dropped when that leaves nothing.
 std::vector<std::string> string_list(simdjson::dom::object o, std::string_view key, bool html) {
   std::vector<std::string> out;
   simdjson::dom::array a;
@@ -161,9 +164,47 @@ std::vector<std::string> string_list(simdjson::dom::object o, std::string_view k
     std::string_view s;
     if (e.get_string().get(s)) continue;
     std::string v = html ? clean_html(s) : std::string(s);
-    if (!v.empty()) out.push_back(std::move(v));
+    if (!html || !v.empty()) out.push_back(std::move(v));
   }
   return out;
+}
+
+// Python's str.isspace() for one code point (str.strip() without arguments removes these).
+bool py_space(uint32_t cp) {
+  if (cp < 0x80) return (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x20);
+  return cp == 0x85 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
+         cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
+}
+
+// Python's str.strip() on UTF-8 text.
+std::string py_strip(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e) {
+    uint32_t cp = 0;
+    size_t n = util::decode_utf8(s, b, cp);
+    if (n == 0 || !py_space(cp)) break;
+    b += n;
+  }
+  while (e > b) {
+    size_t start = e - 1;
+    while (start > b && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+    uint32_t cp = 0;
+    size_t n = util::decode_utf8(s, start, cp);
+    if (n != e - start || !py_space(cp)) break;
+    e = start;
+  }
+  return std::string(s.substr(b, e - b));
+}
+
+// The reference's `sep.join(parts).strip() + "\n"`, or "" for an empty list (docs/method.md §2.4).
+std::string joined_field(const std::vector<std::string>& parts, std::string_view sep) {
+  if (parts.empty()) return {};
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += sep;
+    out += parts[i];
+  }
+  return py_strip(out) + "\n";
 }
 
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
@@ -294,19 +335,20 @@ Meta meta_record(simdjson::dom::object o, const std::string& id, bool v2023,
     w.value(mc ? (v2023 ? std::string(*mc) : clean_html(*mc)) : std::string("None"));
   }
   w.key("description");
-  std::string details;
+  std::vector<std::string> details;
   simdjson::dom::object d;
   if (!o["details"].get_object().get(d)) {
     for (auto [k, v] : d) {
       std::string key(k);
-      while (!key.empty() && (key.back() == ' ' || key.back() == ':')) key.pop_back();
-      if (m.details_keys++) details += ";\n";
-      details += key + ": " + (v2023 ? value_text(v) : clean_html(value_text(v)));
+      if (!v2023)
+        while (!key.empty() && (key.back() == ' ' || key.back() == ':')) key.pop_back();
+      details.push_back(key + ": " + (v2023 ? value_text(v) : clean_html(value_text(v))));
     }
   }
-  w.value(details);
+  m.details_keys = details.size();
+  w.value(joined_field(details, ";"));
   w.key("features");
-  w.value(join(string_list(o, v2023 ? "features" : "feature", !v2023), ", \n"));
+  w.value(joined_field(string_list(o, v2023 ? "features" : "feature", !v2023), ", "));
   w.end_object();
   m.description = w.take();
   return m;
@@ -337,13 +379,14 @@ Dataset read_amazon(const ReadContext& ctx) {
   ctx.count("meta lines read", meta_lines);
   if (meta_dups) ctx.count("meta duplicates (first kept)", meta_dups);
 
-  // Down-sampling: drop the earliest floor(n × (1 − fraction)) reviews, as pandas' iloc[int(n*0.7):]
-  // does (stable by file order on equal times).
+  // Down-sampling: drop the earliest int(n × (1 − fraction)) reviews, as pandas' iloc[int(n*0.7):]
+  // does (stable by file order on equal times). The product is truncated as Python's int() of the
+  // float64 product, with no rounding slack: int(90 * 0.7) is 62 (docs/method.md §2.4).
   double keep = ctx.filters.keep_latest_fraction.value_or(kKeepLatestFraction);
   if (keep < 0 || keep > 1) throw util::Error("--keep-latest-fraction must be in [0, 1]");
   std::stable_sort(reviews.begin(), reviews.end(),
                    [](const Review& a, const Review& b) { return a.ts_us < b.ts_us; });
-  auto drop = static_cast<size_t>(std::floor(static_cast<double>(reviews.size()) * (1 - keep) + 1e-9));
+  auto drop = static_cast<size_t>(static_cast<double>(reviews.size()) * (1.0 - keep));
   if (drop) {
     reviews.erase(reviews.begin(), reviews.begin() + static_cast<std::ptrdiff_t>(drop));
     ctx.count("dropped: earlier than the latest fraction", drop);
@@ -362,6 +405,13 @@ Dataset read_amazon(const ReadContext& ctx) {
   for (const auto& r : reviews) {
     per_user[r.user]++;
     per_item[r.item]++;
+  }
+  // The item pool is the metadata table cut to items with enough down-sampled reviews that pass the
+  // metadata filters (docs/method.md §2.4), computed before the user filter.
+  std::vector<char> in_pool(metas.size(), 0);
+  for (size_t i = 0; i < metas.size(); ++i) {
+    auto it = per_item.find(metas[i].id);
+    in_pool[i] = it != per_item.end() && it->second >= cf.min_item && meta_ok(metas[i].id);
   }
   std::vector<char> keep_row(reviews.size(), 0);
   uint64_t d_user = 0, d_item = 0, d_meta = 0;
@@ -395,12 +445,14 @@ Dataset read_amazon(const ReadContext& ctx) {
   reviews.clear();
   if (cf.kcore) apply_count_filter(ds, cf, ctx);
 
-  // Item pool: the reviewed items plus up to 65,536 other items passing the metadata filters, as
-  // exposure candidates. Sampled with the seed-0 stream when there are more (the reference uses
+  // Item pool: the reviewed items plus up to 65,536 "outer" items, the rest of the cut table (items
+  // with enough down-sampled reviews and passing the metadata filters, none of whose reviews
+  // survived the user filter), as exposure candidates; never-reviewed items are not in the pool
+  // (docs/method.md §2.4). Sampled with the seed-0 stream when there are more (the reference uses
   // pandas' sample(random_state=0), whose choice we do not reproduce).
   std::vector<size_t> outer;
   for (size_t i = 0; i < metas.size(); ++i)
-    if (!inner.count(metas[i].id) && meta_ok(metas[i].id)) outer.push_back(i);
+    if (in_pool[i] && !inner.count(metas[i].id)) outer.push_back(i);
   if (outer.size() > kMaxOuterItems) {
     util::Rng rng = util::Rng::stream(0, "prepare/amazon/outer-items", 0);
     rng.shuffle(outer);

@@ -76,7 +76,7 @@ void id_list(util::JsonWriter& w, std::string_view raw) {
 
 struct Daily {
   std::string date;                                    // earliest day seen
-  std::unordered_map<std::string, std::string> first;  // column → first non-empty value (by day)
+  std::unordered_map<std::string, std::string> first;  // column → that day's value (empty kept)
 };
 
 const std::vector<std::string> kDailyColumns = {"video_type", "upload_dt",   "video_duration", "play_cnt",
@@ -112,7 +112,7 @@ void read_interactions(const ReadContext& ctx, Dataset& ds) {
       }
       bool short_play = *play < std::min(3000.0, *dur);
       bool valid_play = *dur <= 7000 ? *play >= *dur : *play > 7000;
-      bool long_play = *dur <= 18000 ? *play >= *dur : *play > 18000;
+      bool long_play = *dur <= 18000 ? *play >= *dur : *play >= 18000;  // `>=` (docs/method.md §2.6)
       util::JsonWriter w;
       w.begin_object();
       w.key("watch_ratio");
@@ -194,7 +194,9 @@ void read_users(const ReadContext& ctx, Dataset& ds) {
   }
 }
 
-// Items: daily statistics (earliest day's non-empty value per column) and captions.
+// Items: daily statistics (the earliest day's row as a whole, as the reference's
+// groupby().agg("first") over whole rows: an empty value stays "Not Available" even when another
+// day has one, docs/method.md §2.6) and captions.
 void read_items(const ReadContext& ctx, Dataset& ds) {
   const fs::path& raw = ctx.raw_dir;
   std::unordered_map<std::string, Daily> daily;
@@ -204,14 +206,10 @@ void read_items(const ReadContext& ctx, Dataset& ds) {
     while (t.next(&ctx)) {
       std::string date(t.get("date"));
       Daily& d = daily[std::string(t.get("video_id"))];
-      bool earlier = d.date.empty() || date < d.date;  // yyyymmdd compares chronologically
-      if (d.date.empty() || earlier) d.date = date;
-      for (const auto& c : kDailyColumns) {
-        std::string_view v = t.get(c);
-        if (v.empty()) continue;
-        auto [it, fresh] = d.first.try_emplace(c, v);
-        if (!fresh && earlier) it->second = std::string(v);
-      }
+      // yyyymmdd compares chronologically; the first row in file order wins a tie.
+      if (!d.date.empty() && !(date < d.date)) continue;
+      d.date = date;
+      for (const auto& c : kDailyColumns) d.first[c] = std::string(t.get(c));
     }
   } else {
     ctx.count("item_daily_features.csv absent: video statistics \"Not Available\"", 1);

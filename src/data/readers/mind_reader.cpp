@@ -3,7 +3,7 @@
 // Output follows docs/method.md §2.3, with its bugs fixed (docs/reference-differences.md "## Prepare"):
 // input files are never modified (the reference appends the dev behaviours to the train file),
 // times are read with the 12-hour clock, and an item's "first seen" time is the chronological
-// minimum over the impressions that show it.
+// minimum over the kept (filtered) impressions that show it.
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -32,17 +32,19 @@ struct NewsRecord {
 
 void read_news(const std::filesystem::path& path, std::unordered_map<std::string, size_t>& index,
                std::vector<std::pair<std::string, NewsRecord>>& news, const ReadContext& ctx) {
-  util::LineReader in(path);
-  std::string_view line;
+  // Tokenised as pandas' read_csv does (quoted fields, docs/method.md §2.3): a title such as
+  // `"It's not like him:" Mother of ...` reads `It's not like him: Mother of ...`.
+  PandasRecordReader in(path, '\t');
   std::vector<std::string_view> f;
   uint64_t dup = 0;
-  while (in.next(line)) {
-    if (line.empty()) continue;
-    if (!check_utf8(ctx, {.file = in.path(), .line = in.line_number()}, "news line", line)) continue;
-    split_on(line, "\t", f);
+  while (in.next(f)) {
+    util::Location at{.file = in.path(), .line = in.record_line()};
+    bool utf8 = true;
+    for (auto v : f) utf8 = utf8 && check_utf8(ctx, at, "news line", v);
+    if (!utf8) continue;
     if (f.size() < 5 || f.size() > 8 || f[0].empty()) {
-      ctx.bad->report(util::Error("expected 8 TAB-separated news fields, got " + std::to_string(f.size()),
-                                  {.file = in.path(), .line = in.line_number(), .field = "news line"})
+      at.field = "news line";
+      ctx.bad->report(util::Error("expected 8 TAB-separated news fields, got " + std::to_string(f.size()), at)
                           .with_reason("wrong field count"));
       continue;
     }
@@ -88,7 +90,7 @@ Dataset read_mind(const ReadContext& ctx) {
   ctx.count("news read", news.size());
 
   const int64_t min_history = ctx.filters.min_user_interactions.value_or(kMinHistory);
-  // First-seen time per news id over every impression read (candidates and history).
+  // First-seen time per news id over the kept impressions (candidates and history).
   std::unordered_map<std::string, int64_t> first_seen;
   auto seen = [&](std::string_view id, int64_t t) {
     auto [it, fresh] = first_seen.try_emplace(std::string(id), t);
@@ -147,8 +149,6 @@ Dataset read_mind(const ReadContext& ctx) {
                             .with_reason("bad impressions"));
         continue;
       }
-      for (auto h : hist) seen(h, *t);
-      for (auto c : cands) seen(c, *t);
       if (static_cast<int64_t>(hist.size()) < min_history) {
         ++short_history;
         continue;
@@ -162,6 +162,10 @@ Dataset read_mind(const ReadContext& ctx) {
         continue;
       }
       if (!news_index.count(std::string(cands[clicked]))) ++unknown_click;
+      // First seen over the impressions that passed the filters only, as the reference
+      // (docs/method.md §2.3).
+      for (auto h : hist) seen(h, *t);
+      for (auto c : cands) seen(c, *t);
       util::JsonWriter w;
       w.begin_object();
       w.key("impression_list");

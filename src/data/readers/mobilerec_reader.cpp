@@ -37,6 +37,9 @@ Dataset read_mobilerec(const ReadContext& ctx) {
   {
     Table t(inter, {"uid", "app_package", "unix_timestamp", "rating", "review"});
     uint64_t rows = 0;
+    bool all_integer = true;
+    std::vector<double> ratings;
+    std::vector<std::string> reviews;
     while (t.next(&ctx)) {
       if (!row_budget_left(ctx, rows)) break;
       ++rows;
@@ -59,13 +62,12 @@ Dataset read_mobilerec(const ReadContext& ctx) {
                             .with_reason("bad number in " + std::string(bad)));
         continue;
       }
-      util::JsonWriter w;
-      w.begin_object();
-      w.key("rating");
-      w.value(*rating);
-      w.key("review");
-      w.value(t.get("review"));
-      w.end_object();
+      int64_t as_int = 0;
+      std::string_view rtext = t.get("rating");
+      auto ri = std::from_chars(rtext.data(), rtext.data() + rtext.size(), as_int);
+      if (ri.ec != std::errc() || ri.ptr != rtext.data() + rtext.size()) all_integer = false;
+      ratings.push_back(*rating);
+      reviews.emplace_back(t.get("review"));
       std::string user(t.get("uid"));
       auto [it, fresh] = user_index.try_emplace(user, user_stats.size());
       if (fresh) {
@@ -75,9 +77,25 @@ Dataset read_mobilerec(const ReadContext& ctx) {
       user_stats[it->second].sum += *rating;
       user_stats[it->second].n++;
       ds.interactions.push_back({std::move(user), std::string(t.get("app_package")),
-                                 static_cast<int64_t>(std::llround(*ts)) * 1000000, w.take()});
+                                 static_cast<int64_t>(std::llround(*ts)) * 1000000, ""});
     }
     ctx.count("interaction rows read", rows);
+    // pandas reads the rating column as int64 when every value read is an integer, so the reference
+    // writes `"rating": 5` and histories show `My Rating: 5` (docs/method.md §2.8); one non-integer
+    // value makes the whole column float.
+    for (size_t i = 0; i < ds.interactions.size(); ++i) {
+      util::JsonWriter w;
+      w.begin_object();
+      w.key("rating");
+      if (all_integer)
+        w.value(static_cast<int64_t>(ratings[i]));
+      else
+        w.value(ratings[i]);
+      w.key("review");
+      w.value(reviews[i]);
+      w.end_object();
+      ds.interactions[i].behavior = w.take();
+    }
   }
   for (size_t i = 0; i < ds.users.size(); ++i) {
     util::JsonWriter f;

@@ -152,11 +152,8 @@ Dataset read_steam(const ReadContext& ctx) {
     auto products = get_num(o, "products");
     util::JsonWriter w;
     w.begin_object();
-    w.key("hours_played");
-    if (auto h = get_num(o, "hours"))
-      w.value(*h);
-    else
-      w.null();
+    w.key("hours_played");  // missing → 0.0, as the reference renders it (docs/method.md §2.9)
+    w.value(get_num(o, "hours").value_or(0.0));
     w.key("review_text");
     w.value(get_str(o, "text").value_or(""));
     w.end_object();
@@ -172,6 +169,8 @@ void finish(std::vector<Review>& reviews, Dataset& ds, const ReadContext& ctx) {
   // Stable on file order for equal days.
   std::stable_sort(reviews.begin(), reviews.end(),
                    [](const Review& a, const Review& b) { return a.day_us < b.day_us; });
+  // products: the first non-missing value over the user's kept reviews in time order (pandas'
+  // groupby().first() skips missing values), -1 when every review lacks it (docs/method.md §2.9).
   std::unordered_set<std::string> seen;
   std::unordered_map<std::string, int64_t> products;
   for (auto& r : reviews) {
@@ -179,10 +178,11 @@ void finish(std::vector<Review>& reviews, Dataset& ds, const ReadContext& ctx) {
       ctx.count("dropped: duplicate user-item");
       continue;
     }
-    if (!products.count(r.user)) {
-      products[r.user] = r.products;
+    auto [it, fresh] = products.try_emplace(r.user, r.products);
+    if (fresh)
       ds.users.push_back({r.user, "{}", "{}"});
-    }
+    else if (it->second < 0)
+      it->second = r.products;
     ds.interactions.push_back({std::move(r.user), std::move(r.item), r.day_us, std::move(r.behavior)});
   }
   reviews.clear();
@@ -192,7 +192,7 @@ void finish(std::vector<Review>& reviews, Dataset& ds, const ReadContext& ctx) {
     d.begin_object();
     d.key("products");
     if (p < 0)
-      d.value("Unknown");
+      d.value("");
     else
       d.value(std::to_string(p));
     d.end_object();

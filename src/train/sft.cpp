@@ -68,7 +68,9 @@ TrainOptions sft_defaults() {
   TrainOptions o;
   o.lr = 2e-4;
   o.epochs = 1;
-  o.weight_decay = 0.0;
+  // The reference's sft.yaml sets no weight_decay, so torch.optim.AdamW's default 0.01 applies
+  // (docs/method.md §9).
+  o.weight_decay = 0.01;
   return o;
 }
 

@@ -41,11 +41,12 @@ TEST(ExportConfigs, TorchtuneYamlCarriesTheRunValues) {
       "print(s['optimizer']['lr'], s['model']['_component_'], s['model']['embed_dim'], "
       "s['model']['num_kv_heads'], "
       "s['dataset']['conversation_column'], s['gradient_accumulation_steps'], "
-      "s['lr_scheduler']['num_warmup_steps'], "
+      "s['lr_scheduler']['num_warmup_steps'], s['optimizer']['weight_decay'], "
       "d['optimizer']['lr'], d['optimizer']['weight_decay'], d['loss']['beta'], d['epochs'], "
       "d['model']['lora_rank'])\" ";
   const std::string got = run(py + (out / "sft.yaml").string() + " " + (out / "dpo.yaml").string());
-  EXPECT_EQ(got, "0.0002 torchtune.models.qwen2.lora_qwen2 32 2 messages_chosen 4 10 1e-05 0.05 0.1 2 4\n");
+  EXPECT_EQ(got,
+            "0.0002 torchtune.models.qwen2.lora_qwen2 32 2 messages_chosen 4 10 0.01 1e-05 0.05 0.1 2 4\n");
 }
 
 TEST(ExportConfigs, TrlScriptIsPython) {

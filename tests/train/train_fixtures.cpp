@@ -67,6 +67,7 @@ train::TrainOptions fast_options(const std::filesystem::path& model, const std::
   o.model_dir = model;
   o.out_dir = temp_dir("train-out-" + tag);
   o.warmup_steps = 0;
+  o.weight_decay = 0.0;  // the unit tests exercise the optimiser without decay unless they set it
   o.export_model = false;
   o.plot = false;
   o.threads = 1;  // the test machine is shared: one thread avoids stalls at parallel barriers

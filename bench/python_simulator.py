@@ -1,0 +1,45 @@
+#!/usr/bin/python3
+"""Per-call overhead of usermirror.Simulator.choose_batch over the C++ call it wraps, on the tiny model.
+
+    PYTHONPATH=build/python bench/python_simulator.py BUILD_DIR SHARED_DIR [SCENES] [ROUNDS]
+
+Makes the demo's tiny model (`usermirror model init`), prepares ml-100k, builds SCENES eval scenes
+(default 64, 5 options), then alternates ROUNDS times (default 7): choose_batch(scenes) from Python
+(dict -> scene text conversion, GIL release, worker thread, numpy arrays) and the same batch through
+SimulatorCore._time_cpp (already converted scenes, the C++ call alone). Prints the medians and the
+overhead in percent.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import usermirror as um
+
+build, shared = sys.argv[1], sys.argv[2]
+n = int(sys.argv[3]) if len(sys.argv) > 3 else 64
+rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 7
+with tempfile.TemporaryDirectory(prefix="um-bench-py-") as tmp:
+    model = os.path.join(tmp, "tiny")
+    subprocess.run([os.path.join(build, "usermirror"), "model", "init", "--arch", "qwen3", "--layers", "2",
+                    "--hidden", "64", "--heads", "4", "--kv-heads", "2", "--tie-embeddings", "--dtype", "f32",
+                    "--tokenizer", os.path.join(shared, "tokenizers/qwen3"), "--out", model], check=True,
+                   capture_output=True)
+    work = os.path.join(tmp, "work")
+    um.prepare("ml-100k", os.path.join(shared, "data/ml-100k"), work)
+    scenes = list(um.scenes("ml-100k", work, "eval", n, 5, 5, 0, progress=False))
+    sim = um.Simulator("local:" + model, mode="direct")
+    sim.choose_batch(scenes)  # warm up (allocations, caches)
+    py, cpp = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        sim.choose_batch(scenes)
+        py.append(time.perf_counter() - t0)
+        cpp.append(sim._core._time_cpp(scenes, 1))
+    mp, mc = statistics.median(py), statistics.median(cpp)
+    print(f"scenes per call: {n}, rounds: {rounds}, load: {os.getloadavg()[0]:.2f}")
+    print(f"choose_batch (Python): median {mp * 1000:.1f} ms  (min {min(py) * 1000:.1f})")
+    print(f"C++ call alone:        median {mc * 1000:.1f} ms  (min {min(cpp) * 1000:.1f})")
+    print(f"overhead: {100 * (mp - mc) / mc:+.2f} % (medians), {100 * (min(py) - min(cpp)) / min(cpp):+.2f} % (minima)")

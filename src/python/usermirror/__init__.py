@@ -1,0 +1,337 @@
+"""usermirror: LLM user simulators for recommender research, from Python.
+
+The same C++ code as the ``usermirror`` command line (a pybind11 extension, ``_usermirror``), with
+Python names: prepare a dataset, build scenes, ask a simulator for choice distributions, distil,
+evaluate, put recommenders (built-in ones and your own Python objects) in the arena, or train a
+policy in a Gymnasium-style environment.  See docs/python.md.
+
+    import usermirror as um
+    um.prepare("ml-100k", "/data/ml-100k", "work")
+    scenes = um.scenes("ml-100k", "work", split="eval", samples=16)
+    sim = um.Simulator("local:work/models/tiny", mode="direct")
+    probs = sim.choose_batch(list(scenes))          # one numpy array per scene
+
+Long calls release the GIL and run on a worker thread; Ctrl-C raises KeyboardInterrupt at once (the
+C++ work then finishes in the background: outputs are atomic and the stages resume from their stores).
+Errors of the C++ code are ``usermirror.Error`` with ``file``, ``line``, ``field`` and ``record``.
+"""
+
+import atexit as _atexit
+import json as _json
+import os as _os
+
+from . import _usermirror as _core
+from ._usermirror import Error, NotSupported  # noqa: F401
+
+__all__ = [
+    "Error", "NotSupported", "prepare", "scenes", "Scenes", "scene", "template_fields", "Simulator",
+    "distil", "evaluate", "arena", "Env", "load_prompt",
+]
+
+# Workers of interrupted calls finish before the interpreter goes away.
+_atexit.register(_core._join_background)
+
+
+def _path(p):
+    return "" if p is None else _os.fspath(p)
+
+
+def _progress_default(progress):
+    """True/False for the C++ progress bars on stderr."""
+    return bool(progress) and _os.environ.get("UM_NO_PROGRESS", "0") != "1"
+
+
+def load_prompt(name, prompts_dir=None):
+    """The text of a system prompt by name (prompts/<name>.txt), as the CLI finds it."""
+    return _core.load_prompt(name, _path(prompts_dir))
+
+
+def prepare(dataset, raw, work, *, skip_bad=False, min_user_interactions=None, max_user_interactions=None,
+            min_item_interactions=None, kcore=False, keep_latest_fraction=None, min_rating_number=None,
+            max_rows=None):
+    """``usermirror prepare``: raw public dataset -> ``work/raws/<dataset>_*.jsonl``.
+
+    Returns the counts as a dict (users, items, interactions, skipped, stats, output).
+    """
+    return _core.prepare(dataset, _path(raw), _path(work), skip_bad, min_user_interactions, max_user_interactions,
+                         min_item_interactions, kcore, keep_latest_fraction, min_rating_number, max_rows)
+
+
+class Scenes:
+    """The scenes of one ``usermirror.scenes`` call: iterable (dicts, the file's lines parsed),
+    ``len()``, ``to_pandas()``; ``path`` is the file written, ``report`` the counts."""
+
+    def __init__(self, report, progress=None):
+        self.report = report
+        self.path = report["output"]
+        self._progress = progress
+
+    def __len__(self):
+        return self.report["written"]
+
+    def __iter__(self):
+        bar = _make_bar(self._progress, len(self), "scenes")
+        with open(self.path, "rb") as f:
+            for line in f:
+                if bar is not None:
+                    bar(1)
+                yield _json.loads(line)
+        if bar is not None and hasattr(bar, "close"):
+            bar.close()
+
+    def to_list(self):
+        return list(self)
+
+    def to_pandas(self):
+        """A DataFrame with one row per scene (needs pandas); ``text`` stays a dict per row."""
+        import pandas as pd
+        return pd.DataFrame.from_records(list(self))
+
+    def __repr__(self):
+        return f"Scenes({len(self)} scenes in {self.path!r})"
+
+
+def scenes(dataset, work, split="eval", samples=None, min_exposure=None, max_exposure=None, seed=0, *,
+           threads=0, scorers=None, output=None, all_users=False, with_impressions=False, impressions="auto",
+           progress=True):
+    """``usermirror scenes``: builds the scenes, writes the CLI's file (``work/datasets/<dataset>_<split>.jsonl``
+    unless ``output``) and returns a ``Scenes`` that streams its records as dicts.
+
+    Defaults are the CLI's: eval 256 scenes of 5 options, train 1024 scenes of 2-12 options.
+    """
+    report = _core.run_scenes(dataset, _path(work), split, samples, min_exposure, max_exposure, seed, threads,
+                              list(scorers or []), _path(output), all_users, with_impressions, impressions,
+                              _progress_default(progress))
+    return Scenes(report, progress if callable(progress) else None)
+
+
+def scene(dataset, profile, history, items):
+    """A scene from plain Python values rendered with ``dataset``'s templates (scene/strategy.h).
+
+    ``profile``: dict of profile fields; ``history``: list of dicts (one per past interaction, oldest
+    first); ``items``: list of dicts (the exposure, in display order). Each dict must hold every field
+    its template names (``template_fields(dataset)``), derived ones included (e.g. MovieLens
+    ``new_release``, ``time_diff``, ``rating``); a missing one raises ``usermirror.Error`` naming it.
+    """
+    return _core.render_scene(dataset, profile, list(history), list(items))
+
+
+def template_fields(dataset):
+    """The fields each of ``dataset``'s templates names: {"profile": [...], "history": [...], "items": [...]}."""
+    return _core.template_fields(dataset)
+
+
+def _make_bar(progress, total, unit):
+    """A callable bar(n) from a user callback ``progress(done, total)``, tqdm when installed, or None."""
+    if progress is None or progress is False:
+        return None
+    if callable(progress):
+        state = {"done": 0}
+
+        def report(n):
+            state["done"] += n
+            progress(state["done"], total)
+        return report
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    bar = tqdm(total=total, unit=unit)
+
+    class _Bar:
+        def __call__(self, n):
+            bar.update(n)
+
+        def close(self):
+            bar.close()
+    return _Bar()
+
+
+class Simulator:
+    """A simulated user: a backend (``local:DIR``, ``openai:URL?model=...``) asked for the choice
+    distribution over a scene's options.
+
+    mode="direct": the distribution of the option letter after "Behavior: [";
+    mode="reasoning": ``repeats`` rationales continued from "Thought:\\nStimulus:", each re-closed with
+    "Behavior: [" and scored, the distributions averaged. These are the requests ``usermirror evaluate``,
+    ``serve`` and ``arena`` send; scene i of a batch samples its rationales from the stream
+    ``usermirror evaluate --seed`` uses for its i-th scene.
+    """
+
+    def __init__(self, backend_spec, mode="direct", *, prompt=None, prompts_dir=None, repeats=3, max_tokens=1024,
+                 temperature=1.0, top_p=0.8, seed=0):
+        self.prompt = prompt or ""
+        self.prompts_dir = _path(prompts_dir)
+        self.repeats, self.max_tokens, self.temperature, self.top_p, self.seed = (
+            repeats, max_tokens, temperature, top_p, seed)
+        self._core = _core.SimulatorCore(backend_spec, mode, self.prompt, self.prompts_dir, repeats, max_tokens,
+                                         temperature, top_p, seed)
+
+    spec = property(lambda self: self._core.spec)
+    mode = property(lambda self: self._core.mode)
+    system_prompt = property(lambda self: self._core.system_prompt)
+
+    def choose(self, scene):
+        """The choice distribution of one scene (numpy array over its options, sums to 1)."""
+        return self.choose_batch([scene])[0]
+
+    def choose_batch(self, scenes, progress=None):
+        """One numpy array per scene. Scenes are dicts with ``text`` {profile, action_list, history}
+        (what ``scenes()`` yields, or ``scene()`` builds) or those keys at the top level; a DataFrame
+        row works too. ``progress``: callable(done, total), True for tqdm, None for nothing."""
+        if hasattr(scenes, "to_dict") and hasattr(scenes, "iterrows"):  # a DataFrame
+            scenes = scenes.to_dict("records")
+        scenes = list(scenes)
+        bar = _make_bar(progress, len(scenes), "scenes")
+        out = self._core.choose_batch(scenes, bar)
+        if bar is not None and hasattr(bar, "close"):
+            bar.close()
+        return out
+
+    def stats(self):
+        return self._core.stats()
+
+    def __repr__(self):
+        return f"Simulator({self.spec!r}, mode={self.mode!r})"
+
+
+def distil(work, datasets, name="UserMirrorer", *, select=10000, filter_column="diff_model_uncertainty",
+           sampling_column="entropy", ascending=False, seed=0, allocation="proportional", system_prompt=None,
+           prompts_dir=None, threads=0, progress=True):
+    """``usermirror distil``: preference pairs and an SFT file from train scenes and the teacher/student
+    probs files. Returns the report as a dict (counts, groups, output files)."""
+    if isinstance(datasets, str):
+        datasets = datasets.split(",")
+    return _core.distil(_path(work), list(datasets), name, select, filter_column, sampling_column, ascending, seed,
+                        allocation, _path(system_prompt), _path(prompts_dir), threads, _progress_default(progress))
+
+
+def evaluate(backend, work, *, datasets=None, inputs=None, mode="reasoning", prompt=None, prompts_dir=None,
+             repeats=3, max_tokens=1024, seed=0, bootstrap=1000, out=None, max_failures=0):
+    """``usermirror evaluate``: the simulator's accuracy and calibration on eval scenes. ``backend`` is a
+    spec or a ``Simulator`` (its spec is used). Returns report.json as a dict, with the written files
+    under ``"files"``."""
+    if isinstance(backend, Simulator):
+        backend = backend.spec
+    if isinstance(datasets, str):
+        datasets = datasets.split(",")
+    files = [_path(p) for p in (inputs or [])]
+    files += [_os.path.join(_path(work), "datasets", f"{d}_eval.jsonl") for d in (datasets or [])]
+    r = _core.evaluate(backend, _path(work), files, mode, prompt or "", _path(prompts_dir), repeats, max_tokens,
+                       seed, bootstrap, _path(out), max_failures)
+    with open(r["report_json"], encoding="utf-8") as f:
+        report = _json.load(f)
+    report["files"] = {k: str(r[k]) for k in ("predictions", "report_json", "report_md")}
+    return report
+
+
+def _recommender_name(obj):
+    name = getattr(obj, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return type(obj).__name__
+
+
+def arena(work, dataset, recommenders, simulator, *, mode="direct", protocol="interleave", users=200, page_size=5,
+          rounds=3, offline_k=10, split="global-time:0.9", name=None, seed=0, threads=0, prompt=None,
+          prompts_dir=None, repeats=3, max_tokens=1024, temperature=1.0, top_p=0.8, max_failures=0, controls=None,
+          order="grouped", bootstrap=1000, figures=True, progress=True, summary=None):
+    """``usermirror arena``: recommenders judged by simulated users. Returns report.json as a dict, with
+    the run's files and numbers under ``"result"``.
+
+    ``recommenders``: spec strings (``"pop"``, ``"ease?lambda=500"``, ``"file:PATH"``, ...) and/or Python
+    objects with ``recommend(user_id, history, k) -> list of item ids`` (history: the user's item ids,
+    oldest first; return None to skip the user). An object's name in the report is its ``name``
+    attribute, else its class name. Its lists are filtered as a ``file:`` recommender's (unknown ids,
+    history items and duplicates dropped and counted, cut to k).
+    ``simulator``: a backend spec, ``baseline:uniform|position|popularity|collaborative``, or a
+    ``Simulator`` (its backend, mode and prompt are used; nothing is loaded again).
+    """
+    names, objects = [], {}
+    for r in recommenders:
+        if isinstance(r, str):
+            names.append(r)
+        else:
+            if not callable(getattr(r, "recommend", None)):
+                raise TypeError(f"recommender {r!r} has no recommend(user_id, history, k) method")
+            n = _recommender_name(r)
+            names.append(n)
+            objects[n] = r
+    core_sim = None
+    if isinstance(simulator, Simulator):
+        core_sim = simulator._core
+        mode, prompt = simulator.mode, prompt or simulator.prompt
+        prompts_dir = prompts_dir or simulator.prompts_dir
+        repeats, max_tokens = simulator.repeats, simulator.max_tokens
+        temperature, top_p = simulator.temperature, simulator.top_p
+        simulator = simulator.spec
+    options = dict(work=_path(work), dataset=dataset, recommenders=names, simulator=simulator, mode=mode,
+                   protocol=protocol, users=users, page_size=page_size, rounds=rounds, offline_k=offline_k,
+                   split=split, name=name or "", seed=seed, threads=threads, prompt=prompt or "",
+                   prompts_dir=_path(prompts_dir), repeats=repeats, max_tokens=max_tokens, temperature=temperature,
+                   top_p=top_p, max_failures=max_failures, controls=None if controls is None else list(controls),
+                   order=order, bootstrap=bootstrap, figures=figures, progress=_progress_default(progress))
+    if summary is None:
+        summary = _progress_default(progress)
+    r = _core.run_arena(options, objects, core_sim, bool(summary))
+    with open(r["report_json"], encoding="utf-8") as f:
+        report = _json.load(f)
+    report["result"] = {k: (str(v) if isinstance(v, _os.PathLike) else v) for k, v in r.items()}
+    return report
+
+
+class Env:
+    """A Gymnasium-style environment (``reset``/``step``, Gymnasium's return shapes; Gymnasium itself is
+    not needed) in which a policy shows pages of item ids to the simulated test users of a prepared
+    dataset.
+
+    Users, histories and "now" come from the arena's split (``split``, ``users`` sampled test users);
+    pages are rendered with the dataset's templates as the arena renders them, and ``simulator``
+    answers. ``reset(seed)`` picks a user; ``step(page)`` asks the simulator for its choice
+    distribution q over the page, samples the choice (seeded), appends it to the user's history and
+    returns ``(obs, reward, terminated, truncated, info)``:
+
+    - reward="probability" (default): sum of q over the page's items that are among the user's held-out
+      (test) items, the page's expected hit; reward="choice": 1.0 if the sampled choice is held out.
+    - terminated is always False; truncated is True after ``horizon`` steps.
+    - obs: {"user_id", "history" (item ids, oldest first, the session's choices last), "step", "time_us"};
+      info: {"probs", "choice", "choice_index", "hits", "hit_probability", "scene"}.
+
+    Same seed, same policy and a deterministic simulator (direct mode) -> identical episodes.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, work, dataset, simulator, *, split="global-time:0.9", users=0, horizon=10,
+                 reward="probability", seed=0):
+        if not isinstance(simulator, Simulator):
+            simulator = Simulator(simulator)
+        self.simulator = simulator
+        self.horizon = horizon
+        self._core = _core.EnvCore(_path(work), dataset, simulator._core, split, users, horizon, reward, seed)
+
+    def reset(self, seed=None, options=None):
+        """Starts an episode; returns (obs, info)."""
+        obs = self._core.reset(seed)
+        return obs, {}
+
+    def step(self, page):
+        return self._core.step(list(page))
+
+    @property
+    def item_ids(self):
+        """Every item id of the dataset."""
+        return self._core.item_ids
+
+    @property
+    def train_item_ids(self):
+        """Items with a train interaction (what the arena's recommenders rank)."""
+        return self._core.train_item_ids
+
+    @property
+    def user_ids(self):
+        """The test users episodes are drawn from."""
+        return self._core.user_ids
+
+    def close(self):
+        pass

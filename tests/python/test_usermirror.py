@@ -1,0 +1,285 @@
+"""The usermirror Python package on real data (ml-100k from ../shared) and a tiny random model:
+every API call, compared with the CLI's files for the same arguments."""
+import json
+import os
+import shutil
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+import usermirror as um
+
+
+def read_bytes(p):
+    with open(p, "rb") as f:
+        return f.read()
+
+
+@pytest.fixture(scope="module")
+def work_py(tmp_root, ml100k):
+    work = tmp_root / "work-py"
+    report = um.prepare("ml-100k", ml100k, work)
+    assert report["interactions"] > 90000
+    return work
+
+
+def test_prepare_writes_the_cli_files(work_cli, work_py):
+    for kind in ("user_feature", "item_feature", "interaction"):
+        name = f"raws/ml-100k_{kind}.jsonl"
+        assert read_bytes(work_py / name) == read_bytes(work_cli / name), name
+
+
+def test_scenes_stream_the_cli_file(work_cli, work_py):
+    s = um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, progress=False)
+    assert read_bytes(s.path) == read_bytes(work_cli / "datasets/ml-100k_eval.jsonl")
+    records = list(s)
+    assert len(records) == len(s) == 24
+    with open(s.path, encoding="utf-8") as f:
+        assert records == [json.loads(line) for line in f]
+    assert all(r["choice_cnt"] == 5 and len(r["text"]["action_list"]) == 5 for r in records)
+    seen = []
+    assert len(list(um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, progress=lambda d, t: seen.append((d, t))))) == 24
+    assert seen[-1] == (24, 24)
+
+
+def test_scenes_to_pandas(work_py):
+    pd = pytest.importorskip("pandas")
+    df = um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, progress=False).to_pandas()
+    assert isinstance(df, pd.DataFrame) and len(df) == 24
+    assert {"text", "user_id", "item_id", "item_pos", "choice_cnt", "dataset"} <= set(df.columns)
+
+
+def test_errors_carry_file_line_and_field(tmp_root, ml100k):
+    raw = tmp_root / "bad-ml-100k"
+    shutil.copytree(ml100k, raw)
+    lines = read_bytes(raw / "u.data").split(b"\n")
+    lines[2] = b"196\t242\tthree\t881250949"
+    with open(raw / "u.data", "wb") as f:
+        f.write(b"\n".join(lines))
+    with pytest.raises(um.Error) as e:
+        um.prepare("ml-100k", raw, tmp_root / "bad-work")
+    assert e.value.file.endswith("u.data") and e.value.line == 3 and e.value.field
+    assert isinstance(e.value, RuntimeError)
+    with pytest.raises(um.NotSupported):
+        um.template_fields("no-such-dataset")
+
+
+def test_scene_from_plain_values_uses_the_dataset_templates(work_py):
+    rec = next(iter(um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, progress=False)))
+    users = {}
+    with open(work_py / "raws/ml-100k_user_feature.jsonl", encoding="utf-8") as f:
+        for line in f:
+            u = json.loads(line)
+            users[str(u["user_id"])] = u["user_description"]
+    items = {}
+    with open(work_py / "raws/ml-100k_item_feature.jsonl", encoding="utf-8") as f:
+        for line in f:
+            i = json.loads(line)
+            items[str(i["item_id"])] = i["item_description"]
+    fields = um.template_fields("ml-100k")
+    assert "gender" in fields["profile"] and "new_release" in fields["items"]
+    # The ground-truth item, with the derived field read off the rendered entry.
+    truth = rec["text"]["action_list"][rec["item_pos"]]
+    item = dict(items[str(rec["item_id"])], new_release="[New Release]" if truth.startswith("[New Release]") else "")
+    other = dict(item)
+    s = um.scene("ml-100k", users[str(rec["user_id"])], [], [item, other])
+    assert s["text"]["profile"] == rec["text"]["profile"]
+    assert s["text"]["action_list"] == [truth, truth]
+    with pytest.raises(um.Error) as e:
+        um.scene("ml-100k", {"gender": "M"}, [], [item, other])
+    assert e.value.field == "age"
+
+
+def letter_probs(choice):
+    return np.array([choice[k] for k in sorted(choice)])
+
+
+def test_simulator_direct_equals_evaluate(work_cli, cli, tiny_model, tmp_root):
+    out = tmp_root / "eval-direct-cli"
+    scenes_file = work_cli / "datasets/ml-100k_eval.jsonl"
+    cli("evaluate", "--backend", tiny_model, "--work", work_cli, "--input", scenes_file, "--mode", "direct",
+        "--out", out, "--seed", 1, "--bootstrap", 50)
+    with open(out / "predictions.jsonl", encoding="utf-8") as f:
+        expected = [letter_probs(json.loads(line)["choice"]) for line in f]
+    with open(scenes_file, encoding="utf-8") as f:
+        scenes = [json.loads(line) for line in f]
+    sim = um.Simulator(tiny_model, mode="direct")
+    done = []
+    got = sim.choose_batch(scenes, progress=lambda d, t: done.append(d))
+    assert len(got) == len(expected) and done[-1] == len(scenes)
+    for g, e in zip(got, expected):
+        assert isinstance(g, np.ndarray) and g.shape == (5,)
+        np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-12)
+        assert abs(g.sum() - 1) < 1e-9
+    np.testing.assert_allclose(sim.choose(scenes[0]), expected[0], rtol=1e-9, atol=1e-12)
+    # evaluate() from Python writes the same report as the CLI.
+    report = um.evaluate(sim, work_cli, inputs=[scenes_file], mode="direct", seed=1, bootstrap=50,
+                         out=tmp_root / "eval-direct-py")
+    files = report.pop("files")
+    with open(out / "report.json", encoding="utf-8") as f:
+        assert report == json.load(f)
+    assert read_bytes(files["predictions"]) == read_bytes(out / "predictions.jsonl")
+
+
+def test_simulator_reasoning_equals_evaluate(work_cli, cli, tiny_model, tmp_root):
+    out = tmp_root / "eval-reasoning-cli"
+    scenes_file = tmp_root / "six.jsonl"
+    with open(work_cli / "datasets/ml-100k_eval.jsonl", encoding="utf-8") as f:
+        scenes_file.write_text("".join(f.readlines()[:6]))
+    cli("evaluate", "--backend", tiny_model, "--work", work_cli, "--input", scenes_file, "--mode", "reasoning",
+        "--repeats", 2, "--max-tokens", 12, "--out", out, "--seed", 4, "--bootstrap", 10)
+    with open(out / "predictions.jsonl", encoding="utf-8") as f:
+        expected = [np.mean([letter_probs(c) for c in json.loads(line)["choice"]], axis=0) for line in f]
+    with open(scenes_file, encoding="utf-8") as f:
+        scenes = [json.loads(line) for line in f]
+    sim = um.Simulator(tiny_model, mode="reasoning", repeats=2, max_tokens=12, seed=4)
+    for g, e in zip(sim.choose_batch(scenes), expected):
+        np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-12)
+
+
+def test_simulator_rejects_bad_input(tiny_model):
+    with pytest.raises(um.Error) as e:
+        um.Simulator(tiny_model, mode="telepathy")
+    assert e.value.field == "mode"
+    sim = um.Simulator(tiny_model)
+    with pytest.raises(um.Error) as e:
+        sim.choose({"text": {"profile": "", "history": "", "action_list": ["only one"]}})
+    assert e.value.field == "action_list"
+
+
+def test_distil_equals_cli(work_cli, cli, tiny_model, tmp_root):
+    work = tmp_root / "work-distil"
+    shutil.copytree(work_cli / "raws", work / "raws")
+    cli("scenes", "--dataset", "ml-100k", "--work", work, "--split", "train", "--samples", 12, "--seed", 2)
+    for variant in ("strong", "weak"):
+        cli("decide", "--work", work, "--backend", tiny_model, "--dataset", "ml-100k", "--variant", variant, "-n", 2,
+            "--max-tokens", 12, "--seed", 2)
+        cli("score", "--work", work, "--backend", tiny_model, "--dataset", "ml-100k", "--variant", variant)
+    cli("distil", "--work", work, "--datasets", "ml-100k", "--name", "cli", "--select", 8, "--seed", 5)
+    report = um.distil(work, ["ml-100k"], "py", select=8, seed=5, progress=False)
+    assert report["scenes"] == 12 and report["pairs"] > 0
+    for kind in ("pref", "sft", "scene_metrics"):
+        assert read_bytes(work / f"datasets/py_{kind}.jsonl") == read_bytes(work / f"datasets/cli_{kind}.jsonl"), kind
+
+
+class ListsFromFile:
+    """A Python recommender returning the lists of a file: recommender."""
+
+    def __init__(self, path):
+        self.name = "file:" + str(path)
+        self.lists = {}
+        self.calls = 0
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                self.lists[str(r["user_id"])] = r["items"]
+
+    def recommend(self, user_id, history, k):
+        self.calls += 1
+        assert isinstance(history, list) and k >= 5
+        return self.lists.get(user_id)
+
+
+@pytest.fixture(scope="module")
+def lists_file(work_cli, tmp_root):
+    """Every user's list: items by a fixed per-user score (enough items left after the history)."""
+    items, users = [], []
+    with open(work_cli / "raws/ml-100k_item_feature.jsonl", encoding="utf-8") as f:
+        items = [str(json.loads(line)["item_id"]) for line in f][:400]
+    with open(work_cli / "raws/ml-100k_user_feature.jsonl", encoding="utf-8") as f:
+        users = [str(json.loads(line)["user_id"]) for line in f]
+    path = tmp_root / "lists.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for n, u in enumerate(users):
+            ranked = sorted(items, key=lambda i: (int(i) * 7919 + n * 104729) % 1009)
+            f.write(json.dumps({"user_id": u, "items": ranked}) + "\n")
+    return path
+
+
+def arena_files(report):
+    out = report["result"]["out_dir"]
+    return {n: read_bytes(os.path.join(out, n)) for n in ("report.json", "pages.jsonl")}
+
+
+@pytest.mark.skipif(not um._core._have_arena, reason="the arena component is not part of this build")
+def test_python_recommender_equals_the_file_recommender(work_cli, lists_file, cli):
+    common = dict(protocol="interleave", users=30, page_size=5, seed=3, figures=False, progress=False)
+    builtin = um.arena(work_cli, "ml-100k", ["pop", f"file:{lists_file}"], "baseline:popularity", name="builtin",
+                       **common)
+    py_rec = ListsFromFile(lists_file)
+    python = um.arena(work_cli, "ml-100k", ["pop", py_rec], "baseline:popularity", name="python", **common)
+    assert py_rec.calls >= 30
+    assert arena_files(builtin) == arena_files(python)
+    builtin.pop("result")
+    assert builtin["recommenders"][1]["name"] == f"file:{lists_file}"
+    assert {"recommenders", "pairwise", "agreement"} <= set(builtin)
+    # The CLI with the same arguments writes the same report.
+    cli("arena", "--work", work_cli, "--dataset", "ml-100k", "--recommenders", f"pop,file:{lists_file}",
+        "--simulator", "baseline:popularity", "--protocol", "interleave", "--users", 30, "--page-size", 5,
+        "--seed", 3, "--name", "cli", "--no-figures")
+    assert read_bytes(work_cli / "arena/cli/report.json") == arena_files(python)["report.json"]
+
+
+@pytest.mark.skipif(not um._core._have_arena, reason="the arena component is not part of this build")
+def test_arena_with_a_simulator_and_a_python_recommender(work_cli, lists_file, tiny_model):
+    sim = um.Simulator(tiny_model, mode="direct")
+    report = um.arena(work_cli, "ml-100k", ["pop", ListsFromFile(lists_file)], sim, protocol="page", users=6,
+                      seed=1, name="llm", controls=["baseline:uniform"], figures=False, progress=False)
+    assert report["result"]["users"] == 6 and report["result"]["pages"] > 0
+    assert [r["name"] for r in report["recommenders"]] == ["pop", f"file:{lists_file}"]
+
+    class Broken:
+        def recommend(self, user_id, history, k):
+            raise ValueError("boom")
+    with pytest.raises(um.Error) as e:
+        um.arena(work_cli, "ml-100k", ["pop", Broken()], "baseline:uniform", users=4, name="broken",
+                 figures=False, progress=False)
+    assert "boom" in str(e.value) and e.value.field == "recommenders"
+
+
+def run_episode(env, seed, steps):
+    obs, _ = env.reset(seed=seed)
+    trace = [obs]
+    train = env.train_item_ids
+    for _ in range(steps):
+        seen = set(obs["history"])
+        page = [i for i in train if i not in seen][:5]
+        obs, reward, terminated, truncated, info = env.step(page)
+        trace.append((obs, reward, terminated, truncated, info["choice"], info["probs"].tolist(), info["hits"]))
+        assert 0.0 <= reward <= 1.0 and not terminated
+        assert abs(info["probs"].sum() - 1) < 1e-9
+        assert abs(reward - sum(p for p, h in zip(info["probs"], info["hits"]) if h)) < 1e-12
+        assert obs["history"][-1] == info["choice"]
+    assert truncated
+    return trace
+
+
+@pytest.mark.skipif(not um._core._have_arena, reason="the arena component is not part of this build")
+def test_env_episodes_are_reproducible(work_cli, tiny_model):
+    sim = um.Simulator(tiny_model, mode="direct")
+    env = um.Env(work_cli, "ml-100k", sim, users=20, horizon=3, seed=0)
+    a = run_episode(env, 11, 3)
+    b = run_episode(env, 11, 3)
+    assert a == b
+    other = um.Env(work_cli, "ml-100k", sim, users=20, horizon=3, seed=0)
+    assert run_episode(other, 11, 3) == a
+    users = {run_episode(env, s, 3)[0]["user_id"] for s in range(6)}
+    assert len(users) > 1
+    with pytest.raises(um.Error) as e:
+        env.reset(seed=1)
+        env.step(["no-such-item", "neither"])
+    assert e.value.field == "page"
+
+
+def test_ctrl_c_interrupts_a_long_call(tmp_root, ml100k, tiny_model):
+    sim = um.Simulator(tiny_model, mode="reasoning", repeats=2, max_tokens=128)
+    scene = {"text": {"profile": "A user.", "history": "", "action_list": ["a", "b", "c"]}}
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sim.choose_batch([scene] * 32)
+    finally:
+        timer.cancel()

@@ -40,6 +40,9 @@ struct BackendStats {
   int64_t attempts = 0;         // HTTP attempts (>= requests for HTTP backends)
   int64_t retries = 0;          // attempts that were retries
   int64_t missing_letters = 0;  // option letters absent from the backend's answers (floored)
+  // Option requests of the embedded engine: prompt tokens, and those served by its prefix cache.
+  int64_t option_prompt_tokens = 0;
+  int64_t option_prompt_tokens_cached = 0;
 };
 
 class Backend {

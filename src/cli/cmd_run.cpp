@@ -14,6 +14,9 @@
 #ifdef UM_HAVE_TRAIN
 #include "cli/train_hook.h"
 #endif
+#ifdef UM_HAVE_ARENA
+#include "arena/arena.h"
+#endif
 
 namespace um::cli {
 namespace fs = std::filesystem;
@@ -55,6 +58,35 @@ std::string make_tiny_model(const pipeline::RunConfig& c) {
 }
 #endif
 
+#ifdef UM_HAVE_ARENA
+fs::path run_arena_stage(const pipeline::RunConfig& c, const std::string& protocol, const std::string& simulator,
+                         util::Summary& summary) {
+  arena::ArenaOptions o;
+  o.work = c.work;
+  o.dataset = c.arena.dataset;
+  o.recommenders = c.arena.recommenders;
+  o.simulator = simulator;
+  o.mode = c.arena.mode;
+  o.protocol = protocol;
+  o.users = static_cast<size_t>(c.arena.users);
+  o.page_size = static_cast<size_t>(c.arena.page_size);
+  o.rounds = static_cast<int>(c.arena.rounds);
+  o.split = c.arena.split;
+  o.name = protocol;
+  o.seed = c.seed;
+  o.threads = c.threads;
+  o.system_prompt = c.arena.mode == "direct" ? c.direct_prompt : c.system_prompt;
+  o.prompts_dir = c.prompts_dir;
+  util::Summary own("arena " + protocol);
+  arena::ArenaResult r = arena::run_arena(o, own);
+  own.print("pages");
+  std::string ranking;
+  for (const auto& n : r.ranking) ranking += (ranking.empty() ? "" : " > ") + n;
+  summary.set("arena " + protocol + " ranking", ranking);
+  return r.report_json;
+}
+#endif
+
 }  // namespace
 
 int run_run(const fs::path& config_file, const fs::path& tiny_tokenizer) {
@@ -68,6 +100,9 @@ int run_run(const fs::path& config_file, const fs::path& tiny_tokenizer) {
 #ifdef UM_HAVE_TRAIN
   hooks.train = train_hook;
   hooks.trained_model_dir = trained_model_dir;
+#endif
+#ifdef UM_HAVE_ARENA
+  hooks.arena = run_arena_stage;
 #endif
   pipeline::RunReport r = pipeline::run_pipeline(c, hooks, summary);
   summary.count("stages run", static_cast<uint64_t>(r.stages_run));

@@ -33,6 +33,9 @@ std::vector<Command> all_commands() {
 #ifdef UM_HAVE_SERVE
   cmds.push_back(serve_command());
 #endif
+#ifdef UM_HAVE_ARENA
+  cmds.push_back(arena_command());
+#endif
   return cmds;
 }
 

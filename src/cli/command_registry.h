@@ -28,5 +28,6 @@ Command decide_command();
 Command score_command();
 Command evaluate_command();
 Command run_command();
+Command arena_command();
 
 }  // namespace um::cli

@@ -244,6 +244,23 @@ std::vector<EvalScene> popularity_baseline(
   return out;
 }
 
+std::vector<double> zscore_softmax_weights(const std::vector<double>& sc) {
+  if (sc.empty()) return {};
+  const auto n = static_cast<double>(sc.size());
+  double mean = 0, var = 0;
+  for (double v : sc) mean += v / n;
+  for (double v : sc) var += (v - mean) * (v - mean) / n;
+  const double sd = std::sqrt(var);
+  std::vector<double> z(sc.size(), 0.0);
+  if (sd > 0)
+    for (size_t k = 0; k < sc.size(); ++k) z[k] = (sc[k] - mean) / sd;
+  const double top = *std::max_element(z.begin(), z.end());
+  std::vector<double> q;
+  q.reserve(z.size());
+  for (double v : z) q.push_back(std::exp(v - top));
+  return q;
+}
+
 std::vector<EvalScene> collaborative_baseline(const std::vector<EvalScene>& scenes,
                                               const std::vector<std::vector<double>>& scores) {
   if (scores.size() != scenes.size())
@@ -261,18 +278,7 @@ std::vector<EvalScene> collaborative_baseline(const std::vector<EvalScene>& scen
         throw util::Error("collaborative scores: " + std::to_string(sc.size()) + " for " +
                               std::to_string(s.choice_cnt) + " options",
                           {.record = std::to_string(i)});
-      const auto n = static_cast<double>(sc.size());
-      double mean = 0, var = 0;
-      for (double v : sc) mean += v / n;
-      for (double v : sc) var += (v - mean) * (v - mean) / n;
-      const double sd = std::sqrt(var);
-      std::vector<double> z(sc.size(), 0.0);
-      if (sd > 0)
-        for (size_t k = 0; k < sc.size(); ++k) z[k] = (sc[k] - mean) / sd;
-      const double top = *std::max_element(z.begin(), z.end());
-      std::vector<double> q;
-      for (double v : z) q.push_back(std::exp(v - top));  // normalised by evaluate (floor_normalise)
-      b.repeats.assign(1, std::move(q));
+      b.repeats.assign(1, zscore_softmax_weights(sc));  // normalised by evaluate (floor_normalise)
     }
     out.push_back(std::move(b));
   }

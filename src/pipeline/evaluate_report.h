@@ -126,6 +126,9 @@ std::vector<EvalScene> popularity_baseline(
 // z_k = (s_k − mean s) / std s (population std; uniform when all scores are equal), a scale-free
 // mapping that keeps the scorer's ranking. A scene with empty scores gets no prediction (uniform,
 // counted in without_prediction). scores.size() must equal scenes.size().
+// exp(z_k − max z) of the z-scored scores (population std; all ones when the scores are equal);
+// unnormalised. Empty for empty input.
+std::vector<double> zscore_softmax_weights(const std::vector<double>& scores);
 std::vector<EvalScene> collaborative_baseline(const std::vector<EvalScene>& scenes,
                                               const std::vector<std::vector<double>>& scores);
 

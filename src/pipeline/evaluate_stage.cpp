@@ -6,12 +6,16 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "backend/simulation_requests.h"
 #include "data/dataset_io.h"
 #include "pipeline/collaborative_baseline.h"
 #include "pipeline/evaluate_report.h"
 #include "pipeline/option_probs.h"
 #include "pipeline/scene_messages.h"
 #include "pipeline/work_layout.h"
+#include "text/chat_template.h"
+#include "text/prompt.h"
+#include "text/tokenizer.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/json_writer.h"
@@ -22,15 +26,6 @@ namespace um::pipeline {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kReasoningPrefix = "Thought:\nStimulus:";
-constexpr const char* kBehaviorOpen = "Behavior: [";
-
-std::vector<std::string> letters_for(int n) {
-  std::vector<std::string> out;
-  for (int k = 0; k < n; ++k) out.emplace_back(1, option_letter(k));
-  return out;
-}
 
 std::string probs_json(const backend::OptionResult& r) {
   nlohmann::json v;
@@ -96,11 +91,11 @@ BaselineInputs baseline_inputs(const fs::path& work, const std::vector<SceneReco
 
 }  // namespace
 
-bool render_report_figures(const fs::path& report_json, const fs::path& out_dir) {
-  const fs::path script = fs::path(UM_SOURCE_DIR) / "scripts" / "plot_eval_report.py";
+bool run_plot_script(const std::string& script_name, const fs::path& report_json, const fs::path& out_dir) {
+  const fs::path script = fs::path(UM_SOURCE_DIR) / "scripts" / script_name;
   const fs::path python = "/usr/bin/python3";
   if (!fs::exists(script) || !fs::exists(python)) {
-    std::fprintf(stderr, "evaluate: figures skipped (%s or %s not found)\n", python.c_str(), script.c_str());
+    std::fprintf(stderr, "figures skipped (%s or %s not found)\n", python.c_str(), script.c_str());
     return false;
   }
   // Arguments are paths we created; quote them for the shell.
@@ -112,10 +107,14 @@ bool render_report_figures(const fs::path& report_json, const fs::path& out_dir)
   std::string cmd = quote(python) + " " + quote(script) + " " + quote(report_json) + " " + quote(out_dir);
   int rc = std::system(cmd.c_str());
   if (rc != 0) {
-    std::fprintf(stderr, "evaluate: figures not written (plot script exited with %d)\n", rc);
+    std::fprintf(stderr, "figures not written (%s exited with %d)\n", script_name.c_str(), rc);
     return false;
   }
   return true;
+}
+
+bool render_report_figures(const fs::path& report_json, const fs::path& out_dir) {
+  return run_plot_script("plot_eval_report.py", report_json, out_dir);
 }
 
 EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
@@ -131,8 +130,22 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
   const bool direct = opts.mode == "direct";
   const fs::path store_file = opts.out_dir / "predictions.store.jsonl";
   const std::string stage = "evaluate/" + opts.mode;
+  // Scenes over the context limit get no request (docs/method.md §10).
+  std::vector<char> over_context(scenes.size(), 0);
+  if (opts.max_context > 0) {
+    if (opts.context_tokenizer.empty())
+      throw util::Error("max_context needs a tokenizer folder", {.field = "context_tokenizer"});
+    const auto tok = text::Tokenizer::load(opts.context_tokenizer);
+    const auto tpl = text::ChatTemplate::from_tokenizer_config(opts.context_tokenizer);
+    const std::string_view prefix = direct ? text::kBehaviorPrefix : text::kEvalReasoningPrefix;
+    for (size_t i = 0; i < scenes.size(); ++i) {
+      const std::string rendered =
+          tpl.render(text::scene_messages(scenes[i].text, opts.system_prompt, prefix));
+      over_context[i] = tok.encode(rendered, /*add_special_tokens=*/false).size() > opts.max_context;
+    }
+  }
   auto base_messages = [&](const SceneRecord& s) {
-    return std::vector<backend::Message>{{"system", opts.system_prompt}, {"user", user_message(s.text)}};
+    return backend::simulation_messages(s.text, opts.system_prompt);
   };
   auto gen_key = [](size_t i) { return std::to_string(i) + "/gen"; };
   auto opt_key = [](size_t i, size_t r) { return std::to_string(i) + "/p" + std::to_string(r); };
@@ -143,19 +156,13 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
     if (!direct) {
       std::vector<backend::GenerateRequest> todo;
       for (size_t i = 0; i < scenes.size(); ++i) {
-        if (store.contains(gen_key(i))) continue;
-        backend::GenerateRequest req;
-        req.key = gen_key(i);
-        req.messages = base_messages(scenes[i]);
-        req.messages.push_back({"assistant", kReasoningPrefix});
-        req.continue_final_message = true;
-        req.sampling.n = opts.repeats;
-        req.sampling.temperature = opts.temperature;
-        req.sampling.top_p = opts.top_p;
-        req.sampling.max_tokens = opts.max_tokens;
-        req.sampling.stop = {kBehaviorOpen};
-        req.sampling.seed = util::Rng::stream(opts.seed, stage, i).next_u64() >> 1;
-        todo.push_back(std::move(req));
+        if (over_context[i] || store.contains(gen_key(i))) continue;
+        backend::ReasoningSampling sampling{.n = opts.repeats,
+                                            .temperature = opts.temperature,
+                                            .top_p = opts.top_p,
+                                            .max_tokens = opts.max_tokens,
+                                            .seed = util::Rng::stream(opts.seed, stage, i).next_u64() >> 1};
+        todo.push_back(backend::reasoning_generate_request(gen_key(i), base_messages(scenes[i]), sampling));
       }
       util::Progress bar("evaluate " + opts.mode + " (generate)", todo.size(), "scenes");
       run_generate(
@@ -174,14 +181,11 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
     std::vector<backend::OptionRequest> todo;
     for (size_t i = 0; i < scenes.size(); ++i) {
       const auto& s = scenes[i];
+      if (over_context[i]) continue;
       if (direct) {
         if (store.contains(opt_key(i, 0))) continue;
-        backend::OptionRequest req;
-        req.key = opt_key(i, 0);
-        req.messages = base_messages(s);
-        req.messages.push_back({"assistant", kBehaviorOpen});
-        req.letters = letters_for(s.choice_cnt);
-        todo.push_back(std::move(req));
+        todo.push_back(backend::direct_option_request(opt_key(i, 0), base_messages(s),
+                                                      static_cast<size_t>(s.choice_cnt)));
         continue;
       }
       auto g = generated.find(gen_key(i));
@@ -189,12 +193,8 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
       auto contents = g->second.at("contents").get<std::vector<std::string>>();
       for (size_t r = 0; r < contents.size(); ++r) {
         if (store.contains(opt_key(i, r))) continue;
-        backend::OptionRequest req;
-        req.key = opt_key(i, r);
-        req.messages = base_messages(s);
-        req.messages.push_back({"assistant", std::string(kReasoningPrefix) + contents[r] + kBehaviorOpen});
-        req.letters = letters_for(s.choice_cnt);
-        todo.push_back(std::move(req));
+        todo.push_back(backend::reasoning_option_request(opt_key(i, r), base_messages(s), contents[r],
+                                                         static_cast<size_t>(s.choice_cnt)));
       }
     }
     util::Progress bar("evaluate " + opts.mode + " (score)", todo.size(), "prompts");
@@ -206,6 +206,7 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
   auto stored = load_store(store_file, stage);
   EvaluateResult result;
   result.scenes = static_cast<int64_t>(scenes.size());
+  for (char o : over_context) result.over_context += o;
   result.predictions = opts.out_dir / "predictions.jsonl";
   std::vector<EvalScene> eval_scenes;
   util::AtomicWriter out(result.predictions);
@@ -231,7 +232,7 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
       es.repeats.push_back(it->second.at("probs").get<std::vector<double>>());
       if (!direct) {
         auto msgs = base_messages(s);
-        msgs.push_back({"assistant", std::string(kReasoningPrefix) + contents[r]});
+        msgs.push_back({"assistant", backend::reasoning_turn(contents[r])});
         intents.push_back(std::move(msgs));
       }
     }
@@ -243,7 +244,7 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
     tail.begin_object();
     tail.key("messages");
     auto msgs = base_messages(s);
-    msgs.push_back({"assistant", direct ? kBehaviorOpen : kReasoningPrefix});
+    msgs.push_back({"assistant", std::string(direct ? text::kBehaviorPrefix : text::kEvalReasoningPrefix)});
     write_conversation(tail, msgs);
     tail.key("choice");
     if (direct) {

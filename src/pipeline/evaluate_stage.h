@@ -30,11 +30,19 @@ struct EvaluateOptions {
   std::filesystem::path out_dir;
   SkipBudget budget;
   int64_t bootstrap = 1000;  // bootstrap resamples for confidence intervals
+  // Context limit (docs/method.md §10: the reference's run_eval skips scenes longer than 6,124 tokens,
+  // max_context_length, and scores them uniform): a scene whose messages (system, user and the mode's
+  // assistant prefix), rendered with `context_tokenizer`'s chat template and tokenised, exceed
+  // max_context tokens is not sent to the backend; it counts as uniform (without_prediction).
+  // 0 = off (the default).
+  size_t max_context = 0;
+  std::filesystem::path context_tokenizer;  // a Hugging Face tokenizer folder
 };
 
 struct EvaluateResult {
   int64_t scenes = 0;
   double expected_hit_rate = 0;  // mean probability of the true option
+  int64_t over_context = 0;      // scenes skipped by max_context (scored uniform)
   std::filesystem::path predictions, report_json, report_md;
   bool figures = false;  // reliability.png and datasets.png written
 };
@@ -42,6 +50,10 @@ struct EvaluateResult {
 // Draws reliability.png and datasets.png beside the report with scripts/plot_eval_report.py
 // (Debian's python3-matplotlib). Returns false, with a message on stderr, when that is unavailable.
 bool render_report_figures(const std::filesystem::path& report_json, const std::filesystem::path& out_dir);
+// Runs scripts/<script_name> REPORT_JSON OUT_DIR with /usr/bin/python3 (figures of a report); false,
+// with a message on stderr, when the interpreter or the script is missing or the script fails.
+bool run_plot_script(const std::string& script_name, const std::filesystem::path& report_json,
+                     const std::filesystem::path& out_dir);
 
 EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts);
 

@@ -88,7 +88,8 @@ RunConfig load_run_config(const fs::path& file) {
   const fs::path base = fs::absolute(file).parent_path();
 
   Table top(root, "", file);
-  std::set<std::string> tables = {"run", "datasets", "models", "decide", "distil", "evaluate", "train"};
+  std::set<std::string> tables = {"run",    "datasets", "models", "decide",
+                                  "distil", "evaluate", "train",  "arena"};
   for (const auto& [k, v] : *root) {
     if (!tables.count(k)) throw util::Error("unknown key", top.where(k));
   }
@@ -100,8 +101,21 @@ RunConfig load_run_config(const fs::path& file) {
   run.get_path("prompts_dir", c.prompts_dir, base);
   run.get("system_prompt", c.system_prompt);
   run.get("direct_prompt", c.direct_prompt);
+  run.get("prompts", c.prompts);
+  run.get("eval_max_tokens", c.eval_max_tokens);
+  run.get_path("length_tokenizer", c.length_tokenizer, base);
   run.finish();
   if (c.work.empty()) throw util::Error("required", run.where("work"));
+  if (c.prompts == "authors") {
+    if (c.system_prompt != "reasoning-v1" || c.direct_prompt != "direct-v1")
+      throw util::Error("set either prompts or system_prompt/direct_prompt", run.where("prompts"));
+    c.system_prompt = "authors-default";
+    c.direct_prompt = "authors-direct";
+  } else if (c.prompts != "ours") {
+    throw util::Error("must be \"ours\" or \"authors\"", run.where("prompts"));
+  }
+  if (c.eval_max_tokens < 0)
+    throw util::Error("must be >= 0 (0 = no length filter)", run.where("eval_max_tokens"));
 
   if (!root->contains("datasets") || !root->get_table_array("datasets"))
     throw util::Error("at least one [[datasets]] entry is required",
@@ -166,6 +180,34 @@ RunConfig load_run_config(const fs::path& file) {
   train.get("dpo_steps", c.train.dpo_steps);
   train.get("lora_rank", c.train.lora_rank);
   train.finish();
+
+  Table arena(sub(root, "arena", file), "arena", file);
+  arena.get("enabled", c.arena.enabled);
+  arena.get("dataset", c.arena.dataset);
+  arena.get_list("recommenders", c.arena.recommenders);
+  arena.get("simulator", c.arena.simulator);
+  arena.get("mode", c.arena.mode);
+  arena.get_list("protocols", c.arena.protocols);
+  arena.get("users", c.arena.users);
+  arena.get("page_size", c.arena.page_size);
+  arena.get("rounds", c.arena.rounds);
+  arena.get("split", c.arena.split);
+  arena.finish();
+  if (c.arena.mode != "direct" && c.arena.mode != "reasoning")
+    throw util::Error("mode must be direct or reasoning", arena.where("mode"));
+  for (const auto& p : c.arena.protocols)
+    if (p != "interleave" && p != "page" && p != "session")
+      throw util::Error("protocol must be interleave, page or session", arena.where("protocols"));
+  if (c.arena.users < 0) throw util::Error("must be >= 0 (0 = all)", arena.where("users"));
+  if (c.arena.page_size < 2 || c.arena.page_size > 12)
+    throw util::Error("must be between 2 and 12", arena.where("page_size"));
+  if (c.arena.rounds < 1) throw util::Error("must be >= 1", arena.where("rounds"));
+  if (c.arena.enabled && c.arena.dataset.empty()) c.arena.dataset = c.datasets.front().name;
+  if (c.arena.enabled) {
+    bool known = false;
+    for (const auto& d : c.datasets) known = known || d.name == c.arena.dataset;
+    if (!known) throw util::Error("not one of the [[datasets]]", arena.where("dataset"));
+  }
   return c;
 }
 

@@ -59,20 +59,44 @@ struct RunTrain {
   int64_t lora_rank = 0;  // 0 = full fine-tuning
 };
 
+// [arena]: recommenders judged by the simulator (docs/arena.md); runs after evaluate.
+struct RunArena {
+  bool enabled = false;
+  std::string dataset;  // default: the first [[datasets]] entry
+  std::vector<std::string> recommenders = {"random", "pop", "itemknn", "ease", "bpr"};
+  std::string simulator;  // default: the simulator evaluate used (the trained student, else the student)
+  std::string mode = "direct";
+  std::vector<std::string> protocols = {"interleave"};
+  int64_t users = 100;
+  int64_t page_size = 5;
+  int64_t rounds = 3;
+  std::string split = "global-time:0.9";
+};
+
 struct RunConfig {
   std::filesystem::path config_file;
   std::filesystem::path work;
   uint64_t seed = 0;
   unsigned threads = 0;
   std::filesystem::path prompts_dir;  // empty = default search order
+  // "ours" (reasoning-v1 / direct-v1) or "authors" (authors-default / authors-direct, imported with
+  // `usermirror prompts import --from-repo`); system_prompt / direct_prompt name other prompts.
+  std::string prompts = "ours";
   std::string system_prompt = "reasoning-v1";
   std::string direct_prompt = "direct-v1";
+  // Token-length filter of the eval scenes (docs/method.md §3.6: the reference's run script drops
+  // eval scenes whose decision prompt exceeds 6,144 tokens of the weak model's tokenizer). 0 = off.
+  int64_t eval_max_tokens = 0;
+  // Tokenizer folder for that filter; empty = the student's `local:DIR` model folder (or the tiny
+  // model's when no student is configured).
+  std::filesystem::path length_tokenizer;
   std::vector<RunDataset> datasets;
   RunModels models;
   RunDecide decide;
   RunDistil distil;
   RunEvaluate evaluate;
   RunTrain train;
+  RunArena arena;
 };
 
 // Parses and validates; util::Error names the file, the line where cpptoml reports one, and the key.

@@ -59,6 +59,29 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
   const fs::path prompt_file = c.work / "prompts" / (c.system_prompt + ".txt");
   util::write_file_atomic(prompt_file, system_prompt);
 
+  // ---- backends ----
+  std::string teacher = c.models.teacher, student = c.models.student, predictor = c.models.predictor;
+  if (teacher.empty() || student.empty() || predictor.empty()) {
+    if (!hooks.tiny_model)
+      throw util::Error("no backend configured for teacher/student/predictor",
+                        {.file = c.config_file.string(), .field = "models"});
+    std::string tiny = hooks.tiny_model(c);
+    if (teacher.empty()) teacher = tiny;
+    if (student.empty()) student = tiny;
+    if (predictor.empty()) predictor = tiny;
+  }
+
+  // The eval length filter's tokenizer: the weak model's (the student), as the reference's run script.
+  fs::path length_tokenizer = c.length_tokenizer;
+  if (c.eval_max_tokens > 0 && length_tokenizer.empty()) {
+    const std::string local = "local:";
+    if (student.rfind(local, 0) != 0)
+      throw util::Error("eval_max_tokens needs length_tokenizer when the student is not a local model",
+                        {.file = c.config_file.string(), .field = "run.length_tokenizer"});
+    std::string dir = student.substr(local.size());
+    length_tokenizer = dir.substr(0, dir.find('?'));
+  }
+
   // ---- prepare and scenes ----
   for (const auto& d : c.datasets) {
     std::vector<fs::path> raws = {c.work / "raws" / (d.name + "_user_feature.jsonl"),
@@ -94,6 +117,15 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
           .add("max", static_cast<int64_t>(o.shape.max_options))
           .add("seed", static_cast<int64_t>(c.seed));
       if (!eval) sfp.add_file("eval", scenes_path(c.work, d.name, "eval"));
+      if (eval && c.eval_max_tokens > 0) {  // docs/method.md §3.6
+        o.max_tokens = static_cast<size_t>(c.eval_max_tokens);
+        o.tokenizer = length_tokenizer;
+        o.system_prompt_text = system_prompt;
+        sfp.add("max_tokens", c.eval_max_tokens)
+            .add("prompt", system_prompt)
+            .add_file("tokenizer", length_tokenizer / "tokenizer.json")
+            .add_file("tokenizer_config", length_tokenizer / "tokenizer_config.json");
+      }
       stage(c, report, "scenes/" + d.name + "/" + split, sfp, {out}, [&] {
         scene::ScenesReport r = scene::run_scenes(o);
         summary.count(split + " scenes", r.written);
@@ -101,17 +133,6 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
     }
   }
 
-  // ---- backends ----
-  std::string teacher = c.models.teacher, student = c.models.student, predictor = c.models.predictor;
-  if (teacher.empty() || student.empty() || predictor.empty()) {
-    if (!hooks.tiny_model)
-      throw util::Error("no backend configured for teacher/student/predictor",
-                        {.file = c.config_file.string(), .field = "models"});
-    std::string tiny = hooks.tiny_model(c);
-    if (teacher.empty()) teacher = tiny;
-    if (student.empty()) student = tiny;
-    if (predictor.empty()) predictor = tiny;
-  }
   std::map<std::string, std::unique_ptr<backend::Backend>> backends;
   auto get_backend = [&](const std::string& spec) -> backend::Backend& {
     auto& slot = backends[spec];
@@ -249,6 +270,32 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
             summary.set("hit rate (" + mode + ")", fmt::format("{:.4f}", r.expected_hit_rate));
           },
           [&] { remove_if_exists(o.out_dir / "predictions.store.jsonl"); });
+    }
+  }
+  // ---- arena ----
+  if (c.arena.enabled) {
+    if (!hooks.arena)
+      throw util::Error("the arena is not available in this build", {.field = "arena.enabled"});
+    const std::string arena_simulator = c.arena.simulator.empty() ? simulator : c.arena.simulator;
+    for (const auto& protocol : c.arena.protocols) {
+      const fs::path out = c.work / "arena" / protocol;
+      Fingerprint fp;
+      fp.add("simulator", arena_simulator)
+          .add("dataset", c.arena.dataset)
+          .add("mode", c.arena.mode)
+          .add("prompt", c.arena.mode == "direct" ? direct_prompt : system_prompt)
+          .add("users", c.arena.users)
+          .add("page_size", c.arena.page_size)
+          .add("rounds", c.arena.rounds)
+          .add("split", c.arena.split)
+          .add("seed", static_cast<int64_t>(c.seed));
+      for (const auto& r : c.arena.recommenders) fp.add("recommender", r);
+      fp.add_file("interactions", c.work / "raws" / (c.arena.dataset + "_interaction.jsonl"));
+      if (c.train.enabled) fp.add_file("pref", pref);
+      stage(
+          c, report, "arena/" + protocol, fp, {out / "report.json"},
+          [&] { hooks.arena(c, protocol, arena_simulator, summary); },
+          [&] { remove_if_exists(out / "requests.store.jsonl"); });
     }
   }
   return report;

@@ -138,7 +138,8 @@ std::vector<uint32_t> SceneGenerator::sample_targets(const std::vector<std::stri
 }
 
 std::vector<std::string> SceneGenerator::history_entries(uint64_t record, uint32_t user, size_t before,
-                                                         SceneOutcome& o, const SceneView& view) const {
+                                                         SceneOutcome& o, const SceneView& view,
+                                                         const std::vector<uint32_t>& appended) const {
   // Entries: (item row, interaction index or -1 for MIND's static click history).
   std::vector<std::pair<uint32_t, int64_t>> entries;
   if (strategy_->static_click_history()) {
@@ -161,6 +162,8 @@ std::vector<std::string> SceneGenerator::history_entries(uint64_t record, uint32
   auto tl = index_.timeline(user);
   for (size_t i = 0; i < before; ++i)
     entries.emplace_back(index_.interaction_item(tl.begin()[i]), tl.begin()[i]);
+  constexpr int64_t kAppended = -2;  // a simulated choice: no behaviour features, seen at the target time
+  for (uint32_t item : appended) entries.emplace_back(item, kAppended);
 
   util::Rng rng = util::Rng::stream(cfg_.seed, stage("history"), record);
   auto keep = static_cast<size_t>(rng.uniform_int(kMinHistory, kMaxHistory));
@@ -176,6 +179,8 @@ std::vector<std::string> SceneGenerator::history_entries(uint64_t record, uint32
           parse_json(ds_.interactions[static_cast<size_t>(k)].behavior,
                      {.file = data::interaction_file(ds_.name), .line = k + 1, .field = "behavior_features"});
       ts = ds_.interactions[static_cast<size_t>(k)].timestamp_us;
+    } else if (k == kAppended) {
+      ts = view.target_us;
     }
     HistoryInput in{item, item_desc_[item], k >= 0 ? behavior : kEmpty, ts};
     Fields f(&item_desc_[item]);
@@ -279,6 +284,35 @@ SceneOutcome SceneGenerator::build(uint64_t record, uint32_t interaction) const 
     throw util::Error(e.message(), where).with_reason(e.reason());
   }
   return o;
+}
+
+}  // namespace um::scene
+
+namespace um::scene {
+
+SceneText SceneGenerator::render(uint64_t record, uint32_t user, int64_t t_us, const std::vector<uint32_t>& items,
+                                 const std::vector<uint32_t>& appended) const {
+  if (user >= ds_.users.size()) throw util::Error("user row out of range", {.field = "user"});
+  SceneView view{index_, social_, user, t_us};
+  SceneText text;
+  auto udesc = parse_json(ds_.users[user].description, {.file = data::user_file(ds_.name),
+                                                        .line = static_cast<int64_t>(user + 1),
+                                                        .field = "user_description"});
+  Fields pf(&udesc);
+  text.profile = strategy_->profile_template().render(pf);
+  for (uint32_t item : items) {
+    if (item >= ds_.items.size()) throw util::Error("item row out of range", {.field = "items"});
+    Fields f(&item_desc_[item]);
+    strategy_->item_features(view, item, item_desc_[item], f);
+    text.action_list.push_back(strategy_->item_template().render(f));
+  }
+  SceneOutcome unused;
+  auto hist = history_entries(record, user, index_.count_before(user, t_us), unused, view, appended);
+  for (size_t i = 0; i < hist.size(); ++i) {
+    if (i) text.history.push_back('\n');
+    text.history += hist[i];
+  }
+  return text;
 }
 
 }  // namespace um::scene

@@ -60,6 +60,14 @@ class SceneGenerator {
   // The scene of target interaction `interaction`, drawn as sample number `record`.
   SceneOutcome build(uint64_t record, uint32_t interaction) const;
 
+  // The scene text of an arbitrary exposure `items` (item rows, in page order) shown to `user` at
+  // time t_us: profile, the history window of the user's interactions strictly before t_us (window
+  // length drawn from stream "history" at `record`, as build() does) followed by `appended` items
+  // (e.g. choices made earlier in a simulated session; rendered with empty behaviour features at
+  // time t_us), and the exposure entries. Used by the arena; build() is unchanged.
+  SceneText render(uint64_t record, uint32_t user, int64_t t_us, const std::vector<uint32_t>& items,
+                   const std::vector<uint32_t>& appended = {}) const;
+
   bool real_impressions() const { return real_; }
   const std::vector<std::string>& scorer_names() const { return scorer_names_; }
   const DatasetIndex& index() const { return index_; }
@@ -68,7 +76,8 @@ class SceneGenerator {
  private:
   std::string stage(const char* name) const { return "scenes/" + cfg_.split + "/" + name; }
   std::vector<std::string> history_entries(uint64_t record, uint32_t user, size_t before, SceneOutcome& o,
-                                           const SceneView& view) const;
+                                           const SceneView& view,
+                                           const std::vector<uint32_t>& appended = {}) const;
   std::vector<uint32_t> sampled_negatives(uint64_t record, uint32_t user, uint32_t gt, int64_t t,
                                           size_t before) const;
 

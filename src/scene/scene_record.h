@@ -6,13 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "text/prompt.h"
+
 namespace um::scene {
 
-struct SceneText {
-  std::string profile;
-  std::vector<std::string> action_list;  // rendered exposure entries, un-lettered, in order
-  std::string history;
-};
+// profile, action_list (rendered exposure entries, un-lettered, in order), history.
+using text::SceneText;
 
 struct SceneRecord {
   SceneText text;

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "backend/simulation_requests.h"
 #include "serve/api_error.h"
 #include "text/prompt.h"
 #include "text/prompt_store.h"
@@ -15,7 +16,6 @@ using nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
 const std::string kBehaviorPrefix(text::kBehaviorPrefix);
-const std::string kThoughtPrefix(text::kEvalReasoningPrefix);
 
 ojson dist_json(const std::vector<std::string>& letters, const std::vector<double>& probs) {
   ojson d = ojson::object();
@@ -137,11 +137,6 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
     mean = r.probs;
     missing = r.missing_letters;
   } else {
-    backend::GenerateRequest gen;
-    gen.key = "simulate";
-    gen.messages = messages;
-    gen.messages.push_back({"assistant", kThoughtPrefix});
-    gen.continue_final_message = true;
     auto num = [&](const char* k, double fallback, double lo, double hi) {
       if (!b.contains(k)) return fallback;
       if (!b[k].is_number() || b[k].get<double>() < lo || b[k].get<double>() > hi) {
@@ -149,19 +144,20 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
       }
       return b[k].get<double>();
     };
-    gen.sampling.n = static_cast<int>(num("n", 1, 1, opts.max_n));
-    gen.sampling.temperature = num("temperature", 1.0, 0, 2);
-    gen.sampling.top_p = num("top_p", 0.8, 1e-9, 1);  // the reference's evaluation defaults (§7)
-    gen.sampling.max_tokens =
+    backend::ReasoningSampling sampling;
+    sampling.n = static_cast<int>(num("n", 1, 1, opts.max_n));
+    sampling.temperature = num("temperature", 1.0, 0, 2);
+    sampling.top_p = num("top_p", 0.8, 1e-9, 1);  // the reference's evaluation defaults (§7)
+    sampling.max_tokens =
         static_cast<int>(num("max_tokens", std::min(1024, opts.max_tokens_limit), 1, opts.max_tokens_limit));
-    gen.sampling.stop = {kBehaviorPrefix};
-    gen.sampling.seed = seed;
-    backend::GenerateResult g = backend.generate_one(std::move(gen));
+    sampling.seed = seed;
+    backend::GenerateResult g =
+        backend.generate_one(backend::reasoning_generate_request("simulate", messages, sampling));
     std::vector<backend::OptionRequest> reqs;
     for (size_t i = 0; i < g.samples.size(); ++i) {
       backend::OptionRequest req{"simulate/" + std::to_string(i), messages, std::nullopt, letters,
                                  letter_ids};
-      req.messages.push_back({"assistant", kThoughtPrefix + g.samples[i].text + kBehaviorPrefix});
+      req.messages.push_back({"assistant", backend::reasoning_turn(g.samples[i].text) + kBehaviorPrefix});
       reqs.push_back(std::move(req));
     }
     auto futures = backend.option_distribution(std::move(reqs));
@@ -171,7 +167,7 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
       for (size_t k = 0; k < mean.size(); ++k) mean[k] += r.probs[k] / static_cast<double>(futures.size());
       missing += r.missing_letters;
       ojson ra;
-      ra["text"] = kThoughtPrefix + g.samples[i].text;
+      ra["text"] = backend::reasoning_turn(g.samples[i].text);
       ra["distribution"] = dist_json(letters, r.probs);
       rationales.push_back(std::move(ra));
     }

@@ -105,7 +105,12 @@ class EmbeddedBackend final : public Backend {
     }
   }
 
-  BackendStats stats() const override { return {requests_.load(), failed_.load(), requests_.load(), 0, 0}; }
+  BackendStats stats() const override {
+    BackendStats st{requests_.load(), failed_.load(), requests_.load(), 0, 0};
+    st.option_prompt_tokens = option_tokens_.load();
+    st.option_prompt_tokens_cached = option_tokens_.load() - option_computed_.load();
+    return st;
+  }
 
  private:
   // Scoring uses the reference's letter ids (first token of the bare letter). They are the tokens a
@@ -289,7 +294,10 @@ class EmbeddedBackend final : public Backend {
     if (letters.size() != req.letters.size()) {
       throw util::Error("letter_token_ids must have one id per letter", {.record = req.key});
     }
+    const size_t computed_before = s.tokens_computed();
     model::OptionScores sc = model::score_options(s, ids, letters, /*full_logprobs=*/false);
+    option_tokens_ += static_cast<int64_t>(ids.size());
+    option_computed_ += static_cast<int64_t>(s.tokens_computed() - computed_before);
     OptionResult r;
     r.probs = sc.probs;
     r.raw_logprobs.reserve(sc.probs.size());
@@ -307,6 +315,7 @@ class EmbeddedBackend final : public Backend {
   bool stop_ = false;
   std::vector<std::thread> threads_;
   std::atomic<int64_t> requests_{0}, failed_{0};
+  std::atomic<int64_t> option_tokens_{0}, option_computed_{0};
 };
 
 }  // namespace

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The arena numbers of docs/benchmarks.md ("Arena") in one run, end to end through `usermirror arena`:
+#  1. prefix sharing: direct mode on the Qwen2.5-0.5B shape (random weights), the same pages asked in
+#     the naive order (recommender by recommender) and grouped by user (every page of one user after
+#     the previous one, so the engine's prefix cache serves the shared prompt prefix): pages/s of the
+#     simulator and the prefix-cache hit rate of each;
+#  2. the arena's own overhead (everything but the simulator's LLM time) on the tiny model.
+# Random-weight models are written on first use under /tmp/um-bench.
+#
+#   bench/arena_bench.sh BUILD_DIR [SHARED_DIR] [USERS]
+set -euo pipefail
+build=${1:?usage: arena_bench.sh BUILD_DIR [SHARED_DIR] [USERS]}
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${2:-$root/../shared}
+users=${3:-6}
+um=$build/usermirror
+export OMP_WAIT_POLICY=PASSIVE UM_NO_PROGRESS=1
+work=/tmp/um-bench/arena-work
+mkdir -p /tmp/um-bench
+m05=/tmp/um-bench/qwen2.5-0.5b-shape
+tiny=/tmp/um-bench/tiny-qwen3
+if [ ! -f "$m05/config.json" ]; then
+  "$um" model init --arch qwen2 --layers 24 --hidden 896 --heads 14 --kv-heads 2 --intermediate 4864 \
+    --tie-embeddings --vocab 151936 --tokenizer "$shared/tokenizers/qwen3" --out "$m05" --seed 3 >/dev/null
+fi
+if [ ! -f "$tiny/config.json" ]; then
+  "$um" model init --arch qwen3 --layers 2 --hidden 64 --heads 4 --kv-heads 2 --tie-embeddings \
+    --tokenizer "$shared/tokenizers/qwen3" --out "$tiny" --seed 3 --dtype f32 >/dev/null
+fi
+if [ ! -f "$work/raws/ml-latest-small_interaction.jsonl" ]; then
+  "$um" prepare --dataset ml-latest-small --raw "$root/data/demo/ml-latest-small" --work "$work" >/dev/null
+fi
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+recs=random,pop,itemknn,ease,bpr
+run() {  # name simulator order users
+  rm -rf "$work/arena/$1"
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$um" arena --work "$work" --dataset ml-latest-small --recommenders "$recs" --simulator "$2" \
+    --order "$3" --users "$4" --protocol interleave --seed 1 --name "$1" --no-figures --controls "" 2>&1 |
+    grep -E "pages|prefix-cache|simulator time|overhead" | sed "s/^/  [$1] /"
+  t1=$(date +%s.%N)
+  echo "  [$1] wall $(echo "$t1 - $t0" | bc) s"
+}
+echo "== 0.5B shape, direct mode, $users users x 10 interleaved pairs"
+run naive "local:$m05" naive "$users"
+run grouped "local:$m05" grouped "$users"
+echo "== tiny model, direct mode, 40 users"
+run tiny "local:$tiny" grouped 40
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

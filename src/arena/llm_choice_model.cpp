@@ -1,0 +1,135 @@
+#include "arena/llm_choice_model.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "backend/simulation_requests.h"
+#include "pipeline/llm_stage.h"
+#include "util/error.h"
+#include "util/rng.h"
+
+namespace um::arena {
+namespace {
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string probs_json(const backend::OptionResult& r) {
+  nlohmann::json v;
+  v["probs"] = r.probs;
+  return v.dump();
+}
+
+}  // namespace
+
+LlmChoiceModel::LlmChoiceModel(backend::Backend& backend, const std::filesystem::path& store,
+                               LlmChoiceOptions options)
+    : be_(backend), store_path_(store), opts_(std::move(options)) {
+  if (opts_.mode != "direct" && opts_.mode != "reasoning")
+    throw util::Error("mode must be direct or reasoning, got '" + opts_.mode + "'", {.field = "mode"});
+  if (opts_.repeats < 1) throw util::Error("repeats must be >= 1", {.field = "repeats"});
+  stage_ = "arena/" + opts_.mode + "/prompt-" + hex64(util::hash64(opts_.system_prompt));
+}
+
+std::vector<std::vector<double>> LlmChoiceModel::choose(const std::vector<const PageScene*>& pages) {
+  const bool direct = opts_.mode == "direct";
+  auto gen_key = [](const PageScene& p) { return p.key + "/gen"; };
+  auto opt_key = [](const PageScene& p, size_t r) { return p.key + "/p" + std::to_string(r); };
+  auto base = [&](const PageScene& p) { return backend::simulation_messages(p.text, opts_.system_prompt); };
+  pipeline::SkipBudget budget{.max_failures = opts_.max_failures - failed_};
+  const auto start = std::chrono::steady_clock::now();
+  {
+    backend::RequestStore store(store_path_, stage_);
+    if (!direct) {
+      std::vector<backend::GenerateRequest> todo;
+      for (const PageScene* p : pages) {
+        if (store.contains(gen_key(*p))) {
+          ++reused_;
+          continue;
+        }
+        backend::ReasoningSampling s{
+            .n = opts_.repeats,
+            .temperature = opts_.temperature,
+            .top_p = opts_.top_p,
+            .max_tokens = opts_.max_tokens,
+            .seed = util::Rng::stream(opts_.seed, "arena/reasoning", util::hash64(p->key)).next_u64() >> 1};
+        todo.push_back(backend::reasoning_generate_request(gen_key(*p), base(*p), s));
+      }
+      sent_ += static_cast<int64_t>(todo.size());
+      util::Progress bar("arena (generate)", todo.size(), "pages");
+      failed_ += pipeline::run_generate(
+          be_, std::move(todo), store,
+          [](const backend::GenerateResult& res) {
+            nlohmann::json v;
+            v["contents"] = nlohmann::json::array();
+            for (const auto& s : res.samples) v["contents"].push_back(s.text);
+            return v.dump();
+          },
+          bar, budget);
+      bar.finish();
+      budget.max_failures = opts_.max_failures - failed_;
+    }
+    auto generated =
+        direct ? std::map<std::string, nlohmann::json>{} : pipeline::load_store(store_path_, stage_);
+    std::vector<backend::OptionRequest> todo;
+    for (const PageScene* p : pages) {
+      if (direct) {
+        if (store.contains(opt_key(*p, 0))) {
+          ++reused_;
+          continue;
+        }
+        todo.push_back(backend::direct_option_request(opt_key(*p, 0), base(*p), p->items.size()));
+        continue;
+      }
+      auto g = generated.find(gen_key(*p));
+      if (g == generated.end()) continue;  // generation failed within the budget
+      auto contents = g->second.at("contents").get<std::vector<std::string>>();
+      for (size_t r = 0; r < contents.size(); ++r) {
+        if (store.contains(opt_key(*p, r))) continue;
+        todo.push_back(
+            backend::reasoning_option_request(opt_key(*p, r), base(*p), contents[r], p->items.size()));
+      }
+    }
+    sent_ += static_cast<int64_t>(todo.size());
+    util::Progress bar("arena (" + opts_.mode + ")", todo.size(), "prompts");
+    failed_ += pipeline::run_options(be_, std::move(todo), store, probs_json, bar, budget);
+    bar.finish();
+  }
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  auto stored = pipeline::load_store(store_path_, stage_);
+  std::vector<std::vector<double>> out;
+  out.reserve(pages.size());
+  for (const PageScene* p : pages) {
+    size_t n = 1;
+    if (!direct) {
+      auto g = stored.find(gen_key(*p));
+      n = g == stored.end() ? 0 : g->second.at("contents").size();
+    }
+    std::vector<double> mean(p->items.size(), 0.0);
+    size_t got = 0;
+    for (size_t r = 0; r < n; ++r) {
+      auto it = stored.find(opt_key(*p, r));
+      if (it == stored.end()) continue;
+      auto probs = it->second.at("probs").get<std::vector<double>>();
+      if (probs.size() != mean.size())
+        throw util::Error("stored distribution has " + std::to_string(probs.size()) + " options, the page " +
+                              std::to_string(mean.size()),
+                          {.file = store_path_.string(), .field = "probs", .record = p->key});
+      for (size_t k = 0; k < mean.size(); ++k) mean[k] += probs[k];
+      ++got;
+    }
+    if (got == 0) {
+      out.emplace_back();
+      continue;
+    }
+    for (double& v : mean) v /= static_cast<double>(got);
+    out.push_back(std::move(mean));
+  }
+  return out;
+}
+
+}  // namespace um::arena

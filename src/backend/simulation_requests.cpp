@@ -1,0 +1,59 @@
+#include "backend/simulation_requests.h"
+
+#include "util/error.h"
+
+namespace um::backend {
+
+std::vector<std::string> option_letters(size_t n) {
+  std::vector<std::string> out;
+  out.reserve(n);
+  for (size_t k = 0; k < n; ++k) out.emplace_back(1, text::option_letter(k));
+  return out;
+}
+
+std::vector<Message> simulation_messages(const text::SceneText& scene, std::string_view system_prompt) {
+  return {{"system", std::string(system_prompt)}, {"user", text::user_message(scene)}};
+}
+
+OptionRequest direct_option_request(std::string key, std::vector<Message> base, size_t options) {
+  OptionRequest req;
+  req.key = std::move(key);
+  req.messages = std::move(base);
+  req.messages.push_back({"assistant", std::string(text::kBehaviorPrefix)});
+  req.letters = option_letters(options);
+  return req;
+}
+
+GenerateRequest reasoning_generate_request(std::string key, std::vector<Message> base,
+                                           const ReasoningSampling& sampling) {
+  GenerateRequest req;
+  req.key = std::move(key);
+  req.messages = std::move(base);
+  req.messages.push_back({"assistant", std::string(text::kEvalReasoningPrefix)});
+  req.continue_final_message = true;
+  req.sampling.n = sampling.n;
+  req.sampling.temperature = sampling.temperature;
+  req.sampling.top_p = sampling.top_p;
+  req.sampling.max_tokens = sampling.max_tokens;
+  req.sampling.stop = {std::string(text::kBehaviorPrefix)};
+  req.sampling.seed = sampling.seed;
+  return req;
+}
+
+std::string reasoning_turn(std::string_view continuation) {
+  std::string s(text::kEvalReasoningPrefix);
+  s += continuation;
+  return s;
+}
+
+OptionRequest reasoning_option_request(std::string key, std::vector<Message> base,
+                                       std::string_view continuation, size_t options) {
+  OptionRequest req;
+  req.key = std::move(key);
+  req.messages = std::move(base);
+  req.messages.push_back({"assistant", reasoning_turn(continuation) + std::string(text::kBehaviorPrefix)});
+  req.letters = option_letters(options);
+  return req;
+}
+
+}  // namespace um::backend

@@ -1,0 +1,240 @@
+// The arena on a real dataset (ml-100k from ../shared/data) with an LLM stand-in and with the
+// control simulators: report contents, request order, resumability, bad recommender input.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "arena/arena.h"
+#include "common/shared_data.h"
+#include "data/dataset_io.h"
+#include "data/prepare.h"
+#include "fake_simulator_backend.h"
+#include "util/error.h"
+
+namespace um::arena {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+fs::path prepared_ml100k(const fs::path& raw, const std::string& tag) {
+  fs::path work = um::testing::temp_dir(tag);
+  data::prepare({.dataset = "ml-100k", .raw_dir = raw, .work_dir = work});
+  return work;
+}
+
+ArenaOptions base_options(const fs::path& work) {
+  ArenaOptions o;
+  o.work = work;
+  o.dataset = "ml-100k";
+  o.recommenders = {"random", "pop", "itemknn", "ease"};
+  o.users = 30;
+  o.seed = 11;
+  o.bootstrap = 200;
+  o.figures = false;
+  o.progress = false;
+  o.controls = {"baseline:uniform", "baseline:popularity"};
+  return o;
+}
+
+TEST(ArenaRun, InterleavingOnMl100kWithAnLlmSimulator) {
+  UM_REQUIRE_SHARED(raw, "data/ml-100k");
+  fs::path work = prepared_ml100k(raw, "arena-ml100k");
+  ArenaOptions o = base_options(work);
+  o.simulator = "fake";
+  testing::FakeSimulatorBackend be;
+  util::Summary summary("arena");
+  ArenaResult r = run_arena(o, be, summary);
+  ASSERT_TRUE(fs::exists(r.report_json));
+  ASSERT_TRUE(fs::exists(r.report_md));
+  std::ifstream in(r.report_json);
+  auto rep = nlohmann::json::parse(in);
+  ASSERT_EQ(rep["recommenders"].size(), 4u);
+  for (const auto& rec : rep["recommenders"]) {
+    for (const char* m : {"hr@10", "recall@10", "ndcg@10", "mrr@10"})
+      EXPECT_TRUE(rec["offline"].contains(m)) << m;
+    EXPECT_TRUE(rec["simulated"].contains("score"));
+  }
+  EXPECT_EQ(rep["pairwise"].size(), 6u);
+  for (const auto& p : rep["pairwise"]) {
+    for (const char* f : {"a", "b", "win_rate_a", "ci_low", "ci_high", "pages"})
+      EXPECT_TRUE(p.contains(f)) << f;
+    EXPECT_LE(p["ci_low"].get<double>(), p["win_rate_a"].get<double>());
+    EXPECT_GE(p["ci_high"].get<double>(), p["win_rate_a"].get<double>());
+  }
+  ASSERT_FALSE(rep["agreement"].empty());
+  for (const auto& a : rep["agreement"])
+    for (const char* f : {"metric", "kendall_tau", "ci_low", "ci_high"}) EXPECT_TRUE(a.contains(f)) << f;
+  EXPECT_EQ(rep["controls"].size(), 2u);
+  EXPECT_EQ(rep["split"]["spec"], "global-time:0.9");
+
+  // pages.jsonl: one line per page shown (6 pairs per user), each with a distribution over its items.
+  std::ifstream pages(r.pages_jsonl);
+  std::string line;
+  size_t n = 0;
+  while (std::getline(pages, line)) {
+    auto p = nlohmann::json::parse(line);
+    ASSERT_EQ(p["items"].size(), p["distribution"].size());
+    ASSERT_EQ(p["teams"].size(), p["items"].size());
+    ++n;
+  }
+  EXPECT_EQ(n, r.pages);
+  EXPECT_EQ(n, 6 * r.users);
+
+  // The requests: the direct prompt, a scene user message, and every page of one user sent together.
+  auto msgs = be.messages();
+  ASSERT_EQ(msgs.size(), r.distinct_pages);
+  for (const auto& m : msgs) {
+    ASSERT_EQ(m.size(), 3u);
+    EXPECT_EQ(m[0].role, "system");
+    EXPECT_NE(m[1].content.find("# Exposure List\n[A] "), std::string::npos);
+    EXPECT_EQ(m[2].content, "Behavior: [");
+  }
+  std::vector<std::string> users_in_order;
+  for (const auto& k : be.keys()) {
+    std::string u = k.substr(0, k.find('/'));
+    if (users_in_order.empty() || users_in_order.back() != u) users_in_order.push_back(u);
+  }
+  std::set<std::string> distinct(users_in_order.begin(), users_in_order.end());
+  EXPECT_EQ(distinct.size(), users_in_order.size()) << "pages of one user were not sent together";
+}
+
+TEST(ArenaRun, KilledRunsResumeFromTheStoreAndWriteTheSameBytes) {
+  UM_REQUIRE_SHARED(raw, "data/ml-100k");
+  fs::path work = prepared_ml100k(raw, "arena-resume");
+  ArenaOptions o = base_options(work);
+  o.simulator = "fake";
+  o.protocol = "session";
+  o.rounds = 2;
+  o.users = 15;
+  std::string json, md, pages;
+  size_t sent_first = 0;
+  {
+    testing::FakeSimulatorBackend be;
+    util::Summary s("arena");
+    ArenaResult r = run_arena(o, be, s);
+    json = slurp(r.report_json);
+    md = slurp(r.report_md);
+    pages = slurp(r.pages_jsonl);
+    sent_first = be.keys().size();
+    ASSERT_GT(sent_first, 0u);
+  }
+  const fs::path out = work / "arena" / "session";
+  // A kill after some answers: keep the header and the first third of the stored answers, and a
+  // torn final line; the final files are gone.
+  const fs::path store = out / "requests.store.jsonl";
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(store);
+    std::string l;
+    while (std::getline(in, l)) lines.push_back(l);
+  }
+  ASSERT_EQ(lines.size(), sent_first + 1);
+  {
+    std::ofstream t(store, std::ios::trunc);
+    for (size_t i = 0; i < 1 + sent_first / 3; ++i) t << lines[i] << "\n";
+    t << lines.back().substr(0, lines.back().size() / 2);
+  }
+  fs::remove(out / "report.json");
+  fs::remove(out / "report.md");
+  fs::remove(out / "pages.jsonl");
+  {
+    testing::FakeSimulatorBackend be;
+    util::Summary s("arena");
+    ArenaResult r = run_arena(o, be, s);
+    EXPECT_EQ(be.keys().size(), sent_first - sent_first / 3);
+    EXPECT_EQ(slurp(r.report_json), json);
+    EXPECT_EQ(slurp(r.report_md), md);
+    EXPECT_EQ(slurp(r.pages_jsonl), pages);
+  }
+  {
+    testing::FakeSimulatorBackend be;
+    util::Summary s("arena");
+    ArenaResult r = run_arena(o, be, s);
+    EXPECT_EQ(be.keys().size(), 0u);
+    EXPECT_EQ(slurp(r.report_json), json);
+  }
+}
+
+TEST(ArenaRun, ControlSimulatorsOnRealData) {
+  UM_REQUIRE_SHARED(raw, "data/ml-100k");
+  fs::path work = prepared_ml100k(raw, "arena-controls");
+  ArenaOptions o = base_options(work);
+  o.recommenders = {"random", "pop"};
+  o.simulator = "baseline:popularity";
+  o.controls = {"baseline:uniform", "baseline:position", "baseline:collaborative"};
+  o.users = 60;
+  util::Summary s("arena");
+  ArenaResult r = run_arena(o, s);
+  // A popularity-driven user prefers the popularity recommender's items.
+  EXPECT_EQ(r.ranking, (std::vector<std::string>{"pop", "random"}));
+  std::ifstream in(r.report_json);
+  auto rep = nlohmann::json::parse(in);
+  EXPECT_EQ(rep["controls"].size(), 3u);
+  // Offline, pop beats random on ml-100k as well.
+  EXPECT_EQ(rep["offline_ranking"]["hr@10"][0], "pop");
+}
+
+TEST(ArenaRun, BadRecommenderInputIsCountedNotSilent) {
+  UM_REQUIRE_SHARED(raw, "data/ml-100k");
+  fs::path work = prepared_ml100k(raw, "arena-bad");
+  ArenaOptions o = base_options(work);
+  o.users = 0;
+  o.recommenders = {"pop"};
+  o.protocol = "page";
+  o.simulator = "baseline:uniform";
+  o.controls = {};
+  // A file recommender that knows only two users and names an item the dataset does not have.
+  fs::path file = work / "lists.jsonl";
+  data::Dataset ds = data::load_dataset(work, "ml-100k");
+  recommend::Split split = recommend::make_split(ds, recommend::parse_split(o.split));
+  ASSERT_GE(split.test_users.size(), 3u);
+  {
+    std::ofstream f(file);
+    for (size_t j = 0; j < 2; ++j) {
+      uint32_t u = split.test_users[j];
+      f << "{\"user_id\":\"" << ds.users[u].id
+        << "\",\"items\":[\"no-such-item\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\"]}\n";
+    }
+  }
+  o.recommenders.push_back("file:" + file.string());
+  util::Summary s("arena");
+  ArenaResult r = run_arena(o, s);
+  EXPECT_EQ(r.users, 2u);
+  std::ifstream in(r.report_json);
+  auto rep = nlohmann::json::parse(in);
+  bool missing = false, unknown = false;
+  for (const auto& [reason, n] : rep["skips"].items()) {
+    if (reason.find("user dropped") != std::string::npos &&
+        n.get<int64_t>() == static_cast<int64_t>(split.test_users.size() - 2))
+      missing = true;
+    if (reason.find("unknown item ids") != std::string::npos && n.get<int64_t>() == 2) unknown = true;
+  }
+  EXPECT_TRUE(missing) << rep["skips"].dump();
+  EXPECT_TRUE(unknown) << rep["skips"].dump();
+
+  // Option errors name the field.
+  ArenaOptions bad = o;
+  bad.page_size = 1;
+  try {
+    run_arena(bad, s);
+    FAIL();
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.where().field, "page-size");
+  }
+  bad = o;
+  bad.recommenders = {"pop", "pop"};
+  EXPECT_THROW(run_arena(bad, s), util::Error);
+}
+
+}  // namespace
+}  // namespace um::arena

@@ -125,8 +125,23 @@ Command evaluate_command() {
             app.add_option("--bootstrap", o->bootstrap, "Bootstrap resamples for confidence intervals")
                 ->capture_default_str();
             app.add_option("--out", o->out_dir, "Output folder (default WORK/eval/<mode>)");
+            app.add_option("--max-context", o->max_context,
+                           "Score scenes longer than N tokens (messages with the chat template) as uniform "
+                           "without asking the model, as the reference (6124); 0 = off")
+                ->capture_default_str();
+            app.add_option(
+                "--context-tokenizer", o->context_tokenizer,
+                "Tokenizer folder for --max-context (default: the model folder of a local: backend)");
             return [=] {
               pipeline::EvaluateOptions opts = *o;
+              if (opts.max_context > 0 && opts.context_tokenizer.empty()) {
+                const std::string local = "local:";
+                if (common->backend.rfind(local, 0) != 0)
+                  throw util::Error("--max-context needs --context-tokenizer with a non-local backend",
+                                    {.field = "context-tokenizer"});
+                const std::string dir = common->backend.substr(local.size());
+                opts.context_tokenizer = dir.substr(0, dir.find('?'));
+              }
               opts.work = common->work;
               for (const auto& d : *datasets)
                 opts.inputs.push_back(pipeline::scenes_path(opts.work, d, "eval"));
@@ -141,6 +156,9 @@ Command evaluate_command() {
               util::Summary s("evaluate " + opts.mode);
               pipeline::EvaluateResult r = pipeline::run_evaluate(*be, opts);
               s.count("scenes", static_cast<uint64_t>(r.scenes));
+              if (opts.max_context > 0)
+                s.count("longer than " + std::to_string(opts.max_context) + " tokens (scored uniform)",
+                        static_cast<uint64_t>(r.over_context));
               s.set("expected hit rate", fmt::format("{:.4f}", r.expected_hit_rate));
               s.set("report", r.report_md.string());
               s.print("scenes");

@@ -43,6 +43,7 @@ struct ScenesOptions : SceneConfig {
   size_t max_tokens = 0;
   std::filesystem::path tokenizer;
   std::string system_prompt = "reasoning-v1";
+  std::string system_prompt_text;  // when not empty, the prompt text itself (system_prompt ignored)
 };
 
 struct ScenesReport {

@@ -79,7 +79,9 @@ ScenesReport run_scenes(const ScenesOptions& o) {
       throw util::Error("--max-tokens needs --tokenizer DIR (a Hugging Face tokenizer directory)",
                         {.field = "tokenizer"});
     }
-    filter = std::make_unique<LengthFilter>(o.tokenizer, text::load_prompt(o.system_prompt), o.max_tokens);
+    filter = std::make_unique<LengthFilter>(
+        o.tokenizer, o.system_prompt_text.empty() ? text::load_prompt(o.system_prompt) : o.system_prompt_text,
+        o.max_tokens);
     rep.max_tokens = o.max_tokens;
   }
 

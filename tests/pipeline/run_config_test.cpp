@@ -1,0 +1,50 @@
+// `usermirror run` configuration keys added for the reference's run settings (issue 15).
+#include "pipeline/run_config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/shared_data.h"
+#include "util/error.h"
+
+namespace um::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path write_config(const std::string& name, const std::string& run_table) {
+  fs::path dir = um::testing::temp_dir("run-config-" + name);
+  std::ofstream(dir / "run.toml") << "[run]\nwork = \"work\"\n"
+                                  << run_table << "\n[[datasets]]\nname = \"ml-1m\"\nraw = \"raw/ml-1m\"\n";
+  return dir / "run.toml";
+}
+
+// The reference's run script length-filters the eval set at 6,144 tokens with the weak model's
+// tokenizer (docs/method.md §3.6); run configs say so with eval_max_tokens.
+TEST(RunConfig, EvalLengthFilter) {
+  RunConfig off = load_run_config(write_config("off", ""));
+  EXPECT_EQ(off.eval_max_tokens, 0);
+  EXPECT_TRUE(off.length_tokenizer.empty());
+  fs::path file = write_config("on", "eval_max_tokens = 6144\nlength_tokenizer = \"models/weak\"");
+  RunConfig on = load_run_config(file);
+  EXPECT_EQ(on.eval_max_tokens, 6144);
+  EXPECT_EQ(on.length_tokenizer, fs::absolute(file).parent_path() / "models/weak");
+  EXPECT_THROW(load_run_config(write_config("neg", "eval_max_tokens = -1")), util::Error);
+}
+
+// prompts = "authors" selects the authors' prompts as `usermirror prompts import` names them.
+TEST(RunConfig, AuthorsPrompts) {
+  RunConfig ours = load_run_config(write_config("ours", ""));
+  EXPECT_EQ(ours.system_prompt, "reasoning-v1");
+  EXPECT_EQ(ours.direct_prompt, "direct-v1");
+  RunConfig authors = load_run_config(write_config("authors", "prompts = \"authors\""));
+  EXPECT_EQ(authors.system_prompt, "authors-default");
+  EXPECT_EQ(authors.direct_prompt, "authors-direct");
+  EXPECT_THROW(load_run_config(write_config("both", "prompts = \"authors\"\nsystem_prompt = \"x\"")),
+               util::Error);
+  EXPECT_THROW(load_run_config(write_config("bad", "prompts = \"theirs\"")), util::Error);
+}
+
+}  // namespace
+}  // namespace um::pipeline

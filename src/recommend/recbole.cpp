@@ -129,7 +129,7 @@ std::string token(const std::string& id, const std::string& what) {
 
 std::string seconds(int64_t t_us) {
   char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, static_cast<double>(t_us) / 1e6);
+  auto r = std::to_chars(buf, buf + sizeof buf, static_cast<double>(t_us) / 1e6, std::chars_format::fixed);
   return std::string(buf, r.ptr);
 }
 

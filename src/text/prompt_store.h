@@ -7,12 +7,15 @@
 // (first hit wins):
 //   1. the --prompts-dir option (when given),
 //   2. $UM_PROMPTS_DIR (when set),
-//   3. <directory of the usermirror executable>/../share/usermirror/prompts (installed layout),
-//   4. <directory of the executable>/../prompts,
-//   5. the source tree's prompts/ (compiled in as UM_SOURCE_PROMPTS_DIR).
-// Ours: reasoning-v1 (EKB-stage reasoning) and direct-v1. The authors' prompts cannot be shipped;
-// `usermirror prompts import` extracts them from the released training data into authors-default.txt
-// (and authors-direct.txt when present), after checking the SHA-256 digests in docs/method.md.
+//   3. the user data directory, user_prompts_dir() ($XDG_DATA_HOME/usermirror/prompts, else
+//      ~/.local/share/usermirror/prompts), where `usermirror prompts import` writes,
+//   4. <directory of the usermirror executable>/../share/usermirror/prompts (installed layout),
+//   5. <directory of the executable>/../prompts,
+//   6. the source tree's prompts/ (compiled in as UM_SOURCE_PROMPTS_DIR).
+// Ours: reasoning-v1 (EKB-stage reasoning) and direct-v1. The authors' prompts cannot be shipped:
+// `usermirror prompts import --from-repo DIR` reads both from a local clone of the authors' repository
+// (authors-default.txt and authors-direct.txt), `--from FILE` the default one from the released
+// training data, each after checking the SHA-256 digests of docs/method.md §5.2.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -34,6 +37,10 @@ inline constexpr std::string_view kAuthorsDirectSha256 =
 // Lowercase hex SHA-256 of the bytes.
 std::string sha256_hex(std::string_view bytes);
 
+// The user data directory of the search order (position 3); empty when neither $XDG_DATA_HOME nor
+// $HOME is set. It need not exist.
+std::filesystem::path user_prompts_dir();
+
 // The search order above, existing directories only.
 std::vector<std::filesystem::path> prompt_search_dirs(
     const std::optional<std::filesystem::path>& prompts_dir = {});
@@ -52,8 +59,9 @@ struct PromptInfo {
 std::vector<PromptInfo> list_prompts(const std::optional<std::filesystem::path>& prompts_dir = {});
 
 struct PromptImportOptions {
-  std::filesystem::path from;  // released train JSONL (gzip allowed)
-  std::filesystem::path out_dir = "prompts";
+  std::filesystem::path from;       // released train JSONL (gzip allowed), or
+  std::filesystem::path from_repo;  // a local clone of the authors' repository
+  std::filesystem::path out_dir;    // empty = user_prompts_dir()
   std::string default_sha256 = std::string(kAuthorsDefaultSha256);
   std::string direct_sha256 = std::string(kAuthorsDirectSha256);
 };
@@ -64,9 +72,18 @@ struct PromptImportResult {
   size_t distinct_system_prompts = 0;
 };
 
-// Scans messages_chosen[0] / messages_rejected[0] (role "system") of every row, writes the prompt
-// whose digest is default_sha256 to <out_dir>/authors-default.txt (and direct_sha256's to
-// authors-direct.txt when present). Throws util::Error when no system prompt has default_sha256.
+// With `from`: scans messages_chosen[0] / messages_rejected[0] (role "system") of every row, writes
+// the prompt whose digest is default_sha256 to <out_dir>/authors-default.txt (and direct_sha256's to
+// authors-direct.txt when present; the released train set holds only the default one). Throws
+// util::Error when no system prompt has default_sha256.
+// With `from_repo`: reads <from_repo>/usermirrorer/generator/template.py, evaluates its Python string
+// literals (each alone and each run of implicitly concatenated ones), and writes the two whose digests
+// are default_sha256 and direct_sha256. Throws util::Error naming a digest that no literal has;
+// nothing is written then.
 PromptImportResult import_authors_prompts(const PromptImportOptions& opts);
+
+// The values of the Python string literals in `source` (escapes decoded, raw strings kept, comments
+// skipped), each alone, then each run of adjacent literals concatenated (implicit concatenation).
+std::vector<std::string> python_string_literals(std::string_view source);
 
 }  // namespace um::text

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "common/shared_data.h"
 #include "util/error.h"
@@ -69,6 +71,79 @@ TEST(PromptStore, ImportRejectsOtherDigests) {
   opts.default_sha256 = kSyntheticSha256;
   EXPECT_THROW(um::text::import_authors_prompts(opts), um::util::Error);
   EXPECT_FALSE(fs::exists(out / "authors-default.txt"));
+}
+
+// A fake clone of the authors' repository: template.py holds the synthetic prompts (digests computed
+// independently with sha256sum) in the forms Python allows — a triple-quoted literal, implicitly
+// concatenated literals with escapes, and quotes inside comments and other strings.
+const std::string kSyntheticDirect = "You are a direct test prompt.\n";
+const std::string kSyntheticDirectSha256 = "bf1556c4cc05e5d771a9feb24704215a18800a66efe6c53c117e87d968ef07f9";
+
+fs::path fake_repo(const std::string& tag) {
+  fs::path repo = um::testing::temp_dir(tag);
+  fs::create_directories(repo / "usermirrorer" / "generator");
+  std::ofstream(repo / "usermirrorer" / "generator" / "template.py")
+      << "# Prompts \"quoted\" in a comment, and an apostrophe: it's\n"
+         "SYSTEM_PROMPT = \"\"\"You are a synthetic test prompt.\n"
+         "It only exists to test prompt import.\n"
+         "\"\"\"\n"
+         "DIRECT_PROMPT = (\"You are a \"  # comment between parts\n"
+         "                 'direct test prompt.\\n')\n"
+         "USER = r'\\n{profile}' + f\"{x}\"\n";
+  return repo;
+}
+
+TEST(PromptStore, PythonStringLiterals) {
+  auto v = um::text::python_string_literals(
+      "a = 'x\\ty' \"z\"\nb = r'\\n' + \"\"\"q\"\"\" # 'no'\nc = '\\x41\\101\\u00e9'\n");
+  std::vector<std::string> want = {"x\ty", "z", "\\n", "q", "AA\u00e9", "x\tyz"};
+  EXPECT_EQ(v, want);
+}
+
+TEST(PromptStore, ImportFromRepoWritesBothIntoTheUserDataDirectory) {
+  auto data_home = um::testing::temp_dir("prompts-xdg");
+  ::setenv("XDG_DATA_HOME", data_home.c_str(), 1);
+  EXPECT_EQ(um::text::user_prompts_dir(), data_home / "usermirror" / "prompts");
+  um::text::PromptImportOptions opts;
+  opts.from_repo = fake_repo("prompts-repo");
+  opts.default_sha256 = kSyntheticSha256;  // the test hook: digests of the synthetic texts
+  opts.direct_sha256 = kSyntheticDirectSha256;
+  auto r = um::text::import_authors_prompts(opts);
+  ASSERT_EQ(r.written.size(), 2u);
+  EXPECT_EQ(r.written[0].name, "authors-default");
+  EXPECT_EQ(r.written[1].name, "authors-direct");
+  const fs::path dir = data_home / "usermirror" / "prompts";
+  EXPECT_EQ(slurp(dir / "authors-default.txt"), kSyntheticPrompt);
+  EXPECT_EQ(slurp(dir / "authors-direct.txt"), kSyntheticDirect);
+  // Every command finds them by name without --prompts-dir, and `prompts list` shows them.
+  EXPECT_EQ(um::text::load_prompt("authors-direct"), kSyntheticDirect);
+  bool listed = false;
+  for (const auto& p : um::text::list_prompts())
+    listed = listed || (p.name == "authors-default" && p.sha256 == kSyntheticSha256);
+  EXPECT_TRUE(listed);
+  ::unsetenv("XDG_DATA_HOME");
+}
+
+TEST(PromptStore, ImportFromRepoRejectsOtherDigests) {
+  auto out = um::testing::temp_dir("prompts-repo-reject");
+  um::text::PromptImportOptions opts;
+  opts.from_repo = fake_repo("prompts-repo-2");
+  opts.out_dir = out;  // the authors' digests, which the synthetic texts do not have
+  try {
+    um::text::import_authors_prompts(opts);
+    FAIL() << "accepted a repository without the authors' prompts";
+  } catch (const um::util::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(std::string(um::text::kAuthorsDefaultSha256)), std::string::npos);
+  }
+  // Right default digest, wrong direct one: nothing is written.
+  opts.default_sha256 = kSyntheticSha256;
+  EXPECT_THROW(um::text::import_authors_prompts(opts), um::util::Error);
+  EXPECT_FALSE(fs::exists(out / "authors-default.txt"));
+  EXPECT_FALSE(fs::exists(out / "authors-direct.txt"));
+  opts.from_repo = out;  // not a clone
+  EXPECT_THROW(um::text::import_authors_prompts(opts), um::util::Error);
+  opts.from = fixture("released_train_synthetic.jsonl");  // two sources
+  EXPECT_THROW(um::text::import_authors_prompts(opts), um::util::Error);
 }
 
 TEST(PromptStore, SearchOrderAndErrors) {

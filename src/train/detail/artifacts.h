@@ -11,7 +11,7 @@
 
 #include "train/detail/adamw.h"
 #include "train/detail/causal_lm.h"
-#include "train/detail/metrics.h"
+#include "train/detail/train_metrics.h"
 #include "train/train.h"
 
 namespace um::train::detail {

@@ -1,4 +1,4 @@
-#include "train/detail/metrics.h"
+#include "train/detail/train_metrics.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>

@@ -42,7 +42,7 @@ Command distil_command() {
         auto prompts_dir = std::make_shared<std::string>();
         app.add_option("--system-prompt", o->system_prompt_file,
                        "System prompt of the training messages: a prompt name (prompts/, e.g. reasoning-v1, "
-                       "authors-default) or a file; must be the one the rationales were generated with")
+                       "authors-default) or a file ('-': stdin); the one the rationales were generated with")
             ->default_str("reasoning-v1");
         app.add_option("--prompts-dir", *prompts_dir, "Directory searched first for prompt names");
         app.add_option("--select", o->select, "Number of pairs to select (filtered_num)")

@@ -1,4 +1,4 @@
-// `usermirror render-chat --tokenizer DIR --messages FILE [--add-generation-prompt]
+// `usermirror render-chat --tokenizer DIR --messages FILE|- [--add-generation-prompt]
 //  [--continue-final-message] [--template NAME] [--vars JSON]`
 // Prints the rendered prompt exactly as transformers' apply_chat_template(tokenize=False) returns it,
 // with no added newline.
@@ -54,7 +54,8 @@ Command render_chat_command() {
             app.add_option("--tokenizer", o->tokenizer_dir,
                            "Model/tokenizer directory (tokenizer_config.json or chat_template.jinja)")
                 ->required();
-            app.add_option("--messages", o->messages_file, "JSON file holding an array of {role, content}")
+            app.add_option("--messages", o->messages_file,
+                           "JSON file holding an array of {role, content} ('-' = standard input)")
                 ->required();
             app.add_flag("--add-generation-prompt", o->add_generation_prompt,
                          "Append the assistant header the template emits for add_generation_prompt");

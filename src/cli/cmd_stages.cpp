@@ -110,7 +110,7 @@ Command evaluate_command() {
             auto o = std::make_shared<pipeline::EvaluateOptions>();
             auto datasets = std::make_shared<std::vector<std::string>>();
             common->add(app, "");
-            app.add_option("--input", o->inputs, "Eval scene files (ours or the released eval set)");
+            app.add_option("--input", o->inputs, "Eval scene files or '-' (ours or the released eval set)");
             app.add_option("--datasets", *datasets, "Datasets whose WORK/datasets/<DS>_eval.jsonl to use")
                 ->delimiter(',');
             app.add_option("--mode", o->mode, "direct | reasoning")

@@ -1,15 +1,21 @@
-// `usermirror tokenize --tokenizer DIR [--add-special-tokens] [--threads N]`
-// stdin: JSON Lines, each a JSON string; stdout: one JSON array of token ids per line, in order.
+// `usermirror tokenize --tokenizer DIR [--input FILE] [--add-special-tokens] [--threads N]`
+// Input (stdin, or --input FILE: a file, a FIFO, `<(...)`): JSON Lines, each a JSON string;
+// stdout: one JSON array of token ids per line, in order.
 #ifdef UM_HAVE_TEXT
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include "cli/command_registry.h"
 #include "text/tokenizer.h"
+#include "util/error.h"
 
 namespace um::cli {
 
 struct TokenizeOptions {
   std::string tokenizer;
+  std::string input = "-";  // "-" = standard input
   bool add_special_tokens = false;
   unsigned threads = 0;
 };
@@ -26,10 +32,20 @@ Command tokenize_command() {
             app.add_option("--tokenizer", opts->tokenizer,
                            "Model directory with tokenizer.json (or the file itself)")
                 ->required();
+            app.add_option("--input", opts->input, "JSON Lines to encode ('-' = standard input)")
+                ->capture_default_str();
             app.add_flag("--add-special-tokens", opts->add_special_tokens,
                          "Apply the post-processor (e.g. BOS), as transformers' encode does");
             app.add_option("--threads", opts->threads, "Encoding threads (0 = all cores)");
-            return [=] { return run_tokenize(*opts, std::cin, std::cout); };
+            return [=] {
+              if (opts->input == "-") return run_tokenize(*opts, std::cin, std::cout);
+              std::ifstream in(opts->input, std::ios::binary);
+              if (!in) {
+                throw util::Error(std::string("cannot open for reading: ") + std::strerror(errno),
+                                  {.file = opts->input});
+              }
+              return run_tokenize(*opts, in, std::cout);
+            };
           }};
 }
 

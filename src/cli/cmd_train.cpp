@@ -16,7 +16,7 @@ namespace {
 void add_train_options(CLI::App* app, train::TrainOptions& o) {
   app->add_option("--model", o.model_dir, "Starting model: Hugging Face directory")->required();
   app->add_option("--data", o.data_path,
-                  "Training data (JSONL: SFT `messages` or pref `messages_chosen`/...)")
+                  "Training data (JSONL: SFT `messages` or pref `messages_chosen`/...; '-' = stdin)")
       ->required();
   app->add_option("--out", o.out_dir, "Run directory (checkpoint/, model/, metrics.jsonl, loss.png)")
       ->required();

@@ -13,7 +13,8 @@ std::string assistant_target(std::string_view rationale, int option) {
 std::string load_system_prompt(const std::string& spec,
                                const std::optional<std::filesystem::path>& prompts_dir) {
   std::string s;
-  if (!spec.empty() && std::filesystem::is_regular_file(spec)) {
+  // A file, or a stream (`-`, a FIFO, bash's <(...)); otherwise a prompt name.
+  if (!spec.empty() && (std::filesystem::is_regular_file(spec) || util::is_stream_input(spec))) {
     s = util::read_file(spec);
     size_t bad = 0;
     if (!util::is_valid_utf8(s, &bad))

@@ -1,5 +1,8 @@
 #include "util/line_reader.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 
 #include "util/error.h"
@@ -8,11 +11,26 @@ namespace um::util {
 
 LineReader::LineReader(const std::filesystem::path& path, size_t buffer_bytes)
     : path_(path.string()), buf_(buffer_bytes, '\0') {
-  std::error_code ec;
-  file_size_ = std::filesystem::file_size(path, ec);
-  if (ec) throw Error("cannot open: " + ec.message(), {.file = path_});
-  gz_ = gzopen(path_.c_str(), "rb");
-  if (gz_ == nullptr) throw Error("cannot open for reading", {.file = path_});
+  if (is_stdin_path(path)) {
+    const int fd = ::dup(STDIN_FILENO);
+    if (fd < 0)
+      throw Error(std::string("cannot read standard input: ") + std::strerror(errno), {.file = path_});
+    gz_ = gzdopen(fd, "rb");
+    if (gz_ == nullptr) {
+      ::close(fd);
+      throw Error("cannot read standard input", {.file = path_});
+    }
+  } else {
+    std::error_code ec;
+    const auto st = std::filesystem::status(path, ec);
+    if (ec) throw Error("cannot open: " + ec.message(), {.file = path_});
+    if (std::filesystem::is_directory(st)) throw Error("is a directory, expected a file", {.file = path_});
+    // Pipes, FIFOs and character devices have no size; they are read like files.
+    if (std::filesystem::is_regular_file(st)) file_size_ = std::filesystem::file_size(path, ec);
+    if (ec) throw Error("cannot open: " + ec.message(), {.file = path_});
+    gz_ = gzopen(path_.c_str(), "rb");
+    if (gz_ == nullptr) throw Error("cannot open for reading", {.file = path_});
+  }
   gzbuffer(gz_, 1 << 18);
 }
 
@@ -112,6 +130,17 @@ std::string read_file(const std::filesystem::path& path) {
   while (in.next_raw(out)) {
   }
   return out;
+}
+
+bool is_stdin_path(const std::filesystem::path& path) { return path.native() == "-"; }
+
+bool is_stream_input(const std::filesystem::path& path) {
+  if (is_stdin_path(path)) return true;
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec) return false;
+  return std::filesystem::is_fifo(st) || std::filesystem::is_character_file(st) ||
+         std::filesystem::is_socket(st);
 }
 
 }  // namespace um::util

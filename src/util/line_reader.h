@@ -7,6 +7,10 @@
 //
 // Lines are returned without the trailing "\n" or "\r\n". A view stays valid until the next call.
 // Never loads a whole file: memory is one buffer plus the longest line.
+//
+// Every input that can be read front to back works: "-" is standard input, and pipes, FIFOs,
+// sockets and character devices (bash's <(...), /dev/stdin) are read like files, with
+// file_size() = 0 (unknown).
 #include <zlib.h>
 
 #include <cstdint>
@@ -30,7 +34,7 @@ class LineReader {
   bool next_raw(std::string& out);
   int64_t line_number() const { return line_no_; }
   const std::string& path() const { return path_; }
-  // Compressed/raw bytes consumed so far and total file size, for progress bars.
+  // Compressed/raw bytes consumed so far and total file size (0 for streams), for progress bars.
   uint64_t bytes_read() const;
   uint64_t file_size() const { return file_size_; }
 
@@ -47,7 +51,14 @@ class LineReader {
   uint64_t file_size_ = 0;
 };
 
-// Whole-file read, gzip-transparent. For small side files only (metadata, configs).
+// Whole-file read, gzip-transparent, "-" and streams included. For small side files only
+// (metadata, configs).
 std::string read_file(const std::filesystem::path& path);
+
+// "-": the conventional name of standard input for a file argument.
+bool is_stdin_path(const std::filesystem::path& path);
+// True for "-" and for paths naming a pipe, FIFO, socket or character device: inputs that can be
+// read once, front to back, but not mapped, sized, reopened or read twice.
+bool is_stream_input(const std::filesystem::path& path);
 
 }  // namespace um::util

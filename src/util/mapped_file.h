@@ -9,6 +9,10 @@
 // drops pages from this process's resident set (the page cache keeps them), so a sequential pass
 // over a file larger than memory keeps a small footprint; released pages are read again on access.
 // Empty files map to an empty view. Not thread-safe for release(); view() may be read concurrently.
+//
+// Inputs that cannot be mapped — "-" (standard input) and pipes, FIFOs, sockets and character devices
+// such as bash's <(...) — are read once into memory instead; view() is the same, release() does
+// nothing for them.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -18,7 +22,7 @@ namespace um::util {
 
 class MappedFile {
  public:
-  // Throws util::Error (file) if the file cannot be opened or mapped.
+  // Throws util::Error (file) if the file cannot be opened, mapped or read.
   explicit MappedFile(const std::filesystem::path& path);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
@@ -34,6 +38,8 @@ class MappedFile {
   std::string path_;
   const char* data_ = nullptr;
   uint64_t size_ = 0;
+  bool mapped_ = false;
+  std::string read_;  // the bytes of a stream input (not mapped)
 };
 
 }  // namespace um::util

@@ -15,11 +15,17 @@ using detail::Value;
 struct JinjaTemplate::Impl {
   std::string origin;
   detail::Body body;
+  JinjaLimits limits;
 };
 
 namespace {
 
-Value from_json(const nlohmann::ordered_json& j) {
+Value from_json(const nlohmann::ordered_json& j, const std::string& origin, uint32_t depth = 1) {
+  if (depth > detail::kMaxValueDepth && (j.is_array() || j.is_object())) {
+    throw util::Error(
+        "template variables nest deeper than " + std::to_string(detail::kMaxValueDepth) + " levels",
+        {.file = origin, .field = "chat_template"});
+  }
   switch (j.type()) {
     case nlohmann::ordered_json::value_t::null:
       return Value(detail::None{});
@@ -36,13 +42,15 @@ Value from_json(const nlohmann::ordered_json& j) {
     case nlohmann::ordered_json::value_t::array: {
       std::vector<Value> items;
       items.reserve(j.size());
-      for (const auto& x : j) items.push_back(from_json(x));
+      for (const auto& x : j) items.push_back(from_json(x, origin, depth + 1));
       return Value::list(std::move(items));
     }
     case nlohmann::ordered_json::value_t::object: {
       auto d = std::make_shared<detail::Dict>();
       d->items.reserve(j.size());
-      for (auto it = j.begin(); it != j.end(); ++it) d->items.emplace_back(it.key(), from_json(it.value()));
+      for (auto it = j.begin(); it != j.end(); ++it)
+        d->items.emplace_back(it.key(), from_json(it.value(), origin, depth + 1));
+      d->update_depth();
       return Value(std::move(d));
     }
     default:
@@ -113,9 +121,10 @@ detail::Interpreter::Frame make_globals() {
 
 }  // namespace
 
-JinjaTemplate::JinjaTemplate(std::string_view source, std::string origin) {
+JinjaTemplate::JinjaTemplate(std::string_view source, std::string origin, JinjaLimits limits) {
   auto impl = std::make_shared<Impl>();
   impl->origin = std::move(origin);
+  impl->limits = limits;
   impl->body = detail::parse_template(detail::lex_template(source, impl->origin), impl->origin);
   impl_ = std::move(impl);
 }
@@ -137,13 +146,15 @@ std::string JinjaTemplate::render(const VarRefs& vars) const {
     bool replaced = false;
     for (auto& [k, v] : globals) {
       if (k == name) {
-        v = from_json(*value);
+        v = from_json(*value, impl_->origin);
         replaced = true;
       }
     }
-    if (!replaced) globals.emplace_back(name, from_json(*value));
+    if (!replaced) globals.emplace_back(name, from_json(*value, impl_->origin));
   }
-  detail::Interpreter interp(impl_->origin, std::move(globals));
+  const JinjaLimits& l = impl_->limits;
+  detail::Interpreter interp(impl_->origin, std::move(globals),
+                             {l.max_depth, l.max_steps, l.max_output_bytes, l.max_work_bytes});
   std::string out;
   interp.render(impl_->body, out);
   return out;

@@ -47,6 +47,27 @@ struct Expr {
   std::vector<ExprPtr> args;
   std::vector<std::pair<std::string, ExprPtr>> kwargs;
   std::vector<std::string> ops;
+
+  Expr() = default;
+  Expr(const Expr&) = delete;
+  Expr& operator=(const Expr&) = delete;
+  // Iterative: a long chain such as a ~ b ~ c ~ ... (one node per link, built by a loop in the
+  // parser) would otherwise be destroyed by one nested call per link and overflow the stack.
+  ~Expr() {
+    std::vector<ExprPtr> pending;
+    auto detach = [&pending](Expr& e) {
+      for (auto& a : e.args)
+        if (a) pending.push_back(std::move(a));
+      for (auto& kv : e.kwargs)
+        if (kv.second) pending.push_back(std::move(kv.second));
+    };
+    detach(*this);
+    while (!pending.empty()) {
+      ExprPtr e = std::move(pending.back());
+      pending.pop_back();
+      detach(*e);
+    }  // each node is destroyed here with no children left
+  }
 };
 
 enum class StmtKind {

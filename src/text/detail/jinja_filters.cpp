@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "text/detail/jinja_args.h"
+#include "text/detail/jinja_error.h"
 #include "text/detail/jinja_interp.h"
 #include "text/detail/jinja_ops.h"
 
@@ -128,9 +129,13 @@ std::string title_filter(const std::string& s) {
 }
 
 std::string indent_filter(const std::string& s, const Value& width, bool first, bool blank) {
-  std::string ind = width.is_string()
-                        ? width.str()
-                        : std::string(static_cast<size_t>(given(width) ? need_int(width, "width") : 4), ' ');
+  const int64_t w = width.is_string() ? 0 : given(width) ? need_int(width, "width") : 4;
+  check_value_bytes(static_cast<size_t>(std::max<int64_t>(w, 0)));
+  std::string ind =
+      width.is_string() ? width.str() : std::string(static_cast<size_t>(std::max<int64_t>(w, 0)), ' ');
+  // Every line gets the indent: the result is at most the text plus one indent per line.
+  const size_t line_count = static_cast<size_t>(std::count(s.begin(), s.end(), '\n')) + 1;
+  check_value_bytes(s.size() + saturating_mul(line_count, ind.size()));
   CallArgs none;
   Value lines_v = call_method(Value(s + "\n"), "splitlines", none);
   std::vector<Value> lines = lines_v.list_ref().items;

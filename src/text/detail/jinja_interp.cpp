@@ -1,16 +1,65 @@
 #include "text/detail/jinja_interp.h"
 
+#include <new>
+#include <stdexcept>
+
 #include "text/detail/jinja_error.h"
 #include "text/detail/jinja_ops.h"
 
 namespace um::text::detail {
 
-Interpreter::Interpreter(const std::string& origin, Frame globals) : origin_(origin) {
+Interpreter::Interpreter(const std::string& origin, Frame globals, RenderLimits limits)
+    : origin_(origin), limits_(limits), saved_max_bytes_(t_max_value_bytes) {
   frames_.push_back(std::move(globals));
   frames_.emplace_back();
+  t_max_value_bytes = limits_.max_output_bytes;
 }
 
+Interpreter::~Interpreter() { t_max_value_bytes = saved_max_bytes_; }
+
 void Interpreter::render(const Body& body, std::string& out) { exec(body, out); }
+
+void Interpreter::step() {
+  if (++steps_ > limits_.max_steps) {
+    throw RuntimeError("the template ran more than " + std::to_string(limits_.max_steps) +
+                       " loop iterations and macro calls (step budget)");
+  }
+}
+
+// Every value an expression produces is charged: strings by their bytes, lists and dicts by 8 bytes
+// per entry. A few steps over huge strings (each within the size budget) stop here instead of
+// running for hours.
+void Interpreter::charge(const Value& v) {
+  if (v.is_string()) {
+    work_ += v.str().size();
+  } else if (v.is_list()) {
+    work_ += 8 * v.list_ref().items.size();
+  } else if (v.is_dict()) {
+    work_ += 8 * v.dict_ref().items.size();
+  } else {
+    return;
+  }
+  if (work_ > limits_.max_work_bytes) {
+    throw RuntimeError("the template built more than " + std::to_string(limits_.max_work_bytes) +
+                       " bytes of values (work budget)");
+  }
+}
+
+Interpreter::Nest::Nest(Interpreter& in) : in_(in) {
+  if (++in_.depth_ > in_.limits_.max_depth) {
+    --in_.depth_;
+    throw RuntimeError("expressions, blocks and macro calls nest deeper than " +
+                       std::to_string(in_.limits_.max_depth) + " levels (recursion budget)");
+  }
+}
+
+Value Interpreter::call_block(const Body& body) {
+  step();
+  Nest nest(*this);
+  std::string buf;
+  exec(body, buf);
+  return Value(std::move(buf));
+}
 
 Value Interpreter::lookup(const std::string& name) const {
   for (auto f = frames_.rbegin(); f != frames_.rend(); ++f) {
@@ -49,6 +98,7 @@ void Interpreter::assign(const std::vector<std::string>& targets, const Value& v
 
 Interpreter::Flow Interpreter::exec(const Body& body, std::string& out) {
   for (const auto& s : body) {
+    check_value_bytes(out.size());
     Flow f = exec_stmt(*s, out);
     if (f != Flow::Normal) return f;
   }
@@ -57,8 +107,10 @@ Interpreter::Flow Interpreter::exec(const Body& body, std::string& out) {
 
 Interpreter::Flow Interpreter::exec_stmt(const Stmt& s, std::string& out) {
   try {
+    Nest nest(*this);
     switch (s.kind) {
       case StmtKind::Text:
+        check_value_bytes(out.size() + s.text.size());
         out += s.text;
         return Flow::Normal;
       case StmtKind::Output: {
@@ -107,11 +159,7 @@ Interpreter::Flow Interpreter::exec_stmt(const Stmt& s, std::string& out) {
         const Stmt* block = &s;
         auto caller = std::make_shared<Callable>();
         caller->name = "caller";
-        caller->fn = [block](Interpreter& in, CallArgs&) {
-          std::string buf;
-          in.exec(block->bodies[0], buf);
-          return Value(std::move(buf));
-        };
+        caller->fn = [block](Interpreter& in, CallArgs&) { return in.call_block(block->bodies[0]); };
         const Expr& call_expr = *s.expr;
         Value callee = eval(*call_expr.args[0]);
         CallArgs args;
@@ -148,6 +196,12 @@ Interpreter::Flow Interpreter::exec_stmt(const Stmt& s, std::string& out) {
     }
   } catch (const RuntimeError& err) {
     template_error(origin_, s.line, s.col, err.what());
+  } catch (const util::Error&) {
+    throw;  // already names its template position
+  } catch (const std::length_error& err) {
+    template_error(origin_, s.line, s.col, std::string("value too large: ") + err.what());
+  } catch (const std::bad_alloc&) {
+    template_error(origin_, s.line, s.col, "out of memory while rendering");
   }
   return Flow::Normal;
 }
@@ -163,6 +217,7 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& s, std::string& out) {
     // Filtered loops: the condition sees the loop variables, and loop.length counts survivors.
     std::vector<Value> kept;
     for (auto& item : items) {
+      step();
       assign(s.targets, item);
       if (eval(*s.cond).truthy()) kept.push_back(std::move(item));
     }
@@ -171,6 +226,7 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& s, std::string& out) {
   }
   const int64_t n = static_cast<int64_t>(items.size());
   for (int64_t i = 0; i < n; ++i) {
+    step();
     assign(s.targets, items[static_cast<size_t>(i)]);
     auto loop = std::make_shared<Dict>();
     loop->items.reserve(11);
@@ -187,6 +243,7 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& s, std::string& out) {
                                                : Value(Undefined{"there is no previous item"}));
     loop->items.emplace_back("nextitem", i + 1 < n ? items[static_cast<size_t>(i + 1)]
                                                    : Value(Undefined{"there is no next item"}));
+    loop->update_depth();
     set_var("loop", Value(std::move(loop)));
     Flow f = exec(s.bodies[0], out);
     if (f == Flow::Break) break;
@@ -197,6 +254,8 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& s, std::string& out) {
 }
 
 Value Interpreter::call_macro(const Stmt& macro, CallArgs& args, const Value& caller) {
+  step();
+  Nest nest(*this);
   std::vector<Frame> saved;
   saved.swap(frames_);
   frames_.push_back(saved[0]);
@@ -264,7 +323,10 @@ void Interpreter::eval_args(const Expr& e, size_t first, CallArgs& out) {
 
 Value Interpreter::eval(const Expr& e) {
   try {
-    return eval_inner(e);
+    Nest nest(*this);
+    Value v = eval_inner(e);
+    charge(v);
+    return v;
   } catch (const RuntimeError& err) {
     template_error(origin_, e.line, e.col, err.what());
   } catch (const RaisedError& err) {
@@ -291,6 +353,7 @@ Value Interpreter::eval_call(const Expr& e) {
 }
 
 Value Interpreter::eval_filter_chain(const Expr& e, const Value* input) {
+  Nest nest(*this);
   Value v = e.args[0] ? (e.args[0]->kind == ExprKind::Filter ? eval_filter_chain(*e.args[0], input)
                                                              : eval(*e.args[0]))
                       : *input;

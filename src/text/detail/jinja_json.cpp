@@ -21,11 +21,14 @@ struct JsonStyle {
 };
 
 void newline(std::string& out, const JsonStyle& st, int depth) {
+  check_value_bytes(out.size() + 1 + saturating_mul(static_cast<size_t>(depth), st.indent.size()));
   out += '\n';
   for (int i = 0; i < depth; ++i) out += st.indent;
 }
 
 void write(std::string& out, const Value& v, const JsonStyle& st, int depth) {
+  check_value_bytes(out.size() + (v.is_string() ? v.str().size() : 0) + st.item_sep.size() +
+                    st.key_sep.size());
   if (v.is_none()) {
     out += "null";
   } else if (v.is_bool()) {
@@ -96,6 +99,7 @@ std::string to_json(const Value& v, const Value& indent, const Value& separators
     if (indent.is_string()) {
       st.indent = indent.str();
     } else if (indent.is_int()) {
+      check_value_bytes(static_cast<size_t>(std::max<int64_t>(0, indent.as_int())));
       st.indent = std::string(static_cast<size_t>(std::max<int64_t>(0, indent.as_int())), ' ');
     } else {
       throw RuntimeError("tojson indent must be an integer or a string");

@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include "text/detail/jinja_args.h"
+#include "text/detail/jinja_error.h"
 #include "text/detail/jinja_ops.h"
 #include "util/utf8.h"
 
@@ -131,6 +132,9 @@ std::string replace_all(const std::string& s, const std::string& old, const std:
   std::string out;
   if (old.empty()) {
     auto chars = utf8_chars(s);
+    size_t inserts = chars.size() + 1;
+    if (count >= 0) inserts = std::min(inserts, static_cast<size_t>(count));
+    check_value_bytes(s.size() + saturating_mul(inserts, rep.size()));
     int64_t done = 0;
     for (auto c : chars) {
       if (count < 0 || done < count) {
@@ -149,6 +153,7 @@ std::string replace_all(const std::string& s, const std::string& old, const std:
     if (p == std::string::npos) break;
     out.append(s, pos, p - pos);
     out += rep;
+    check_value_bytes(out.size());
     pos = p + old.size();
     ++done;
   }
@@ -238,6 +243,7 @@ Value str_method(const std::string& s, const std::string& name, CallArgs& a) {
       if (!first) out += s;
       first = false;
       out += need_str(item, "sequence item");
+      check_value_bytes(out.size());
     }
     return Value(std::move(out));
   }

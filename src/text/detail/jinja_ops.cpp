@@ -34,7 +34,17 @@ int64_t floor_div(int64_t a, int64_t b) {
   return q;
 }
 
+// Bytes of the strings held directly by a list (copied by value when the list is repeated/joined).
+size_t direct_string_bytes(const List& l) {
+  size_t b = 0;
+  for (const auto& x : l.items) b += x.is_string() ? x.str().size() : sizeof(Value);
+  return b;
+}
+
 Value repeat(const Value& seq, int64_t n) {
+  const size_t times = n > 0 ? static_cast<size_t>(n) : 0;
+  check_value_bytes(
+      saturating_mul(seq.is_string() ? seq.str().size() : direct_string_bytes(seq.list_ref()), times));
   if (seq.is_string()) {
     std::string out;
     for (int64_t i = 0; i < n; ++i) out += seq.str();
@@ -59,8 +69,12 @@ Value binary_op(const std::string& op, const Value& a, const Value& b) {
   if (op == "+") {
     if (both_int(a, b)) return Value(int_of(a) + int_of(b));
     if (a.is_number() && b.is_number()) return Value(a.to_double() + b.to_double());
-    if (a.is_string() && b.is_string()) return Value(a.str() + b.str());
+    if (a.is_string() && b.is_string()) {
+      check_value_bytes(a.str().size() + b.str().size());
+      return Value(a.str() + b.str());
+    }
     if (a.is_list() && b.is_list()) {
+      check_value_bytes(direct_string_bytes(a.list_ref()) + direct_string_bytes(b.list_ref()));
       std::vector<Value> items = a.list_ref().items;
       for (const auto& x : b.list_ref().items) items.push_back(x);
       return Value::list(std::move(items), a.list_ref().tuple);

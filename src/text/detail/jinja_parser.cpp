@@ -29,6 +29,22 @@ class Parser {
     template_error(name_, t.line, t.col, msg);
   }
 
+  // The parser recurses for nested blocks, brackets and prefix operators: a hostile template
+  // nesting thousands of them would overflow the stack, so nesting has a budget.
+  static constexpr int kMaxNesting = 300;
+  struct Nest {
+    explicit Nest(Parser& p) : p_(p) {
+      if (++p_.nesting_ > kMaxNesting) {
+        --p_.nesting_;
+        p_.fail(p_.cur(), "blocks and expressions nest deeper than " + std::to_string(kMaxNesting) +
+                              " levels (nesting budget)");
+      }
+    }
+    ~Nest() { --p_.nesting_; }
+    Parser& p_;
+  };
+  int nesting_ = 0;
+
   static std::string describe(const Token& t) {
     switch (t.kind) {
       case TokKind::Eof:
@@ -90,6 +106,7 @@ class Parser {
 
   // Parses until a block whose first name is in `ends` (left unconsumed, positioned at that name).
   Body parse_body(std::initializer_list<const char*> ends) {
+    Nest nest(*this);
     Body body;
     while (true) {
       const Token& t = cur();
@@ -337,6 +354,7 @@ class Parser {
 
   // `a, b` without parentheses is a tuple (jinja2's parse_tuple).
   ExprPtr parse_tuple(bool with_condexpr, bool stop_at_if = false, bool explicit_parens = false) {
+    Nest nest(*this);
     const Token& at = cur();
     std::vector<ExprPtr> items;
     bool is_tuple = false;
@@ -360,6 +378,7 @@ class Parser {
   ExprPtr parse_expression(bool with_condexpr) { return with_condexpr ? parse_condexpr() : parse_or(); }
 
   ExprPtr parse_condexpr() {
+    Nest nest(*this);
     ExprPtr expr1 = parse_or();
     while (is_name("if")) {
       const Token& at = cur();
@@ -405,6 +424,7 @@ class Parser {
   }
 
   ExprPtr parse_not() {
+    Nest nest(*this);
     if (is_name("not")) {
       auto e = node(ExprKind::Not, cur());
       advance();
@@ -486,6 +506,7 @@ class Parser {
   }
 
   ExprPtr parse_unary(bool with_filter) {
+    Nest nest(*this);
     ExprPtr n;
     if (is_op("-") || is_op("+")) {
       n = node(is_op("-") ? ExprKind::Neg : ExprKind::Pos, cur());

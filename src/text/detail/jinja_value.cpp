@@ -1,10 +1,12 @@
 #include "text/detail/jinja_value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
+#include "text/detail/jinja_error.h"
 #include "util/utf8.h"
 
 namespace um::text::detail {
@@ -23,7 +25,37 @@ Value* Dict::find(std::string_view key) {
   return nullptr;
 }
 
+uint32_t value_depth(const Value& v) {
+  if (v.is_list()) return v.list_ref().depth;
+  if (v.is_dict()) return v.dict_ref().depth;
+  if (v.is_namespace()) return v.ns_ref().attrs.depth + 1;
+  return 0;
+}
+
+namespace {
+uint32_t checked_depth(uint32_t d) {
+  if (d > kMaxValueDepth) {
+    throw RuntimeError("lists and dicts nest deeper than " + std::to_string(kMaxValueDepth) + " levels");
+  }
+  return d;
+}
+}  // namespace
+
+Value Value::list(std::vector<Value> items, bool tuple) {
+  uint32_t deepest = 0;
+  for (const auto& x : items) deepest = std::max(deepest, value_depth(x));
+  const uint32_t depth = checked_depth(deepest + 1);
+  return Value(std::make_shared<List>(List{std::move(items), tuple, depth}));
+}
+
+void Dict::update_depth() {
+  uint32_t deepest = 0;
+  for (const auto& kv : items) deepest = std::max(deepest, value_depth(kv.second));
+  depth = checked_depth(deepest + 1);
+}
+
 void Dict::set(std::string key, Value v) {
+  depth = std::max(depth, checked_depth(value_depth(v) + 1));
   if (Value* slot = find(key)) {
     *slot = std::move(v);
   } else {
@@ -122,6 +154,7 @@ std::string float_repr(double d) {
 namespace {
 
 void append_repr_string(std::string& out, const std::string& s) {
+  check_value_bytes(out.size() + s.size());
   bool has_single = s.find('\'') != std::string::npos;
   bool has_double = s.find('"') != std::string::npos;
   char quote = (has_single && !has_double) ? '"' : '\'';
@@ -174,12 +207,16 @@ void append_str(std::string& out, const Value& v) {
     void operator()(bool b) const { out += b ? "True" : "False"; }
     void operator()(int64_t i) const { out += std::to_string(i); }
     void operator()(double d) const { out += float_repr(d); }
-    void operator()(const std::string& s) const { out += s; }
+    void operator()(const std::string& s) const {
+      check_value_bytes(out.size() + s.size());
+      out += s;
+    }
     void operator()(const ListPtr& l) const {
       out += l->tuple ? '(' : '[';
       for (size_t i = 0; i < l->items.size(); ++i) {
         if (i) out += ", ";
         append_repr(out, l->items[i]);
+        check_value_bytes(out.size());
       }
       if (l->tuple && l->items.size() == 1) out += ',';
       out += l->tuple ? ')' : ']';
@@ -193,6 +230,7 @@ void append_str(std::string& out, const Value& v) {
         append_repr_string(out, k);
         out += ": ";
         append_repr(out, val);
+        check_value_bytes(out.size());
       }
       out += '}';
     }

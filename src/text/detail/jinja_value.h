@@ -27,6 +27,7 @@ struct None {};
 struct List {
   std::vector<Value> items;
   bool tuple = false;  // only changes repr(): (a, b) instead of [a, b]
+  uint32_t depth = 1;  // 1 + the deepest item's depth (value_depth), set by Value::list
 };
 
 // Insertion-ordered mapping with string keys (JSON objects, dict literals, namespace objects).
@@ -34,7 +35,10 @@ struct Dict {
   std::vector<std::pair<std::string, Value>> items;
   const Value* find(std::string_view key) const;
   Value* find(std::string_view key);
-  void set(std::string key, Value v);
+  void set(std::string key, Value v);  // keeps `depth`
+  // Recomputes `depth` after items were added directly; throws RuntimeError beyond kMaxValueDepth.
+  void update_depth();
+  uint32_t depth = 1;
 };
 
 struct Namespace {
@@ -82,9 +86,8 @@ class Value {
   Value(CallablePtr c) : v_(std::move(c)) {}
   Value(MethodPtr m) : v_(std::move(m)) {}
 
-  static Value list(std::vector<Value> items = {}, bool tuple = false) {
-    return Value(std::make_shared<List>(List{std::move(items), tuple}));
-  }
+  // Throws RuntimeError when the list would nest deeper than kMaxValueDepth.
+  static Value list(std::vector<Value> items = {}, bool tuple = false);
   static Value dict() { return Value(std::make_shared<Dict>()); }
 
   bool is_undefined() const { return std::holds_alternative<Undefined>(v_); }
@@ -125,6 +128,9 @@ class Value {
 };
 
 // str(v) as jinja2 renders it: None -> "None", True -> "True", 1.0 -> "1.0", lists/dicts via repr.
+// Nesting depth: 0 for scalars, List/Dict::depth, a namespace's attributes + 1.
+uint32_t value_depth(const Value& v);
+
 std::string to_str(const Value& v);
 void append_str(std::string& out, const Value& v);
 // repr(v): strings quoted the way Python does.

@@ -71,35 +71,6 @@ void bind_errors(py::module_& m) {
   });
 }
 
-py::object to_py(const nlohmann::json& v) {
-  switch (v.type()) {
-    case nlohmann::json::value_t::null:
-      return py::none();
-    case nlohmann::json::value_t::boolean:
-      return py::bool_(v.get<bool>());
-    case nlohmann::json::value_t::number_integer:
-      return py::int_(v.get<int64_t>());
-    case nlohmann::json::value_t::number_unsigned:
-      return py::int_(v.get<uint64_t>());
-    case nlohmann::json::value_t::number_float:
-      return py::float_(v.get<double>());
-    case nlohmann::json::value_t::string:
-      return py::str(v.get_ref<const std::string&>());
-    case nlohmann::json::value_t::array: {
-      py::list out(v.size());
-      for (size_t i = 0; i < v.size(); ++i) out[i] = to_py(v[i]);
-      return out;
-    }
-    case nlohmann::json::value_t::object: {
-      py::dict out;
-      for (const auto& [k, x] : v.items()) out[py::str(k)] = to_py(x);
-      return out;
-    }
-    default:
-      throw util::Error("JSON value of an unsupported type");
-  }
-}
-
 nlohmann::json to_json(py::handle h) {
   if (h.is_none()) return nullptr;
   if (py::isinstance<py::bool_>(h)) return h.cast<bool>();

@@ -43,8 +43,7 @@ void bind_simulator(py::module_& m);
 void bind_arena(py::module_& m);
 void bind_env(py::module_& m);
 
-// JSON values <-> Python values (dict, list, str, int, float, bool, None).
-py::object to_py(const nlohmann::json& v);
+// Python values (dict, list, tuple, str, int, float, bool, None, numpy scalars) as JSON.
 nlohmann::json to_json(py::handle h);
 
 // Keeps a worker thread that outlived an interrupted call, for join_background().

@@ -32,7 +32,7 @@ def tmp_root():
 
 @pytest.fixture(scope="session")
 def cli():
-    exe = BINARY / "usermirror"
+    exe = pathlib.Path(os.environ.get("UM_CLI") or BINARY / "usermirror")  # UM_CLI: another build's binary
     if not exe.exists():
         pytest.fail(f"{exe} is missing: build the usermirror target of this tree")
 

@@ -28,6 +28,11 @@ __all__ = [
     "distil", "evaluate", "arena", "Env", "load_prompt",
 ]
 
+# An installed package carries the system prompts (cmake --install --component python).
+_prompts = _os.path.join(_os.path.dirname(__file__), "prompts")
+if _os.path.isdir(_prompts) and not _os.environ.get("UM_PROMPTS_DIR"):
+    _os.environ["UM_PROMPTS_DIR"] = _prompts
+
 # Workers of interrupted calls finish before the interpreter goes away.
 _atexit.register(_core._join_background)
 
@@ -63,7 +68,7 @@ class Scenes:
 
     def __init__(self, report, progress=None):
         self.report = report
-        self.path = report["output"]
+        self.path = str(report["output"])
         self._progress = progress
 
     def __len__(self):

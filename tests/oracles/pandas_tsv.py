@@ -2,7 +2,7 @@
 """Oracle for quoted TSV fields: reads a file with pandas' read_csv as the reference does and prints
 one JSON line per row with the requested columns (NaN -> null).
 
-usage: pandas_tsv.py mind-news FILE | lastfm-artists FILE
+usage: pandas_tsv.py mind-news FILE | lastfm-artists FILE | raw FILE (every field, as strings)
 """
 import json
 import sys
@@ -15,6 +15,9 @@ if kind == "mind-news":
              "abstract_entities"]
     df = pd.read_csv(path, sep="\t", header=None, names=names)
     cols = ["news_id", "category", "sub_category", "title", "abstract"]
+elif kind == "raw":
+    df = pd.read_csv(path, sep="\t", header=None, dtype=str, keep_default_na=False)
+    cols = list(df.columns)
 elif kind == "lastfm-artists":
     df = pd.read_csv(path, sep="\t")
     cols = ["id", "name"]

@@ -212,6 +212,12 @@ TEST(Scorers, ContentUsesTheGroundTruthsOwnVector) {
   out.clear();
   c2->top_k({0, static_cast<uint32_t>(idx.item_row("3")), 0, 0}, 3, rng, out);
   EXPECT_EQ(out, std::vector<uint32_t>(want.begin(), want.begin() + 3));
+  // Lists are reused per (ground truth, k): a second query appends the same list, another k its own.
+  c2->top_k({1, static_cast<uint32_t>(idx.item_row("3")), 5, 0}, 3, rng, out);
+  EXPECT_EQ(out, std::vector<uint32_t>({want[0], want[1], want[2], want[0], want[1], want[2]}));
+  out.clear();
+  c2->top_k({0, static_cast<uint32_t>(idx.item_row("3")), 0, 0}, 2, rng, out);
+  EXPECT_EQ(out, std::vector<uint32_t>(want.begin(), want.begin() + 2));
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "scene/exposure/safetensors_io.h"
 #include "scene/exposure/scorer.h"
@@ -88,9 +90,28 @@ class Content final : public Scorer {
   }
   std::string_view name() const override { return "content"; }
 
+  // The list depends only on (ground truth, k): computed once per ground-truth item and reused by every
+  // scene with that ground truth (exact: no randomness is involved).
   void top_k(const ScoreQuery& q, size_t k, util::Rng&, std::vector<uint32_t>& out) const override {
     if (!has_[q.ground_truth] || c_.cols() == 0) return;
-    Eigen::VectorXf scores = c_ * c_.row(q.ground_truth).transpose();
+    const uint64_t key = (static_cast<uint64_t>(q.ground_truth) << 32) | static_cast<uint32_t>(k);
+    {
+      std::lock_guard<std::mutex> lock(memo_mu_);
+      if (auto it = memo_.find(key); it != memo_.end()) {
+        out.insert(out.end(), it->second.begin(), it->second.end());
+        return;
+      }
+    }
+    std::vector<uint32_t> list;
+    compute_top_k(q.ground_truth, k, list);
+    out.insert(out.end(), list.begin(), list.end());
+    std::lock_guard<std::mutex> lock(memo_mu_);
+    memo_.emplace(key, std::move(list));
+  }
+
+ private:
+  void compute_top_k(uint32_t ground_truth, size_t k, std::vector<uint32_t>& out) const {
+    Eigen::VectorXf scores = c_ * c_.row(ground_truth).transpose();
     for (Eigen::Index i = 0; i < scores.size(); ++i) {
       if (!has_[static_cast<size_t>(i)] || !std::isfinite(scores[i]))
         scores[i] = -std::numeric_limits<float>::infinity();
@@ -101,9 +122,10 @@ class Content final : public Scorer {
     while (out.size() > before && !has_[out.back()]) out.pop_back();
   }
 
- private:
   RowMat c_;
   std::vector<char> has_;
+  mutable std::mutex memo_mu_;
+  mutable std::unordered_map<uint64_t, std::vector<uint32_t>> memo_;
 };
 
 }  // namespace

@@ -21,6 +21,8 @@ std::vector<Command> all_commands() {
 #endif
 #ifdef UM_HAVE_TRAIN
   cmds.push_back(train_command());
+#endif
+#if defined(UM_HAVE_TRAIN) || defined(UM_HAVE_RECOMMEND)
   cmds.push_back(export_command());
 #endif
 #ifdef UM_HAVE_PIPELINE

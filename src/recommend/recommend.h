@@ -129,7 +129,14 @@ class Recommender {
 // "bpr[?factors=64&epochs=20&lr=0.05&reg=0.0025&neg=1]", "file:PATH", "recbole:PATH",
 // "http:URL[?timeout=10&concurrency=8&attempts=3]". Built-ins train on split.train only.
 // Throws util::Error (field "recommenders") for an unknown name or option, util::Error with
-// file/line/field for a bad file.
+// file/line/field for a bad file. The recommender keeps a reference to `split`, which must outlive it.
+// Semantics (details in each file's header comment): ranking = score descending, then ascending item
+// row, over split.train_items minus every q.history item; itemknn/ease score from q.history as given;
+// bpr uses the user's trained factor (users without train interactions: item bias only); random
+// draws from stream (seed, "recommend/random", user << 32 | history size). External recommenders
+// never throw for a bad answer: Recommendation::skip says why ("user not in file", "no list at or
+// before the query time", "http: invalid JSON", "http: timeout after N attempts", ...). recbole:
+// reads TSV "user_id:token<TAB>item_id_list:token_seq[<TAB>timestamp:float]" (recbole.cpp).
 std::unique_ptr<Recommender> make_recommender(std::string_view spec, const Split& split,
                                               const RecommenderOptions& options);
 std::vector<std::string> builtin_recommenders();  // "random", "pop", "itemknn", "ease", "bpr"

@@ -28,7 +28,7 @@ inline data::Dataset known_world(int users = 240, double beta = 6.0, uint64_t se
     ds.users.push_back({"u" + std::to_string(u), "{}", "{}"});
     util::Rng rng = util::Rng::stream(seed, "known-world", static_cast<uint64_t>(u));
     std::vector<char> seen(kItems, 0);
-    int64_t t = 1'000'000'000'000'000LL + static_cast<int64_t>(u) * 1000;
+    int64_t t = 1'500'000'000'000'000LL + static_cast<int64_t>(u) * 1'000'000;
     for (int k = 0; k < 11; ++k) {
       std::vector<double> w(kItems, 0.0);
       for (int i = 0; i < kItems; ++i)
@@ -36,7 +36,7 @@ inline data::Dataset known_world(int users = 240, double beta = 6.0, uint64_t se
           w[static_cast<size_t>(i)] = k < 8 ? 1.0 : std::exp(beta * quality(static_cast<uint32_t>(i)));
       size_t item = rng.categorical(w);
       seen[item] = 1;
-      ds.interactions.push_back({ds.users.back().id, ds.items[item].id, t += 10, "{}"});
+      ds.interactions.push_back({ds.users.back().id, ds.items[item].id, t += 3'600'000'000, "{}"});
     }
   }
   return ds;

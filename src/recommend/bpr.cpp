@@ -7,6 +7,7 @@
 // Scoring: score(j) = <U_u, V_j> + b_j with the user's trained factor (a query history beyond the
 // user's train items only excludes items, it does not move the factor); a user without train
 // interactions has no trained factor and is scored by the item bias alone (a learned popularity).
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 
@@ -24,15 +25,8 @@ struct BprParams {
   int neg = 1;
 };
 
-float dot(const float* a, const float* b, size_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // fixed association order, vectorisable
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (size_t l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l];
-  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
+using Vec = Eigen::Map<Eigen::VectorXf>;
+using CVec = Eigen::Map<const Eigen::VectorXf>;
 
 double normal(util::Rng& rng) {  // Box–Muller
   double u1 = 1.0 - rng.uniform01(), u2 = rng.uniform01();
@@ -60,7 +54,7 @@ class BprRecommender final : public Recommender {
 
     const auto& cand = split.train_items;
     const float lr = static_cast<float>(p.lr), reg = static_cast<float>(p.reg);
-    std::vector<float> du(f_);
+    Eigen::VectorXf du(static_cast<Eigen::Index>(f_)), uf(static_cast<Eigen::Index>(f_));
     std::unique_ptr<util::Progress> bar;
     if (o.progress) bar = std::make_unique<util::Progress>("bpr", static_cast<uint64_t>(p.epochs), "epochs");
     for (int epoch = 0; epoch < p.epochs && !pairs.empty(); ++epoch) {
@@ -74,19 +68,17 @@ class BprRecommender final : public Recommender {
         do {
           j = cand[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(cand.size()) - 1))];
         } while (std::binary_search(pos.begin(), pos.end(), j));
-        float* pu = &user_[u * f_];
-        float* vi = &item_[i * f_];
-        float* vj = &item_[j * f_];
-        float x = bias_[i] - bias_[j];
-        for (size_t l = 0; l < f_; ++l) du[l] = vi[l] - vj[l];
-        x += dot(pu, du.data(), f_);
+        // Eigen maps: explicitly vectorised, with a fixed association order (deterministic).
+        Vec pu(&user_[u * f_], static_cast<Eigen::Index>(f_));
+        Vec vi(&item_[i * f_], static_cast<Eigen::Index>(f_));
+        Vec vj(&item_[j * f_], static_cast<Eigen::Index>(f_));
+        du = vi - vj;
+        const float x = bias_[i] - bias_[j] + pu.dot(du);
         const float g = 1.0f / (1.0f + std::exp(x));  // σ(−x) = d ln σ(x) / dx
-        for (size_t l = 0; l < f_; ++l) {
-          const float uf = pu[l];
-          pu[l] += lr * (g * du[l] - reg * uf);
-          vi[l] += lr * (g * uf - reg * vi[l]);
-          vj[l] += lr * (-g * uf - reg * vj[l]);
-        }
+        uf = pu;
+        pu += lr * (g * du - reg * pu);
+        vi += lr * (g * uf - reg * vi);
+        vj += lr * (-g * uf - reg * vj);
         bias_[i] += lr * (g - reg * bias_[i]);
         bias_[j] += lr * (-g - reg * bias_[j]);
       }
@@ -99,9 +91,10 @@ class BprRecommender final : public Recommender {
     std::vector<char> mask = history_mask(split_, q);
     std::vector<double> score(split_.num_items, 0.0);
     const bool trained = has_train_[q.user];
+    const auto n = static_cast<Eigen::Index>(f_);
     for (uint32_t j : split_.train_items) {
       float s = bias_[j];
-      if (trained) s += dot(&user_[q.user * f_], &item_[j * f_], f_);
+      if (trained) s += CVec(&user_[q.user * f_], n).dot(CVec(&item_[j * f_], n));
       score[j] = s;
     }
     return {.items = top_k(split_, score, mask, q.k)};

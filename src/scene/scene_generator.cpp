@@ -210,6 +210,18 @@ std::vector<uint32_t> SceneGenerator::sampled_negatives(uint64_t record, uint32_
   return out;
 }
 
+void SceneGenerator::prefetch(const std::vector<uint32_t>& interactions, unsigned threads) const {
+  if (real_) return;
+  std::vector<ScoreQuery> qs;
+  qs.reserve(interactions.size());
+  for (uint32_t k : interactions) {
+    const uint32_t user = index_.interaction_user(k);
+    const int64_t t = ds_.interactions[k].timestamp_us;
+    qs.push_back({user, index_.interaction_item(k), t, index_.count_before(user, t)});
+  }
+  for (const auto& s : scorers_) s->prefetch(qs, k_, threads);
+}
+
 SceneOutcome SceneGenerator::build(uint64_t record, uint32_t interaction) const {
   SceneOutcome o;
   const auto& inter = ds_.interactions[interaction];
@@ -290,7 +302,8 @@ SceneOutcome SceneGenerator::build(uint64_t record, uint32_t interaction) const 
 
 namespace um::scene {
 
-SceneText SceneGenerator::render(uint64_t record, uint32_t user, int64_t t_us, const std::vector<uint32_t>& items,
+SceneText SceneGenerator::render(uint64_t record, uint32_t user, int64_t t_us,
+                                 const std::vector<uint32_t>& items,
                                  const std::vector<uint32_t>& appended) const {
   if (user >= ds_.users.size()) throw util::Error("user row out of range", {.field = "user"});
   SceneView view{index_, social_, user, t_us};

@@ -58,6 +58,9 @@ class SceneGenerator {
                                        size_t* candidates = nullptr) const;
 
   // The scene of target interaction `interaction`, drawn as sample number `record`.
+  // Lets the scorers prepare the scenes of these interactions in bulk (see Scorer::prefetch); build()
+  // gives the same result with or without it.
+  void prefetch(const std::vector<uint32_t>& interactions, unsigned threads) const;
   SceneOutcome build(uint64_t record, uint32_t interaction) const;
 
   // The scene text of an arbitrary exposure `items` (item rows, in page order) shown to `user` at

@@ -28,6 +28,9 @@ void build_scenes(const SceneGenerator& gen, const std::vector<uint32_t>& target
   for (size_t start = 0; start < targets.size(); start += kChunk) {
     size_t n = std::min(kChunk, targets.size() - start);
     chunk.assign(n, SceneOutcome{});
+    gen.prefetch(std::vector<uint32_t>(targets.begin() + static_cast<std::ptrdiff_t>(start),
+                                       targets.begin() + static_cast<std::ptrdiff_t>(start + n)),
+                 threads);
     util::parallel_for(n, threads, [&](size_t i) {
       chunk[i] = gen.build(start + i, targets[start + i]);
       if (filter && chunk[i].record && !filter->keep(chunk[i].record->text)) {

@@ -220,6 +220,33 @@ TEST(Scorers, ContentUsesTheGroundTruthsOwnVector) {
   EXPECT_EQ(out, std::vector<uint32_t>(want.begin(), want.begin() + 2));
 }
 
+// prefetch (blocked matrix-matrix products) gives the lists top_k computes one query at a time.
+TEST(Scorers, ContentPrefetchMatchesSingleQueries) {
+  auto ds = testing::synthetic_movielens(5, 6);
+  DatasetIndex idx(ds);
+  SocialGraph social;
+  auto dir = um::testing::temp_dir("scene-content-prefetch");
+  Matrix2D m;
+  m.rows = idx.num_items();
+  m.cols = 16;
+  auto rng = util::Rng::stream(3, "vectors", 0);
+  for (size_t i = 0; i < m.rows * m.cols; ++i) m.data.push_back(static_cast<float>(rng.uniform01()) - 0.5f);
+  write_safetensors_matrix(dir / "c.safetensors", "item_content_embedding", m);
+  ScorerContext ctx{idx, social, "", dir / "c.safetensors"};
+  auto single = make_scorer("content", ctx);
+  auto blocked = make_scorer("content", ctx);
+  std::vector<ScoreQuery> qs;
+  for (uint32_t g = 0; g < static_cast<uint32_t>(idx.num_items()); ++g) qs.push_back({0, g, 0, 0});
+  blocked->prefetch(qs, 4, 2);
+  for (const auto& q : qs) {
+    std::vector<uint32_t> a, b;
+    single->top_k(q, 4, rng, a);
+    blocked->top_k(q, 4, rng, b);
+    EXPECT_EQ(a, b) << q.ground_truth;
+    EXPECT_EQ(a.size(), 4u);
+  }
+}
+
 }  // namespace
 }  // namespace um::scene
 

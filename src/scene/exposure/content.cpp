@@ -6,6 +6,7 @@
 // (the reference's cache <work>/embeddings/<DS>.content.safetensors, used when no file is given).
 // Items without a vector are never proposed; a ground truth without a vector yields no candidates.
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "scene/exposure/scorer.h"
 #include "util/error.h"
 #include "util/line_reader.h"
+#include "util/thread_pool.h"
 
 namespace um::scene::scorers {
 
@@ -94,10 +96,9 @@ class Content final : public Scorer {
   // scene with that ground truth (exact: no randomness is involved).
   void top_k(const ScoreQuery& q, size_t k, util::Rng&, std::vector<uint32_t>& out) const override {
     if (!has_[q.ground_truth] || c_.cols() == 0) return;
-    const uint64_t key = (static_cast<uint64_t>(q.ground_truth) << 32) | static_cast<uint32_t>(k);
     {
       std::lock_guard<std::mutex> lock(memo_mu_);
-      if (auto it = memo_.find(key); it != memo_.end()) {
+      if (auto it = memo_.find(key(q.ground_truth, k)); it != memo_.end()) {
         out.insert(out.end(), it->second.begin(), it->second.end());
         return;
       }
@@ -106,10 +107,55 @@ class Content final : public Scorer {
     compute_top_k(q.ground_truth, k, list);
     out.insert(out.end(), list.begin(), list.end());
     std::lock_guard<std::mutex> lock(memo_mu_);
-    memo_.emplace(key, std::move(list));
+    memo_.emplace(key(q.ground_truth, k), std::move(list));
+  }
+
+  // The distinct ground truths not yet known, in blocks of B queries: S = C · Q_Bᵀ (one matrix-matrix
+  // product per block, as the reference's one GEMM), then the top k of each column. Same lists as
+  // compute_top_k (same float dot products up to summation order; ties → lower row).
+  void prefetch(const std::vector<ScoreQuery>& queries, size_t k, unsigned threads) const override {
+    if (c_.cols() == 0) return;
+    std::vector<uint32_t> todo;
+    {
+      std::lock_guard<std::mutex> lock(memo_mu_);
+      std::unordered_map<uint32_t, char> seen;
+      for (const auto& q : queries) {
+        if (!has_[q.ground_truth] || memo_.count(key(q.ground_truth, k))) continue;
+        if (seen.emplace(q.ground_truth, 1).second) todo.push_back(q.ground_truth);
+      }
+    }
+    if (todo.empty()) return;
+    const auto n = c_.rows();
+    // Block width: at most 256 queries and about 64 MB of scores per block.
+    const size_t width =
+        std::clamp<size_t>((size_t{64} << 20) / (sizeof(float) * static_cast<size_t>(n)), 8, 256);
+    const size_t blocks = (todo.size() + width - 1) / width;
+    util::parallel_for(blocks, threads, [&](size_t b) {
+      const size_t lo = b * width, hi = std::min(todo.size(), lo + width);
+      RowMat q(static_cast<Eigen::Index>(hi - lo), c_.cols());
+      for (size_t j = lo; j < hi; ++j) q.row(static_cast<Eigen::Index>(j - lo)) = c_.row(todo[j]);
+      Eigen::MatrixXf s = c_ * q.transpose();  // n × width, column-major: one column per query
+      std::vector<float> scores(static_cast<size_t>(n));
+      for (size_t j = lo; j < hi; ++j) {
+        const float* col = s.col(static_cast<Eigen::Index>(j - lo)).data();
+        for (Eigen::Index i = 0; i < n; ++i)
+          scores[static_cast<size_t>(i)] = has_[static_cast<size_t>(i)] && std::isfinite(col[i])
+                                               ? col[i]
+                                               : -std::numeric_limits<float>::infinity();
+        std::vector<uint32_t> list;
+        top_k_indices(scores.data(), scores.size(), k, list);
+        while (!list.empty() && !has_[list.back()]) list.pop_back();
+        std::lock_guard<std::mutex> lock(memo_mu_);
+        memo_.emplace(key(todo[j], k), std::move(list));
+      }
+    });
   }
 
  private:
+  static uint64_t key(uint32_t ground_truth, size_t k) {
+    return (static_cast<uint64_t>(ground_truth) << 32) | static_cast<uint32_t>(k);
+  }
+
   void compute_top_k(uint32_t ground_truth, size_t k, std::vector<uint32_t>& out) const {
     Eigen::VectorXf scores = c_ * c_.row(ground_truth).transpose();
     for (Eigen::Index i = 0; i < scores.size(); ++i) {

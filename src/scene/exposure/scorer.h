@@ -39,6 +39,10 @@ class Scorer {
   virtual std::string_view name() const = 0;
   // Appends up to k item rows, best first. `rng` is this scene's stream for this scorer.
   virtual void top_k(const ScoreQuery& q, size_t k, util::Rng& rng, std::vector<uint32_t>& out) const = 0;
+  // Optional: prepares the top-k lists of many queries at once before their top_k() calls (the
+  // content scorer blocks them into matrix-matrix products). top_k() returns the same lists either way.
+  virtual void prefetch(const std::vector<ScoreQuery>& /*queries*/, size_t /*k*/,
+                        unsigned /*threads*/) const {}
 };
 
 // Scorer names: random, collaborative, content, social, popularity. Construction may compute or

@@ -1,7 +1,11 @@
 #pragma once
 // Request and result types shared by every backend (embedded engine, OpenAI-compatible HTTP) and by
-// the server. Plain values: copyable, no behaviour.
+// the server. Plain copyable values; the only behaviour is the optional streaming callback and
+// cancellation flag of a GenerateRequest.
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +39,14 @@ struct TokenLogprob {
   std::vector<TopLogprob> top;  // most likely tokens at this position, best first
 };
 
+// A piece of one sample's output while it is generated (streaming, GenerateRequest::on_delta).
+struct SampleDelta {
+  int sample = 0;                      // index among the request's n samples
+  std::string text;                    // new text (text that may still become a stop string is held back)
+  std::vector<TokenLogprob> logprobs;  // the tokens this delta completes (when top_logprobs >= 0)
+  std::string finish_reason;           // set on the sample's last delta ("stop" | "length"), "" before
+};
+
 // Generation. Exactly one of `messages` / `prompt` / `prompt_tokens` describes the input.
 struct GenerateRequest {
   std::string key;                // caller's id (e.g. "ml-1m-12/teacher"), quoted in errors
@@ -47,6 +59,14 @@ struct GenerateRequest {
   SamplingParams sampling;
   int top_logprobs = -1;                   // -1 = no logprobs; k >= 0 = per-token logprob + top-k
   std::vector<int32_t> allowed_token_ids;  // restrict sampling to these ids (empty = all)
+  // Streaming (optional): a backend that can stream calls this from its own thread as each sample's
+  // text becomes final, token by token, and once more per sample with finish_reason set; the
+  // concatenated deltas of a sample equal its Sample::text. Backends that cannot stream never call
+  // it (the caller then streams the finished samples from the result).
+  std::function<void(const SampleDelta&)> on_delta;
+  // Cancellation (optional): once it reads true, a backend that supports it stops the request within
+  // one decode step and reports util::Error("... cancelled"); others finish it normally.
+  std::shared_ptr<const std::atomic<bool>> cancel;
 };
 
 struct Sample {

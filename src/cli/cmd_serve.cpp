@@ -58,6 +58,9 @@ Command serve_command() {
             ->capture_default_str();
         app.add_option("--max-n", o->serve.max_n, "Largest accepted n (samples per request)")
             ->capture_default_str();
+        app.add_option("--drain-timeout", o->serve.drain_timeout_s,
+                       "Seconds in-flight requests may still run after SIGTERM before they are aborted")
+            ->capture_default_str();
         app.add_option("--served-model-name", o->serve.model_alias,
                        "Extra model name clients may use besides the backend's");
         return [o] { return run_serve(*o); };

@@ -145,10 +145,10 @@ void add_bytes(ojson& o, const std::string& token) {
   o["bytes"] = std::move(bytes);
 }
 
-ojson chat_logprobs(const backend::Sample& s, size_t from, size_t to) {
+ojson chat_logprobs(const std::vector<backend::TokenLogprob>& logprobs, size_t from, size_t to) {
   ojson content = ojson::array();
-  for (size_t i = from; i < to && i < s.logprobs.size(); ++i) {
-    const auto& t = s.logprobs[i];
+  for (size_t i = from; i < to && i < logprobs.size(); ++i) {
+    const auto& t = logprobs[i];
     ojson e;
     e["token"] = t.token;
     e["logprob"] = t.logprob;
@@ -169,6 +169,26 @@ ojson chat_logprobs(const backend::Sample& s, size_t from, size_t to) {
   return lp;
 }
 
+// The legacy completions logprobs object; text offsets start at `offset`.
+ojson completion_logprobs(const std::vector<backend::TokenLogprob>& logprobs, size_t offset) {
+  ojson lp, tokens = ojson::array(), lps = ojson::array(), tops = ojson::array(), offs = ojson::array();
+  size_t off = offset;
+  for (const auto& t : logprobs) {
+    tokens.push_back(t.token);
+    lps.push_back(t.logprob);
+    ojson top = ojson::object();
+    for (const auto& alt : t.top) top[alt.token] = alt.logprob;
+    tops.push_back(std::move(top));
+    offs.push_back(off);
+    off += t.token.size();
+  }
+  lp["tokens"] = std::move(tokens);
+  lp["token_logprobs"] = std::move(lps);
+  lp["top_logprobs"] = std::move(tops);
+  lp["text_offset"] = std::move(offs);
+  return lp;
+}
+
 ojson usage_json(int64_t prompt, int64_t completion) {
   ojson u;
   u["prompt_tokens"] = prompt;
@@ -180,17 +200,6 @@ ojson usage_json(int64_t prompt, int64_t completion) {
 std::string dump(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
 
 // Splits text into pieces of at most `max` bytes without cutting a UTF-8 sequence.
-std::vector<std::string> utf8_pieces(const std::string& text, size_t max) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t end = std::min(text.size(), i + max);
-    while (end < text.size() && end > i + 1 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    out.push_back(text.substr(i, end - i));
-    i = end;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -261,8 +270,11 @@ ParsedGenerate parse_completion_request(const json& b, const ServeOptions& opts,
   ParsedGenerate p;
   p.model = check_model(b, models);
   refuse_unsupported(b);
-  if (get_bool(b, "stream", false)) {
-    throw ApiError(400, "streaming is supported on /v1/chat/completions only", "stream", "unsupported");
+  p.stream = get_bool(b, "stream", false);
+  if (present(b, "stream_options")) {
+    if (!b["stream_options"].is_object())
+      throw bad_param("stream_options", "'stream_options' must be an object");
+    p.include_usage = get_bool(b["stream_options"], "include_usage", false);
   }
   backend::GenerateRequest base;
   base.sampling = parse_sampling(b, opts);
@@ -331,7 +343,7 @@ std::string chat_response(const ParsedGenerate& p, const backend::GenerateResult
     msg["role"] = "assistant";
     msg["content"] = s.text;
     c["message"] = std::move(msg);
-    c["logprobs"] = p.logprobs ? chat_logprobs(s, 0, s.logprobs.size()) : ojson(nullptr);
+    c["logprobs"] = p.logprobs ? chat_logprobs(s.logprobs, 0, s.logprobs.size()) : ojson(nullptr);
     c["finish_reason"] = s.finish_reason;
     choices.push_back(std::move(c));
   }
@@ -357,26 +369,7 @@ std::string completion_response(const ParsedGenerate& p, const std::vector<backe
       ojson c;
       c["index"] = index++;
       c["text"] = s.text;
-      if (p.logprobs) {
-        ojson lp, tokens = ojson::array(), lps = ojson::array(), tops = ojson::array(), offs = ojson::array();
-        size_t off = 0;
-        for (const auto& t : s.logprobs) {
-          tokens.push_back(t.token);
-          lps.push_back(t.logprob);
-          ojson top = ojson::object();
-          for (const auto& alt : t.top) top[alt.token] = alt.logprob;
-          tops.push_back(std::move(top));
-          offs.push_back(off);
-          off += t.token.size();
-        }
-        lp["tokens"] = std::move(tokens);
-        lp["token_logprobs"] = std::move(lps);
-        lp["top_logprobs"] = std::move(tops);
-        lp["text_offset"] = std::move(offs);
-        c["logprobs"] = std::move(lp);
-      } else {
-        c["logprobs"] = nullptr;
-      }
+      c["logprobs"] = p.logprobs ? completion_logprobs(s.logprobs, 0) : ojson(nullptr);
       c["finish_reason"] = s.finish_reason;
       choices.push_back(std::move(c));
     }
@@ -386,59 +379,61 @@ std::string completion_response(const ParsedGenerate& p, const std::vector<backe
   return dump(j);
 }
 
-std::vector<std::string> chat_stream_events(const ParsedGenerate& p, const backend::GenerateResult& r,
-                                            const std::string& id, int64_t created) {
-  std::vector<std::string> events;
-  auto chunk = [&](ojson choices) {
-    ojson j;
-    j["id"] = id;
-    j["object"] = "chat.completion.chunk";
-    j["created"] = created;
-    j["model"] = p.model;
-    j["choices"] = std::move(choices);
-    events.push_back("data: " + dump(j) + "\n\n");
-  };
-  auto one = [](size_t index, ojson delta, ojson logprobs, ojson finish) {
-    ojson c;
-    c["index"] = index;
+namespace {
+std::string sse(const ojson& j) { return "data: " + dump(j) + "\n\n"; }
+ojson chunk_head(const ParsedGenerate& p, const std::string& id, int64_t created, bool chat) {
+  ojson j;
+  j["id"] = id;
+  j["object"] = chat ? "chat.completion.chunk" : "text_completion";
+  j["created"] = created;
+  j["model"] = p.model;
+  return j;
+}
+}  // namespace
+
+std::string chat_role_chunk(const ParsedGenerate& p, const std::string& id, int64_t created, size_t index) {
+  ojson j = chunk_head(p, id, created, true);
+  ojson c, delta;
+  delta["role"] = "assistant";
+  delta["content"] = "";
+  c["index"] = index;
+  c["delta"] = std::move(delta);
+  c["logprobs"] = nullptr;
+  c["finish_reason"] = nullptr;
+  j["choices"] = ojson::array({std::move(c)});
+  return sse(j);
+}
+
+std::string stream_chunk(const ParsedGenerate& p, const std::string& id, int64_t created, bool chat,
+                         size_t index, const backend::SampleDelta& d, size_t text_offset) {
+  ojson j = chunk_head(p, id, created, chat);
+  ojson c;
+  c["index"] = index;
+  if (chat) {
+    ojson delta = ojson::object();
+    if (!d.text.empty() || d.finish_reason.empty()) delta["content"] = d.text;
     c["delta"] = std::move(delta);
-    c["logprobs"] = std::move(logprobs);
-    c["finish_reason"] = std::move(finish);
-    return ojson::array({std::move(c)});
-  };
-  for (size_t i = 0; i < r.samples.size(); ++i) {
-    const auto& s = r.samples[i];
-    ojson role;
-    role["role"] = "assistant";
-    role["content"] = "";
-    chunk(one(i, role, nullptr, nullptr));
-    if (p.logprobs && !s.logprobs.empty()) {
-      for (size_t t = 0; t < s.logprobs.size(); ++t) {
-        ojson d;
-        d["content"] = s.logprobs[t].token;
-        chunk(one(i, d, chat_logprobs(s, t, t + 1), nullptr));
-      }
-    } else {
-      for (auto& piece : utf8_pieces(s.text, 16)) {
-        ojson d;
-        d["content"] = piece;
-        chunk(one(i, d, nullptr, nullptr));
-      }
-    }
-    chunk(one(i, ojson::object(), nullptr, s.finish_reason));
+    c["logprobs"] =
+        p.logprobs && !d.logprobs.empty() ? chat_logprobs(d.logprobs, 0, d.logprobs.size()) : ojson(nullptr);
+  } else {
+    c["text"] = d.text;
+    c["logprobs"] = p.logprobs ? completion_logprobs(d.logprobs, text_offset) : ojson(nullptr);
   }
-  if (p.include_usage) {
-    ojson j;
-    j["id"] = id;
-    j["object"] = "chat.completion.chunk";
-    j["created"] = created;
-    j["model"] = p.model;
-    j["choices"] = ojson::array();
-    j["usage"] = usage_json(r.prompt_tokens, r.completion_tokens);
-    events.push_back("data: " + dump(j) + "\n\n");
-  }
-  events.push_back("data: [DONE]\n\n");
-  return events;
+  c["finish_reason"] = d.finish_reason.empty() ? ojson(nullptr) : ojson(d.finish_reason);
+  j["choices"] = ojson::array({std::move(c)});
+  return sse(j);
+}
+
+std::string usage_chunk(const ParsedGenerate& p, const std::string& id, int64_t created, bool chat,
+                        int64_t prompt_tokens, int64_t completion_tokens) {
+  ojson j = chunk_head(p, id, created, chat);
+  j["choices"] = ojson::array();
+  j["usage"] = usage_json(prompt_tokens, completion_tokens);
+  return sse(j);
+}
+
+std::string error_event(const std::string& message, const std::string& type, const std::string& code) {
+  return "data: " + error_body(message, type, "", code) + "\n\n";
 }
 
 std::string error_body(const std::string& message, const std::string& type, const std::string& param,

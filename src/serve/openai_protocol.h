@@ -31,8 +31,16 @@ std::string chat_response(const ParsedGenerate& p, const backend::GenerateResult
                           int64_t created);
 std::string completion_response(const ParsedGenerate& p, const std::vector<backend::GenerateResult>& results,
                                 const std::string& id, int64_t created);
-// The full SSE stream ("data: {...}\n\n" chunks, then "data: [DONE]\n\n") for a chat completion.
-std::vector<std::string> chat_stream_events(const ParsedGenerate& p, const backend::GenerateResult& r,
-                                            const std::string& id, int64_t created);
+// Server-sent events ("data: {...}\n\n"), token by token. `chat` selects the chat.completion.chunk
+// format (delta, logprobs.content) or the legacy text_completion one (text, logprobs with
+// text_offset starting at `text_offset`, the bytes of the choice already sent).
+std::string chat_role_chunk(const ParsedGenerate& p, const std::string& id, int64_t created, size_t index);
+std::string stream_chunk(const ParsedGenerate& p, const std::string& id, int64_t created, bool chat,
+                         size_t index, const backend::SampleDelta& d, size_t text_offset);
+// The final usage chunk (choices = []) of stream_options.include_usage.
+std::string usage_chunk(const ParsedGenerate& p, const std::string& id, int64_t created, bool chat,
+                        int64_t prompt_tokens, int64_t completion_tokens);
+// An error inside a stream that already started (HTTP status sent): an OpenAI error object event.
+std::string error_event(const std::string& message, const std::string& type, const std::string& code);
 
 }  // namespace um::serve

@@ -17,8 +17,11 @@
 // request bodies above max_body_bytes get 413; max_tokens above max_tokens_limit and n above max_n
 // get 400; at most max_concurrent requests run on the backend and max_queue wait, beyond that 429
 // with Retry-After. Every error is an OpenAI-format JSON object {"error":{message,type,param,code}}.
-// Streaming: chunks are sent when the backend's answer is complete (the Backend interface returns
-// whole samples), split into several deltas per choice.
+// Streaming (chat and completions, stream_options.include_usage): token by token as the backend
+// produces text (GenerateRequest::on_delta, with per-token logprobs); a backend that cannot stream
+// sends each finished sample as one delta. A client that disconnects cancels its generation (the
+// embedded engine stops within one decode step). stop() drains: in-flight requests get
+// drain_timeout_s to finish, then what is left is cancelled and answered with an error (503).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,7 +42,8 @@ struct ServeOptions {
   int max_queue = 64;       // requests waiting for a backend slot; beyond: 429
   int retry_after_s = 1;
   int max_logprobs = 20;
-  std::string model_alias;  // extra accepted model name besides the backend's
+  std::string model_alias;   // extra accepted model name besides the backend's
+  int drain_timeout_s = 30;  // stop()/SIGTERM: how long in-flight requests may still run
 };
 
 struct ServeStats {
@@ -60,7 +64,8 @@ class Server {
   int bind();
   // Serves until stop(); returns after in-flight requests are answered.
   void run();
-  // Thread-safe and idempotent; in-flight requests finish.
+  // Thread-safe and idempotent; stops accepting, in-flight requests finish or, after
+  // drain_timeout_s, are cancelled with an error answer.
   void stop();
   ServeStats stats() const;
 
@@ -75,7 +80,7 @@ class Server {
 void block_stop_signals();
 
 // The `usermirror serve` loop: binds, calls on_ready("http://HOST:PORT"), serves until SIGTERM or
-// SIGINT (then finishes in-flight requests) and returns 0.
+// SIGINT (then drains in-flight requests for at most drain_timeout_s) and returns 0.
 int run_server_until_signal(backend::Backend& backend, const ServeOptions& options,
                             const std::function<void(const std::string& url)>& on_ready);
 

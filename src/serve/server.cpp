@@ -4,9 +4,13 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "serve/api_error.h"
@@ -92,6 +96,50 @@ void widen_listen_backlog(int port) {
   }
 }
 
+// The socket of the connection a request came on (found by its two addresses; httplib 0.11 does not
+// expose it), or -1. Used to notice a client that went away while its request runs.
+int client_socket(const httplib::Request& req) {
+  for (int fd = 0; fd < 65536; ++fd) {
+    sockaddr_storage peer{}, self{};
+    socklen_t plen = sizeof peer, slen = sizeof self;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen) != 0) {
+      if (errno == EBADF && fd > 1024) break;  // past the open descriptors (they are allocated lowest first)
+      continue;
+    }
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&self), &slen) != 0) continue;
+    auto port_of = [](const sockaddr_storage& a) {
+      return a.ss_family == AF_INET    ? ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port)
+             : a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port)
+                                       : -1;
+    };
+    if (port_of(peer) == req.remote_port && port_of(self) == req.local_port) return fd;
+  }
+  return -1;
+}
+
+// True once the peer closed its side (EOF) or the connection failed. A request body already read
+// leaves nothing pending, so a readable socket with no data means the client is gone.
+bool peer_gone(int fd) {
+  if (fd < 0) return false;
+  char c;
+  ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return true;
+  return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
+// `text` in pieces of at most `max` bytes, never splitting a UTF-8 character.
+std::vector<std::string> utf8_pieces(const std::string& text, size_t max) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t end = std::min(text.size(), i + max);
+    while (end < text.size() && end > i + 1 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    out.push_back(text.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -111,6 +159,64 @@ struct Server::Impl {
   // stop() may race with run() starting to listen: httplib's stop() does nothing before the listen
   // loop runs, so stop() waits for it (run_active) or keeps run() from starting (stop_requested).
   std::atomic<bool> stop_requested{false}, run_active{false};
+
+  // Requests running on the backend, each with its cancellation flag: a client that goes away
+  // cancels its own; SIGTERM's drain (stop()) waits opts.drain_timeout_s, then cancels all that are
+  // left and refuses new ones (503), so shutdown is bounded.
+  std::mutex inflight_mu;
+  std::set<std::shared_ptr<std::atomic<bool>>> inflight_flags;
+  std::atomic<bool> aborting{false};
+  std::mutex drain_mu;
+  std::condition_variable drain_cv;
+  bool run_finished = false;
+  std::thread drain_thread;
+
+  struct Inflight {
+    explicit Inflight(Impl& impl) : impl_(impl), cancel(std::make_shared<std::atomic<bool>>(false)) {
+      std::lock_guard lock(impl_.inflight_mu);
+      if (impl_.aborting.load()) cancel->store(true);
+      impl_.inflight_flags.insert(cancel);
+    }
+    ~Inflight() {
+      std::lock_guard lock(impl_.inflight_mu);
+      impl_.inflight_flags.erase(cancel);
+    }
+    Impl& impl_;
+    std::shared_ptr<std::atomic<bool>> cancel;
+  };
+
+  void begin_drain() {
+    std::lock_guard lock(drain_mu);
+    if (drain_thread.joinable()) return;
+    drain_thread = std::thread([this] {
+      std::unique_lock l(drain_mu);
+      if (drain_cv.wait_for(l, std::chrono::seconds(opts.drain_timeout_s), [&] { return run_finished; }))
+        return;
+      aborting.store(true);
+      std::lock_guard il(inflight_mu);
+      for (const auto& c : inflight_flags) c->store(true);
+    });
+  }
+  void end_drain() {
+    {
+      std::lock_guard lock(drain_mu);
+      run_finished = true;
+    }
+    drain_cv.notify_all();
+  }
+  ~Impl() {
+    end_drain();
+    if (drain_thread.joinable()) drain_thread.join();
+  }
+
+  // The error a cancelled request gets: the drain timeout (503) or a client that left (nobody reads it).
+  [[noreturn]] void throw_cancelled() {
+    if (aborting.load())
+      throw ApiError(503, "server shutting down: the request was aborted after the drain timeout", "",
+                     "server_shutting_down", "server_error");
+    throw ApiError(499, "client closed the connection; the request was cancelled", "", "client_closed",
+                   "invalid_request_error");
+  }
 
   Impl(backend::Backend& be, ServeOptions o)
       : backend(be), opts(std::move(o)), admission(opts.max_concurrent, opts.max_queue) {
@@ -144,23 +250,29 @@ struct Server::Impl {
   }
 
   // The serve handler wrapper: the one place errors become HTTP answers (docs/architecture.md).
-  httplib::Server::Handler wrap(std::function<void(const httplib::Request&, httplib::Response&)> fn,
+  // `fn` gets the admission slot (null for routes without one); a streaming answer keeps it until
+  // its generation ends.
+  using SlotPtr = std::shared_ptr<Slot>;
+  httplib::Server::Handler wrap(std::function<void(const httplib::Request&, httplib::Response&, SlotPtr)> fn,
                                 bool needs_slot) {
     return [this, fn = std::move(fn), needs_slot](const httplib::Request& req, httplib::Response& res) {
       requests.fetch_add(1);
       try {
         check_auth(req);
         if (!needs_slot) {
-          fn(req, res);
+          fn(req, res, nullptr);
           return;
+        }
+        if (aborting.load()) {
+          throw ApiError(503, "server shutting down", "", "server_shutting_down", "server_error");
         }
         if (!admission.enter()) {
           busy.fetch_add(1);
           res.set_header("Retry-After", std::to_string(opts.retry_after_s));
           throw ApiError(429, "server is busy; retry later", "", "rate_limit_exceeded", "rate_limit_error");
         }
-        Slot slot(admission);
-        fn(req, res);
+        auto slot = std::make_shared<Slot>(admission);
+        fn(req, res, std::move(slot));
       } catch (const ApiError& e) {
         send_error(res, e.status, e.what(), e.type, e.param, e.code);
       } catch (const util::NotSupported& e) {
@@ -193,13 +305,13 @@ struct Server::Impl {
                  res.status == 413 ? "request_too_large" : "");
     });
 
-    http.Get("/health", wrap([](const httplib::Request&,
-                                httplib::Response& res) { res.set_content(R"({"status":"ok"})", kJson); },
+    http.Get("/health", wrap([](const httplib::Request&, httplib::Response& res,
+                                SlotPtr) { res.set_content(R"({"status":"ok"})", kJson); },
                              false));
     http.Get(
         "/v1/models",
         wrap(
-            [this](const httplib::Request&, httplib::Response& res) {
+            [this](const httplib::Request&, httplib::Response& res, SlotPtr) {
               nlohmann::ordered_json data = nlohmann::ordered_json::array();
               for (const auto& m : models) {
                 data.push_back({{"id", m}, {"object", "model"}, {"created", 0}, {"owned_by", "usermirror"}});
@@ -211,43 +323,183 @@ struct Server::Impl {
             },
             false));
     http.Post("/v1/chat/completions",
-              wrap([this](const httplib::Request& req, httplib::Response& res) { chat(req, res); }, true));
-    http.Post(
-        "/v1/completions",
-        wrap([this](const httplib::Request& req, httplib::Response& res) { completions(req, res); }, true));
+              wrap([this](const httplib::Request& req, httplib::Response& res,
+                          SlotPtr slot) { generate(req, res, std::move(slot), true); },
+                   true));
+    http.Post("/v1/completions", wrap([this](const httplib::Request& req, httplib::Response& res,
+                                             SlotPtr slot) { generate(req, res, std::move(slot), false); },
+                                      true));
     http.Post("/v1/simulate", wrap(
-                                  [this](const httplib::Request& req, httplib::Response& res) {
+                                  [this](const httplib::Request& req, httplib::Response& res, SlotPtr) {
                                     res.set_content(simulate(backend, parse_body(req.body), opts, models),
                                                     kJson);
                                   },
                                   true));
   }
 
-  void chat(const httplib::Request& req, httplib::Response& res) {
-    ParsedGenerate p = parse_chat_request(parse_body(req.body), opts, models);
-    backend::GenerateResult r = backend.generate_one(p.requests[0]);
-    const std::string id = new_id("chatcmpl-");
+  // The events of one streamed answer, produced on backend threads and written by the HTTP thread.
+  struct Stream {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::string> events;
+    bool finished = false;
+    void push(std::string e) {
+      {
+        std::lock_guard lock(mu);
+        events.push_back(std::move(e));
+      }
+      cv.notify_one();
+    }
+  };
+
+  // Chat completions (one prompt) and completions (one or more prompts): answered whole, or streamed
+  // token by token (server-sent events). While the backend works, the connection is watched: a
+  // client that leaves cancels its generation (within one decode step on the embedded engine).
+  void generate(const httplib::Request& req, httplib::Response& res, SlotPtr slot, bool chat) {
+    nlohmann::json body = parse_body(req.body);
+    ParsedGenerate p =
+        chat ? parse_chat_request(body, opts, models) : parse_completion_request(body, opts, models);
+    auto inflight = std::make_shared<Inflight>(*this);
+    for (auto& r : p.requests) r.cancel = inflight->cancel;
+    const std::string id = new_id(chat ? "chatcmpl-" : "cmpl-");
+    const int64_t created = unix_now();
+    const int fd_hint = -2;  // the client socket is looked up only if the request lasts
     if (!p.stream) {
-      res.set_content(chat_response(p, r, id, unix_now()), kJson);
+      auto futures = backend.generate(p.requests);
+      int fd = fd_hint;
+      std::vector<backend::GenerateResult> results;
+      for (auto& f : futures) {
+        while (f.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+          if (fd == fd_hint) fd = client_socket(req);
+          if (peer_gone(fd)) inflight->cancel->store(true);
+        }
+        try {
+          results.push_back(f.get());
+        } catch (const util::Error&) {
+          if (inflight->cancel->load()) throw_cancelled();
+          throw;
+        }
+      }
+      res.set_content(
+          chat ? chat_response(p, results[0], id, created) : completion_response(p, results, id, created),
+          kJson);
       return;
     }
-    auto events = std::make_shared<std::vector<std::string>>(chat_stream_events(p, r, id, unix_now()));
+    const size_t n = static_cast<size_t>(p.requests[0].sampling.n);
+    auto st = std::make_shared<Stream>();
+    if (chat) {
+      for (size_t i = 0; i < n; ++i) st->push(chat_role_chunk(p, id, created, i));
+    }
+    // Per choice: bytes sent (completions' text_offset) and whether the backend streamed it.
+    struct Progress {
+      std::mutex mu;
+      std::vector<size_t> sent;
+      std::vector<bool> streamed;
+      size_t pending = 0;
+      int64_t prompt_tokens = 0, completion_tokens = 0;
+      bool failed = false;
+    };
+    auto prog = std::make_shared<Progress>();
+    prog->sent.assign(p.requests.size() * n, 0);
+    prog->streamed.assign(p.requests.size() * n, false);
+    prog->pending = p.requests.size();
+    auto shared_p = std::make_shared<ParsedGenerate>(p);
+    for (size_t r = 0; r < p.requests.size(); ++r) {
+      p.requests[r].on_delta = [this, st, prog, shared_p, id, created, chat, r,
+                                n](const backend::SampleDelta& d) {
+        const size_t index = r * n + static_cast<size_t>(d.sample);
+        size_t offset;
+        {
+          std::lock_guard lock(prog->mu);
+          offset = prog->sent[index];
+          prog->sent[index] += d.text.size();
+          prog->streamed[index] = true;
+        }
+        st->push(stream_chunk(*shared_p, id, created, chat, index, d, offset));
+      };
+    }
+    backend.submit_generate(
+        p.requests, [this, st, prog, shared_p, id, created, chat, n, inflight](
+                        size_t r, backend::GenerateResult&& result, std::exception_ptr err) {
+          std::lock_guard lock(prog->mu);
+          if (err) {
+            if (!prog->failed) {
+              prog->failed = true;
+              std::string msg = "generation failed";
+              try {
+                std::rethrow_exception(err);
+              } catch (const std::exception& e) {
+                msg = e.what();
+              }
+              if (inflight->cancel->load() && aborting.load())
+                msg = "server shutting down: the request was aborted after the drain timeout";
+              errors_5xx.fetch_add(1);
+              st->push(error_event(msg, "server_error",
+                                   aborting.load() ? "server_shutting_down" : "backend_error"));
+            }
+          } else {
+            prog->prompt_tokens += result.prompt_tokens;
+            prog->completion_tokens += result.completion_tokens;
+            // A backend that does not stream (an `openai:` upstream): its finished samples, split
+            // into deltas (one per token when logprobs were asked for), then the finish.
+            for (size_t i = 0; i < result.samples.size() && i < n; ++i) {
+              const size_t index = r * n + i;
+              if (prog->streamed[index]) continue;
+              const backend::Sample& smp = result.samples[i];
+              size_t offset = 0;
+              auto send = [&](backend::SampleDelta d) {
+                d.sample = static_cast<int>(i);
+                st->push(stream_chunk(*shared_p, id, created, chat, index, d, offset));
+                offset += d.text.size();
+              };
+              if (shared_p->logprobs && !smp.logprobs.empty()) {
+                for (const auto& t : smp.logprobs) send({0, t.token, {t}, ""});
+              } else {
+                for (auto& piece : utf8_pieces(smp.text, 16)) send({0, std::move(piece), {}, ""});
+              }
+              send({0, "", {}, smp.finish_reason});
+            }
+          }
+          if (--prog->pending > 0) return;
+          if (!prog->failed && shared_p->include_usage)
+            st->push(usage_chunk(*shared_p, id, created, chat, prog->prompt_tokens, prog->completion_tokens));
+          st->push("data: [DONE]\n\n");
+          {
+            std::lock_guard sl(st->mu);
+            st->finished = true;
+          }
+          st->cv.notify_one();
+        });
     res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider("text/event-stream", [events](size_t, httplib::DataSink& sink) {
-      for (const auto& e : *events) {
-        if (!sink.write(e.data(), e.size())) return false;
-      }
-      sink.done();
-      return true;
-    });
-  }
-
-  void completions(const httplib::Request& req, httplib::Response& res) {
-    ParsedGenerate p = parse_completion_request(parse_body(req.body), opts, models);
-    auto futures = backend.generate(p.requests);
-    std::vector<backend::GenerateResult> results;
-    for (auto& f : futures) results.push_back(f.get());
-    res.set_content(completion_response(p, results, new_id("cmpl-"), unix_now()), kJson);
+    auto fd = std::make_shared<int>(fd_hint);
+    res.set_chunked_content_provider(
+        "text/event-stream", [st, slot, inflight, fd, &req](size_t, httplib::DataSink& sink) {
+          std::unique_lock lock(st->mu);
+          while (true) {
+            while (!st->events.empty()) {
+              std::string e = std::move(st->events.front());
+              st->events.pop_front();
+              lock.unlock();
+              if (!sink.write(e.data(), e.size())) {
+                inflight->cancel->store(true);  // the client went away
+                return false;
+              }
+              lock.lock();
+            }
+            if (st->finished) break;
+            if (!st->cv.wait_for(lock, std::chrono::milliseconds(50),
+                                 [&] { return !st->events.empty() || st->finished; })) {
+              if (*fd == -2) *fd = client_socket(req);
+              if (peer_gone(*fd)) {
+                inflight->cancel->store(true);
+                return false;
+              }
+            }
+          }
+          lock.unlock();
+          sink.done();
+          return true;
+        });
   }
 };
 
@@ -281,10 +533,12 @@ void Server::run() {
   impl_->run_active.store(true);
   if (!impl_->stop_requested.load()) impl_->http.listen_after_bind();
   impl_->run_active.store(false);
+  impl_->end_drain();
 }
 
 void Server::stop() {
   impl_->stop_requested.store(true);
+  impl_->begin_drain();
   while (impl_->run_active.load() && !impl_->http.is_running()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

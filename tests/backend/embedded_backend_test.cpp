@@ -3,7 +3,9 @@
 #ifdef UM_BACKEND_EMBEDDED
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <memory>
 
 #include "backend/backend.h"
 #include "common/shared_data.h"
@@ -96,8 +98,70 @@ TEST(EmbeddedBackend, GenerationIsSeededAndCountsTokens) {
   ASSERT_EQ(r.samples[0].logprobs[0].top.size(), 3u);
   const std::string& t = r.samples[0].text;
   EXPECT_TRUE(t == "A" || t == "B" || t == "C") << t;
-  one.sampling.max_tokens = 2;
-  EXPECT_THROW(be->generate_one(one), util::NotSupported);
+  // Any max_tokens: one logprob entry per generated token, every token an allowed letter.
+  one.sampling.max_tokens = 3;
+  one.sampling.seed = 4;
+  r = be->generate_one(one);
+  ASSERT_EQ(r.samples[0].logprobs.size(), static_cast<size_t>(r.completion_tokens));
+  for (const auto& lp : r.samples[0].logprobs) {
+    EXPECT_TRUE(lp.token == "A" || lp.token == "B" || lp.token == "C") << lp.token;
+    EXPECT_LE(lp.logprob, 0.0);
+    ASSERT_EQ(lp.top.size(), 3u);
+    EXPECT_GE(lp.top[0].logprob, lp.top[1].logprob);
+  }
+}
+
+// Streaming: the deltas of each sample concatenate to its text, arrive one token at a time, carry
+// that token's logprobs, and end with the finish reason; the result equals the unstreamed one.
+TEST(EmbeddedBackend, StreamedDeltasConcatenateToTheSamples) {
+  UM_REQUIRE_SHARED(tok_dir, "tokenizers/qwen3");
+  auto be = make_backend("local:" + tiny_qwen3(tok_dir).string() + "?dtype=f32");
+  GenerateRequest req{.key = "s", .messages = {{"user", "Tell me something"}}};
+  req.sampling.n = 2;
+  req.sampling.max_tokens = 12;
+  req.sampling.seed = 21;
+  req.sampling.temperature = 1.0;
+  req.top_logprobs = 2;
+  GenerateResult plain = be->generate_one(req);
+  std::vector<std::string> text(2), finish(2);
+  std::vector<size_t> tokens(2, 0);
+  int deltas = 0;
+  req.on_delta = [&](const SampleDelta& d) {
+    ASSERT_TRUE(d.sample == 0 || d.sample == 1);
+    ASSERT_TRUE(finish[static_cast<size_t>(d.sample)].empty()) << "delta after the finish";
+    text[static_cast<size_t>(d.sample)] += d.text;
+    tokens[static_cast<size_t>(d.sample)] += d.logprobs.size();
+    finish[static_cast<size_t>(d.sample)] = d.finish_reason;
+    ++deltas;
+  };
+  GenerateResult streamed = be->generate_one(req);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(text[i], plain.samples[i].text);
+    EXPECT_EQ(streamed.samples[i].text, plain.samples[i].text);
+    EXPECT_EQ(finish[i], plain.samples[i].finish_reason);
+    EXPECT_EQ(tokens[i], plain.samples[i].logprobs.size());
+  }
+  EXPECT_GT(deltas, 4);
+}
+
+// A cancelled request stops: the flag set from the first delta ends it with an error before the
+// remaining tokens are generated.
+TEST(EmbeddedBackend, CancelStopsTheRequest) {
+  UM_REQUIRE_SHARED(tok_dir, "tokenizers/qwen3");
+  auto be = make_backend("local:" + tiny_qwen3(tok_dir).string() + "?dtype=f32");
+  GenerateRequest req{.key = "c", .messages = {{"user", "Go on"}}};
+  req.sampling.max_tokens = 200;
+  req.sampling.seed = 1;
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  req.cancel = cancel;
+  int deltas = 0;
+  req.on_delta = [&](const SampleDelta&) {
+    ++deltas;
+    cancel->store(true);
+  };
+  req.sampling.stop = {};
+  EXPECT_THROW(be->generate_one(req), util::Error);
+  EXPECT_EQ(deltas, 1);
 }
 
 TEST(EmbeddedBackend, SpecErrors) {

@@ -44,6 +44,7 @@ class EmbeddedBackend final : public Backend {
         model_(model::Model::load(dir, load)),
         tok_(text::Tokenizer::load(dir)),
         template_(text::ChatTemplate::from_tokenizer_config(dir)) {
+    build_decodable_mask();
     warn_if_letters_differ_in_context();
     for (int w = 0; w < workers; ++w) {
       threads_.emplace_back([this, prefix_cache] {
@@ -129,6 +130,46 @@ class EmbeddedBackend final : public Backend {
                    name_.c_str(), differ.c_str());
   }
 
+  // Ids the tokenizer can decode. Real configs pad the embedding (Qwen2.5: vocab_size 151,936 for
+  // a 151,665-id tokenizer); the padding rows, and any id without a token, are masked before
+  // sampling, so a generated id always decodes.
+  void build_decodable_mask() {
+    const size_t rows = static_cast<size_t>(model_->config().vocab_size);
+    decodable_.assign(rows, 0);
+    size_t usable = 0;
+    for (size_t i = 0; i < rows; ++i) {
+      if (tok_.id_to_token(static_cast<int32_t>(i)).has_value()) {
+        decodable_[i] = 1;
+        ++usable;
+      }
+    }
+    if (usable == rows) decodable_.clear();  // nothing to mask: sample from the whole row
+  }
+  bool can_decode(int32_t id) const {
+    if (id < 0) return false;
+    if (decodable_.empty()) return static_cast<int64_t>(id) < model_->config().vocab_size;
+    return static_cast<size_t>(id) < decodable_.size() && decodable_[static_cast<size_t>(id)] != 0;
+  }
+  // Decoding never fails a request: ids without a token (client-given or padding) are skipped.
+  std::string decode(std::span<const int32_t> ids, bool skip_special) const {
+    bool all = true;
+    for (int32_t id : ids) all = all && can_decode(id);
+    if (all) return tok_.decode(ids, skip_special);
+    std::vector<int32_t> ok;
+    for (int32_t id : ids)
+      if (can_decode(id)) ok.push_back(id);
+    return tok_.decode(ok, skip_special);
+  }
+  std::string token_text(int32_t id) const {
+    int32_t one[1] = {id};
+    return decode(one, /*skip_special=*/false);
+  }
+  backend::TokenLogprob token_logprob(const model::TokenLogprobs& t) const {
+    TokenLogprob out{token_text(t.id), t.logprob, {}};
+    for (const auto& [id, lp] : t.top) out.top.push_back({token_text(id), lp});
+    return out;
+  }
+
   void enqueue(std::function<void(model::Session*)> job) {
     {
       std::lock_guard lock(mu_);
@@ -177,43 +218,113 @@ class EmbeddedBackend final : public Backend {
     const SamplingParams& sp = req.sampling;
     model::SamplingParams msp{sp.temperature, sp.top_k, sp.top_p, sp.min_p};
     const uint64_t seed = sp.seed ? *sp.seed : std::random_device{}();
-    if (req.top_logprobs >= 0 || !req.allowed_token_ids.empty()) {
-      if (sp.max_tokens != 1) {
-        throw util::NotSupported(
-            "the embedded engine reports logprobs and applies allowed_token_ids only with "
-            "max_tokens = 1",
-            {.field = "max_tokens", .record = req.key});
-      }
+    if (req.cancel && req.cancel->load()) throw util::Error("generation cancelled", {.record = req.key});
+    // The scoring case (one token, no streaming) keeps its single-prefill path.
+    if ((req.top_logprobs >= 0 || !req.allowed_token_ids.empty()) && sp.max_tokens == 1 && !req.on_delta) {
       return one_token(s, prompt, req, msp, seed);
+    }
+    std::vector<uint8_t> allowed;  // allowed_token_ids ∩ decodable ids
+    if (!req.allowed_token_ids.empty()) {
+      allowed.assign(static_cast<size_t>(model_->config().vocab_size), 0);
+      for (int32_t id : req.allowed_token_ids) {
+        if (id < 0 || static_cast<size_t>(id) >= allowed.size()) {
+          throw util::Error("allowed token id " + std::to_string(id) + " is outside the vocabulary",
+                            {.field = "allowed_token_ids", .record = req.key});
+        }
+        allowed[static_cast<size_t>(id)] = can_decode(id) ? 1 : 0;
+      }
     }
     model::GenerateOptions go;
     go.n = sp.n;
     go.max_tokens = sp.max_tokens;
     go.sampling = msp;
     go.seed = seed;
+    go.allowed = allowed.empty() ? model::TokenMask(decodable_) : model::TokenMask(allowed);
+    go.top_logprobs = req.top_logprobs;
+    go.cancel = req.cancel.get();
     if (!sp.stop.empty()) {
       go.stop_check = [&](size_t, const std::vector<int32_t>& toks) -> int64_t {
         size_t from = toks.size() > kStopWindowTokens ? toks.size() - kStopWindowTokens : 0;
-        std::string tail =
-            tok_.decode(std::span<const int32_t>(toks).subspan(from), /*skip_special_tokens=*/true);
+        std::string tail = decode(std::span<const int32_t>(toks).subspan(from), /*skip_special=*/true);
         return find_stop(tail, sp.stop) == std::string::npos ? -1 : static_cast<int64_t>(toks.size());
+      };
+    }
+    // Streaming: per sample, how much text and how many tokens' logprobs were already sent.
+    struct Sent {
+      size_t bytes = 0, tokens = 0;
+    };
+    std::vector<Sent> sent(static_cast<size_t>(std::max(sp.n, 0)));
+    if (req.on_delta) {
+      go.on_token = [&](size_t i, const model::Completion& c) {
+        SampleDelta d;
+        d.sample = static_cast<int>(i);
+        std::string text = decode(c.tokens, /*skip_special=*/true);
+        size_t ready = text.size();
+        if (!c.finish_reason.empty()) {
+          Sample last = finished_sample(c, sp.stop);
+          text = std::move(last.text);
+          ready = text.size();
+          d.finish_reason = last.finish_reason;
+        } else {
+          ready = stable_prefix(text, sp.stop);
+        }
+        if (ready > sent[i].bytes) {
+          d.text = text.substr(sent[i].bytes, ready - sent[i].bytes);
+          sent[i].bytes = ready;
+        }
+        if (req.top_logprobs >= 0 && (!d.text.empty() || !d.finish_reason.empty())) {
+          for (size_t t = sent[i].tokens; t < c.logprobs.size(); ++t)
+            d.logprobs.push_back(token_logprob(c.logprobs[t]));
+          sent[i].tokens = c.logprobs.size();
+        }
+        if (!d.text.empty() || !d.logprobs.empty() || !d.finish_reason.empty()) req.on_delta(d);
       };
     }
     std::vector<model::Completion> outs = model::generate(s, prompt, go);
     GenerateResult r;
     r.prompt_tokens = static_cast<int64_t>(prompt.size());
     for (auto& c : outs) {
-      Sample smp;
-      smp.text = tok_.decode(c.tokens, /*skip_special_tokens=*/true);
-      smp.finish_reason = c.finish_reason;
-      if (size_t pos = find_stop(smp.text, sp.stop); pos != std::string::npos) {
-        smp.text.resize(pos);
-        smp.finish_reason = "stop";
+      Sample smp = finished_sample(c, sp.stop);
+      if (req.top_logprobs >= 0) {
+        for (const auto& t : c.logprobs) smp.logprobs.push_back(token_logprob(t));
       }
       r.completion_tokens += static_cast<int64_t>(c.tokens.size());
       r.samples.push_back(std::move(smp));
     }
     return r;
+  }
+
+  // A finished completion's text: decoded without special tokens, cut before the first stop string.
+  Sample finished_sample(const model::Completion& c, const std::vector<std::string>& stops) const {
+    Sample smp;
+    smp.text = decode(c.tokens, /*skip_special=*/true);
+    smp.finish_reason = c.finish_reason;
+    if (size_t pos = find_stop(smp.text, stops); pos != std::string::npos) {
+      smp.text.resize(pos);
+      smp.finish_reason = "stop";
+    }
+    return smp;
+  }
+
+  // How much of a running sample's text can be sent: not a trailing incomplete UTF-8 character
+  // (decoded as U+FFFD until its last byte arrives) and not a tail that could still grow into a
+  // stop string.
+  static size_t stable_prefix(const std::string& text, const std::vector<std::string>& stops) {
+    size_t end = text.size();
+    static const std::string kReplacement = "\xEF\xBF\xBD";
+    while (end >= kReplacement.size() &&
+           text.compare(end - kReplacement.size(), kReplacement.size(), kReplacement) == 0)
+      end -= kReplacement.size();
+    size_t hold = 0;
+    for (const auto& stop : stops) {
+      for (size_t len = std::min(stop.size() - (stop.empty() ? 0 : 1), end); len > hold; --len) {
+        if (text.compare(end - len, len, stop, 0, len) == 0) {
+          hold = len;
+          break;
+        }
+      }
+    }
+    return end - hold;
   }
 
   // One generated token per sample with its logprob and the top alternatives (the scoring case).
@@ -237,9 +348,17 @@ class EmbeddedBackend final : public Backend {
         candidates.push_back(id);
       }
     } else {
-      candidates.resize(row.size());
-      for (size_t i = 0; i < row.size(); ++i) candidates[i] = static_cast<int32_t>(i);
+      candidates.reserve(row.size());
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (can_decode(static_cast<int32_t>(i))) {
+          candidates.push_back(static_cast<int32_t>(i));
+        } else {
+          masked[i] = -INFINITY;  // padding rows and ids without a token are never drawn
+        }
+      }
     }
+    std::vector<uint8_t> candidate_mask(row.size(), 0);
+    for (int32_t id : candidates) candidate_mask[static_cast<size_t>(id)] = can_decode(id) ? 1 : 0;
     const size_t k = std::min(candidates.size(), static_cast<size_t>(std::max(req.top_logprobs, 0)));
     std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(k),
                       candidates.end(), [&](int32_t a, int32_t b) {
@@ -250,16 +369,14 @@ class EmbeddedBackend final : public Backend {
     r.prompt_tokens = static_cast<int64_t>(prompt.size());
     for (int i = 0; i < req.sampling.n; ++i) {
       util::Rng rng = util::Rng::stream(seed, "generate", static_cast<uint64_t>(i));
-      int32_t id = model::sample(masked, msp, rng);
-      int32_t ids[1] = {id};
+      int32_t id = model::sample(masked, msp, rng, candidate_mask);
       Sample smp;
-      smp.text = tok_.decode(ids, /*skip_special_tokens=*/false);
+      smp.text = token_text(id);
       smp.finish_reason = "length";
       if (req.top_logprobs >= 0) {
         TokenLogprob t{smp.text, lp[static_cast<size_t>(id)], {}};
         for (size_t j = 0; j < k; ++j) {
-          int32_t alt[1] = {candidates[j]};
-          t.top.push_back({tok_.decode(alt, false), lp[static_cast<size_t>(candidates[j])]});
+          t.top.push_back({token_text(candidates[j]), lp[static_cast<size_t>(candidates[j])]});
         }
         smp.logprobs.push_back(std::move(t));
       }
@@ -307,6 +424,7 @@ class EmbeddedBackend final : public Backend {
 
   std::string name_;
   std::shared_ptr<const model::Model> model_;
+  std::vector<uint8_t> decodable_;  // empty = every id of the model's rows decodes
   text::Tokenizer tok_;
   text::ChatTemplate template_;
   std::mutex mu_;

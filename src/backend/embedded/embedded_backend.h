@@ -9,9 +9,13 @@
 // Generation: messages are rendered with the chat template (add_generation_prompt, or
 // continue_final_message for an open assistant turn) and encoded without special tokens; a prompt
 // string is encoded with them (as vLLM's completions endpoint does). Stop strings are found in the
-// decoded text of the last 64 generated tokens. Per-token logprobs and allowed_token_ids are
-// supported for max_tokens == 1 (the scoring case; logprobs are the full-vocabulary log-softmax, as
-// vLLM V1 reports them) and raise util::NotSupported otherwise.
+// decoded text of the last 64 generated tokens. Per-token logprobs (the full-vocabulary
+// log-softmax, as vLLM V1 reports them) and allowed_token_ids work for any max_tokens. Ids the
+// tokenizer cannot decode (padding rows of a padded vocabulary, ids without a token) are masked
+// before sampling and skipped when decoding, so no id fails a request. Streaming
+// (GenerateRequest::on_delta) sends each sample's text token by token, holding back an incomplete
+// UTF-8 character and any tail that may still become a stop string; GenerateRequest::cancel stops
+// a request within one decode step.
 // Option distributions: model::score_options after the rendered open assistant prefix, over the
 // letters' token ids (text::letter_token_ids unless the request gives them) — the exact
 // letter-restricted softmax, no missing letters.

@@ -1,5 +1,6 @@
 // A real third-party client: the official `openai` npm package (pinned) calls our server for chat
-// completions (n, seed, stop, logprobs), streaming and completions with logprobs. The test installs
+// completions (n, seed, stop, logprobs), streaming (with per-token logprobs and usage), completions
+// with logprobs and streamed completions. The test installs
 // the package into <build>/npm-openai (offline: skips, or fails under CI=true).
 #include <gtest/gtest.h>
 
@@ -103,6 +104,20 @@ TEST(OpenAINpmClient, ChatStreamingAndCompletionsWithLogprobs) {
   }
   EXPECT_GT(j["stream"]["chunks"].get<int>(), 4);
 
+  // Streamed with logprobs: the texts, one logprob entry per token (3 alternatives each) and usage.
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(j["stream_logprobs"]["texts"][i], want.samples[i].text);
+    const json& toks = j["stream_logprobs"]["tokens"][i];
+    ASSERT_EQ(toks.size(), want.samples[i].logprobs.size());
+    for (size_t t = 0; t < toks.size(); ++t) {
+      EXPECT_EQ(toks[t][0], want.samples[i].logprobs[t].token);
+      EXPECT_NEAR(toks[t][1].get<double>(), want.samples[i].logprobs[t].logprob, 1e-12);
+      EXPECT_EQ(toks[t][2], 3);
+    }
+  }
+  ASSERT_TRUE(j["stream_logprobs"]["usage"].is_object());
+  EXPECT_EQ(j["stream_logprobs"]["usage"]["completion_tokens"], want.completion_tokens);
+
   auto ranked = testing::FakeBackend::letter_logprobs("rendered prompt\nBehavior: [");
   EXPECT_EQ(j["completion"]["text"], ranked[0].first);
   ASSERT_EQ(j["completion"]["top"].size(), 5u);
@@ -113,6 +128,10 @@ TEST(OpenAINpmClient, ChatStreamingAndCompletionsWithLogprobs) {
   ids.sampling.max_tokens = 3;
   ids.sampling.seed = 5;
   EXPECT_EQ(j["token_prompt"]["text"], fake.generate_one(ids).samples[0].text);
+  EXPECT_EQ(j["completion_stream"]["text"], fake.generate_one(ids).samples[0].text);
+  EXPECT_EQ(j["completion_stream"]["finish"], "length");
+  ASSERT_TRUE(j["completion_stream"]["usage"].is_object());
+  EXPECT_EQ(j["completion_stream"]["usage"]["completion_tokens"], 3);
 
   EXPECT_EQ(j["unknown_model"]["status"], 404);
   EXPECT_EQ(j["unknown_model"]["code"], "model_not_found");

@@ -44,6 +44,41 @@ async function main() {
   }
   out.stream = { texts: streamed, finish: streamFinish, chunks };
 
+  // Streaming with per-token logprobs and the final usage chunk.
+  const lpStream = await client.chat.completions.create({
+    model, messages, n: 2, max_tokens: 6, seed: 11, stop: ['Behavior: ['], stream: true,
+    logprobs: true, top_logprobs: 3, stream_options: { include_usage: true },
+  });
+  const lpTexts = ['', ''];
+  const lpTokens = [[], []];
+  let lpUsage = null;
+  for await (const chunk of lpStream) {
+    if (chunk.usage) lpUsage = chunk.usage;
+    for (const c of chunk.choices) {
+      if (c.delta && c.delta.content) lpTexts[c.index] += c.delta.content;
+      if (c.logprobs && c.logprobs.content) {
+        for (const t of c.logprobs.content) lpTokens[c.index].push([t.token, t.logprob, t.top_logprobs.length]);
+      }
+    }
+  }
+  out.stream_logprobs = { texts: lpTexts, tokens: lpTokens, usage: lpUsage };
+
+  // Completions stream (legacy text_completion chunks) with usage.
+  const compStream = await client.completions.create({
+    model, prompt: [101, 102, 103], max_tokens: 3, seed: 5, stream: true, stream_options: { include_usage: true },
+  });
+  let compText = '';
+  let compFinish = null;
+  let compUsage = null;
+  for await (const chunk of compStream) {
+    if (chunk.usage) compUsage = chunk.usage;
+    for (const c of chunk.choices) {
+      compText += c.text;
+      if (c.finish_reason) compFinish = c.finish_reason;
+    }
+  }
+  out.completion_stream = { text: compText, finish: compFinish, usage: compUsage };
+
   const comp = await client.completions.create({ model, prompt: 'rendered prompt\nBehavior: [', max_tokens: 1, logprobs: 5 });
   out.completion = {
     text: comp.choices[0].text,

@@ -33,6 +33,13 @@ TEST(RunConfig, EvalLengthFilter) {
   EXPECT_THROW(load_run_config(write_config("neg", "eval_max_tokens = -1")), util::Error);
 }
 
+// The shipped example of a realistic run filters the eval set as the reference's run script does.
+TEST(RunConfig, ExampleRealFiltersTheEvalSet) {
+  RunConfig c = load_run_config(um::testing::source_dir() / "configs/example-real.toml");
+  EXPECT_EQ(c.eval_max_tokens, 6144);
+  EXPECT_EQ(c.system_prompt, "reasoning-v1");
+}
+
 // prompts = "authors" selects the authors' prompts as `usermirror prompts import` names them.
 TEST(RunConfig, AuthorsPrompts) {
   RunConfig ours = load_run_config(write_config("ours", ""));

@@ -164,6 +164,65 @@ TEST(EmbeddedBackend, CancelStopsTheRequest) {
   EXPECT_EQ(deltas, 1);
 }
 
+// A padded vocabulary (config vocab_size above the tokenizer's ids, as in the real Qwen2.5 configs):
+// the padding rows are never sampled and never listed, so no request fails decoding them.
+TEST(EmbeddedBackend, PaddingRowsAreMaskedAndNeverFailARequest) {
+  UM_REQUIRE_SHARED(tok_dir, "tokenizers/qwen3");
+  const int64_t real = model::tokenizer_vocab_size(tok_dir / "tokenizer.json");
+  model::InitOptions o;
+  o.arch = "qwen3";
+  o.layers = 1;
+  o.hidden = 32;
+  o.heads = 2;
+  o.kv_heads = 1;
+  o.intermediate = 48;
+  o.tie_embeddings = true;
+  o.dtype = "f32";
+  o.seed = 5;
+  o.vocab = real + 64;
+  o.tokenizer_dir = tok_dir;
+  o.out_dir = um::testing::temp_dir("embedded-padded");
+  model::init_random_model(o);
+  auto be = make_backend("local:" + o.out_dir.string() + "?dtype=f32");
+  auto tok = text::Tokenizer::load(o.out_dir);
+  const int32_t a = text::letter_token_ids(tok, 1)[0];
+  // Half of the allowed ids are padding rows: without the mask they would be drawn (and the request
+  // would fail decoding them); with it every token is the one real allowed id.
+  GenerateRequest req{.key = "p", .prompt = std::string("Behavior: [")};
+  std::vector<int32_t> padding;
+  for (int64_t id = real; id < real + 64; ++id) padding.push_back(static_cast<int32_t>(id));
+  req.allowed_token_ids = padding;
+  req.allowed_token_ids.push_back(a);
+  req.sampling.n = 4;
+  req.sampling.max_tokens = 6;
+  req.sampling.temperature = 1.5;
+  req.sampling.seed = 3;
+  req.sampling.stop = {};
+  req.top_logprobs = 5;
+  GenerateResult r = be->generate_one(req);
+  for (const auto& smp : r.samples) {
+    for (const auto& t : smp.logprobs) {
+      EXPECT_EQ(t.token, "A");
+      ASSERT_EQ(t.top.size(), 1u);  // only the decodable allowed id is listed
+    }
+  }
+  req.sampling.max_tokens = 1;  // the one-token scoring path
+  r = be->generate_one(req);
+  for (const auto& smp : r.samples) EXPECT_EQ(smp.text, "A");
+  // Unrestricted sampling at a high temperature never yields a padding id either.
+  GenerateRequest free{.key = "f", .prompt = std::string("Hello")};
+  free.sampling.n = 8;
+  free.sampling.max_tokens = 16;
+  free.sampling.temperature = 3.0;
+  free.sampling.seed = 8;
+  free.top_logprobs = 20;
+  r = be->generate_one(free);
+  for (const auto& smp : r.samples) {
+    for (const auto& t : smp.logprobs)
+      for (const auto& alt : t.top) EXPECT_FALSE(alt.token.empty());
+  }
+}
+
 TEST(EmbeddedBackend, SpecErrors) {
   EXPECT_THROW(make_backend("local:/nonexistent/model"), util::Error);
   EXPECT_THROW(make_backend("local:/a,/b"), util::Error);

@@ -344,6 +344,7 @@ class EmbeddedBackend final : public Backend {
           throw util::Error("allowed token id " + std::to_string(id) + " is outside the vocabulary",
                             {.field = "allowed_token_ids", .record = req.key});
         }
+        if (!can_decode(id)) continue;  // a padding row or an id without a token: never drawn or listed
         masked[static_cast<size_t>(id)] = row[static_cast<size_t>(id)];
         candidates.push_back(id);
       }
@@ -358,7 +359,7 @@ class EmbeddedBackend final : public Backend {
       }
     }
     std::vector<uint8_t> candidate_mask(row.size(), 0);
-    for (int32_t id : candidates) candidate_mask[static_cast<size_t>(id)] = can_decode(id) ? 1 : 0;
+    for (int32_t id : candidates) candidate_mask[static_cast<size_t>(id)] = 1;
     const size_t k = std::min(candidates.size(), static_cast<size_t>(std::max(req.top_logprobs, 0)));
     std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(k),
                       candidates.end(), [&](int32_t a, int32_t b) {

@@ -78,8 +78,8 @@ std::vector<std::vector<double>> SimulatorCore::choose(const std::vector<text::S
     auto p = std::make_shared<Pending<backend::OptionResult>>(n);
     be_->submit_options(std::move(reqs),
                         [p, done](size_t i, backend::OptionResult&& r, std::exception_ptr e) {
+                          if (done) done(1);  // before set(): the last set() ends the wait
                           p->set(i, std::move(r), e);
-                          if (done) done(1);
                         });
     p->wait();
     for (size_t i = 0; i < n; ++i) out[i] = std::move(p->results[i].probs);

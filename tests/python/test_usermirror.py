@@ -274,12 +274,12 @@ def test_env_episodes_are_reproducible(work_cli, tiny_model):
 
 
 def test_ctrl_c_interrupts_a_long_call(tmp_root, ml100k, tiny_model):
-    sim = um.Simulator(tiny_model, mode="reasoning", repeats=2, max_tokens=128)
+    sim = um.Simulator(tiny_model, mode="reasoning", repeats=1, max_tokens=48)
     scene = {"text": {"profile": "A user.", "history": "", "action_list": ["a", "b", "c"]}}
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            sim.choose_batch([scene] * 32)
+            sim.choose_batch([scene] * 6)
     finally:
         timer.cancel()

@@ -7,7 +7,8 @@ Makes the demo's tiny model (`usermirror model init`), prepares ml-100k, builds 
 (default 64, 5 options), then alternates ROUNDS times (default 7): choose_batch(scenes) from Python
 (dict -> scene text conversion, GIL release, worker thread, numpy arrays) and the same batch through
 SimulatorCore._time_cpp (already converted scenes, the C++ call alone). Prints the medians and the
-overhead in percent.
+overhead in percent, and the time of the dict -> scene conversion alone (the part of the overhead that
+grows with the batch; the rest is one thread start and one list of arrays per call).
 """
 import os
 import statistics
@@ -38,8 +39,15 @@ with tempfile.TemporaryDirectory(prefix="um-bench-py-") as tmp:
         sim.choose_batch(scenes)
         py.append(time.perf_counter() - t0)
         cpp.append(sim._core._time_cpp(scenes, 1))
+    # The Python-side work alone: dict -> scene text conversion of the batch, 100 times.
+    t0 = time.perf_counter()
+    for _ in range(100):
+        for sc in scenes:
+            um._core.scene_text(sc)
+    convert = (time.perf_counter() - t0) / 100
     mp, mc = statistics.median(py), statistics.median(cpp)
     print(f"scenes per call: {n}, rounds: {rounds}, load: {os.getloadavg()[0]:.2f}")
     print(f"choose_batch (Python): median {mp * 1000:.1f} ms  (min {min(py) * 1000:.1f})")
     print(f"C++ call alone:        median {mc * 1000:.1f} ms  (min {min(cpp) * 1000:.1f})")
     print(f"overhead: {100 * (mp - mc) / mc:+.2f} % (medians), {100 * (min(py) - min(cpp)) / min(cpp):+.2f} % (minima)")
+    print(f"dict -> scene conversion of the batch alone: {convert * 1000:.3f} ms ({100 * convert / mc:.3f} % of the C++ call)")

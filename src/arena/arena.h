@@ -86,6 +86,7 @@ struct ArenaResult {
   double seconds_simulator = 0;      // time inside the simulator (LLM) calls
   double prefix_cache_hit_rate =
       -1;  // share of option-prompt tokens the engine's prefix cache served (-1 = unknown)
+  double seconds_recommenders = 0;  // training the built-in recommenders and asking every one for lists
   double seconds_total = 0;
   bool figures = false;
 };

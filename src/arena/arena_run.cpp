@@ -274,6 +274,7 @@ ArenaResult run_with(const ArenaOptions& o, ChoiceModel* given, LlmChoiceModel* 
     for (const auto& e : events) ++d.train_count[e.item];
 
   // Recommenders, trained on the train part, and their lists at each user's first test time.
+  const auto t_train = Clock::now();
   std::vector<std::unique_ptr<recommend::Recommender>> recs;
   for (const auto& spec : o.recommenders) {
     auto custom = o.custom_recommender ? o.custom_recommender(spec, ds, split) : nullptr;
@@ -281,6 +282,8 @@ ArenaResult run_with(const ArenaOptions& o, ChoiceModel* given, LlmChoiceModel* 
                           : recommend::make_recommender(
                                 spec, split, {.seed = o.seed, .threads = o.threads, .progress = o.progress}));
   }
+  const double seconds_training = since(t_train);
+  const auto t_lists = Clock::now();
   const size_t k = std::max(o.page_size, static_cast<size_t>(o.offline_k));
   std::vector<recommend::Query> queries;
   for (uint32_t u : sampled)
@@ -297,6 +300,7 @@ ArenaResult run_with(const ArenaOptions& o, ChoiceModel* given, LlmChoiceModel* 
     if (unknown) d.skips[o.recommenders[r] + ": unknown item ids dropped from lists"] += unknown;
     if (excluded) d.skips[o.recommenders[r] + ": history items or duplicates dropped from lists"] += excluded;
   }
+  double seconds_lists = since(t_lists);
   // Evaluated users: every recommender has a list of at least two items for them.
   std::vector<size_t> keep;
   for (size_t u = 0; u < sampled.size(); ++u) {
@@ -417,12 +421,18 @@ ArenaResult run_with(const ArenaOptions& o, ChoiceModel* given, LlmChoiceModel* 
   std::string ranking;
   for (const auto& r : result.ranking) ranking += (ranking.empty() ? "" : " > ") + r;
   summary.set("simulated ranking", ranking);
-  summary.set("simulator time", util::human_seconds(seconds));
-  summary.set("arena overhead (all but the simulator)",
-              util::human_seconds(result.seconds_total - seconds) + " (" +
-                  std::to_string(static_cast<int>(100.0 * (result.seconds_total - seconds) /
-                                                  std::max(result.seconds_total, 1e-9))) +
-                  " %)");
+  // Where the time went: the recommenders (training, lists) and the simulator are not the arena's
+  // own work; everything else (split, pages, rendering, controls, statistics, report) is.
+  const double overhead = result.seconds_total - seconds - seconds_training - seconds_lists;
+  result.seconds_recommenders = seconds_training + seconds_lists;
+  summary.set("time: recommenders (training + lists)",
+              util::human_seconds(seconds_training) + " + " + util::human_seconds(seconds_lists));
+  summary.set("time: simulator", util::human_seconds(seconds));
+  summary.set("time: controls", util::human_seconds(control_seconds));
+  summary.set("time: arena overhead (all the rest)",
+              util::human_seconds(overhead) + " (" +
+                  std::to_string(static_cast<int>(100.0 * overhead / std::max(result.seconds_total, 1e-9))) +
+                  " % of the run)");
   summary.set("report", result.report_md.string());
   return result;
 }

@@ -83,7 +83,11 @@ class EnvCore {
     std::vector<text::SceneText> texts{
         renderer_->render(user_, user_, split_.first_test_us(user_), items, appended_)};
     auto sim = sim_;
-    auto dist = run_interruptible([sim, texts] { return sim->choose(texts); });
+    // Reasoning mode: the rationales' sampling stream depends on the user, the step and the page.
+    std::string state = ds_.users[user_].id + "/" + std::to_string(steps_);
+    for (uint32_t i : items) state += "/" + ds_.items[i].id;
+    const uint64_t record = util::hash64(state);
+    auto dist = run_interruptible([sim, texts, record] { return sim->choose(texts, {}, record); });
     std::vector<double> q = std::move(dist.at(0));
     // The choice: inverse CDF of one uniform draw.
     double u = rng_.uniform01(), acc = 0;

@@ -59,7 +59,8 @@ SimulatorCore::SimulatorCore(SimulatorConfig config) : cfg_(std::move(config)) {
 }
 
 std::vector<std::vector<double>> SimulatorCore::choose(const std::vector<text::SceneText>& scenes,
-                                                       const std::function<void(size_t)>& done) {
+                                                       const std::function<void(size_t)>& done,
+                                                       uint64_t first_record) {
   const size_t n = scenes.size();
   std::vector<std::vector<backend::Message>> base(n);
   for (size_t i = 0; i < n; ++i) {
@@ -94,7 +95,7 @@ std::vector<std::vector<double>> SimulatorCore::choose(const std::vector<text::S
         .temperature = cfg_.temperature,
         .top_p = cfg_.top_p,
         .max_tokens = cfg_.max_tokens,
-        .seed = util::Rng::stream(cfg_.seed, "evaluate/reasoning", i).next_u64() >> 1};
+        .seed = util::Rng::stream(cfg_.seed, "evaluate/reasoning", first_record + i).next_u64() >> 1};
     gens.push_back(backend::reasoning_generate_request(std::to_string(i) + "/gen", base[i], s));
   }
   auto g = std::make_shared<Pending<backend::GenerateResult>>(n);

@@ -106,8 +106,10 @@ class SimulatorCore {
   // the mean over `repeats` rationales; scene i samples from stream (seed, "evaluate/reasoning", i)
   // exactly as `usermirror evaluate` does for its i-th scene. `done(n)` reports finished scenes
   // (from backend threads). Throws util::Error for a failed request. No GIL needed.
+  // `first_record` shifts the streams (scene i uses first_record + i; the Env varies it per step).
   std::vector<std::vector<double>> choose(const std::vector<text::SceneText>& scenes,
-                                          const std::function<void(size_t)>& done = {});
+                                          const std::function<void(size_t)>& done = {},
+                                          uint64_t first_record = 0);
 
  private:
   SimulatorConfig cfg_;

@@ -267,6 +267,9 @@ def test_env_episodes_are_reproducible(work_cli, tiny_model):
     assert run_episode(other, 11, 3) == a
     users = {run_episode(env, s, 3)[0]["user_id"] for s in range(6)}
     assert len(users) > 1
+    reasoning = um.Env(work_cli, "ml-100k", um.Simulator(tiny_model, mode="reasoning", repeats=1, max_tokens=8),
+                       users=20, horizon=2, seed=0)
+    assert run_episode(reasoning, 11, 2) == run_episode(reasoning, 11, 2)
     with pytest.raises(um.Error) as e:
         env.reset(seed=1)
         env.step(["no-such-item", "neither"])

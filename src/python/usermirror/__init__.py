@@ -302,7 +302,8 @@ class Env:
     - obs: {"user_id", "history" (item ids, oldest first, the session's choices last), "step", "time_us"};
       info: {"probs", "choice", "choice_index", "hits", "hit_probability", "scene"}.
 
-    Same seed, same policy and a deterministic simulator (direct mode) -> identical episodes.
+    Same seed and same policy -> identical episodes (in reasoning mode a step's rationales are sampled
+    from a stream keyed by the user, the step and the page).
     """
 
     metadata = {"render_modes": []}

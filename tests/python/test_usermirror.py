@@ -39,6 +39,7 @@ def test_scenes_stream_the_cli_file(work_cli, work_py):
     with open(s.path, encoding="utf-8") as f:
         assert records == [json.loads(line) for line in f]
     assert all(r["choice_cnt"] == 5 and len(r["text"]["action_list"]) == 5 for r in records)
+    assert next(s) == records[0] and next(s) == records[1]
     seen = []
     assert len(list(um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, progress=lambda d, t: seen.append((d, t))))) == 24
     assert seen[-1] == (24, 24)

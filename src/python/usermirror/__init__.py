@@ -63,8 +63,9 @@ def prepare(dataset, raw, work, *, skip_bad=False, min_user_interactions=None, m
 
 
 class Scenes:
-    """The scenes of one ``usermirror.scenes`` call: iterable (dicts, the file's lines parsed),
-    ``len()``, ``to_pandas()``; ``path`` is the file written, ``report`` the counts."""
+    """The scenes of one ``usermirror.scenes`` call: an iterator of dicts (the file's lines parsed, read
+    lazily; ``iter()`` starts a fresh pass), ``len()``, ``to_pandas()``; ``path`` is the file written,
+    ``report`` the counts."""
 
     def __init__(self, report, progress=None):
         self.report = report
@@ -83,6 +84,12 @@ class Scenes:
                 yield _json.loads(line)
         if bar is not None and hasattr(bar, "close"):
             bar.close()
+
+    def __next__(self):
+        """next(scenes) walks one shared pass over the file (iter() starts a fresh one each time)."""
+        if getattr(self, "_pass", None) is None:
+            self._pass = iter(self)
+        return next(self._pass)
 
     def to_list(self):
         return list(self)

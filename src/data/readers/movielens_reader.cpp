@@ -3,6 +3,7 @@
 // ml-32m (quoted CSV, CRLF in ml-latest-small). Output mirrors the reference's ml-1m processing
 // (docs/method.md §2.2); deviations are listed in docs/reference-differences.md.
 #include <array>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -17,6 +18,13 @@
 
 namespace um::data::readers {
 namespace {
+
+// Epoch seconds → microseconds; a timestamp whose microseconds overflow int64 is a bad record
+// (found by tests/fuzz: a huge number was signed-overflow UB).
+int64_t seconds_to_us(int64_t s, const util::Location& at) {
+  if (s > INT64_MAX / 1000000 || s < INT64_MIN / 1000000) throw util::Error("timestamp out of range", at);
+  return s * 1000000;
+}
 
 constexpr CountFilter kMovieLensDefaults{.min_user = 5};
 
@@ -146,7 +154,8 @@ void read_rating_lines(const std::filesystem::path& path, std::string_view sep, 
       double rating = parse_double(f[2], at);
       at.field = "timestamp";
       int64_t ts = parse_int(f[3], at);
-      ds.interactions.push_back({std::string(f[0]), std::string(f[1]), ts * 1000000, ratings.get(rating)});
+      ds.interactions.push_back(
+          {std::string(f[0]), std::string(f[1]), seconds_to_us(ts, at), ratings.get(rating)});
     } catch (const util::Error& e) {
       ctx.bad->report(e);
     }
@@ -322,7 +331,8 @@ Dataset read_ml_csv(const ReadContext& ctx) {
         double rating = parse_double(f[2], at);
         at.field = "timestamp";
         int64_t ts = parse_int(f[3], at);
-        ds.interactions.push_back({std::string(f[0]), std::string(f[1]), ts * 1000000, ratings.get(rating)});
+        ds.interactions.push_back(
+            {std::string(f[0]), std::string(f[1]), seconds_to_us(ts, at), ratings.get(rating)});
         if (users.insert(std::string(f[0])).second) ds.users.push_back({std::string(f[0]), "{}", "{}"});
       } catch (const util::Error& e) {
         ctx.bad->report(e);

@@ -1,6 +1,9 @@
 #include "data/readers/pyliteral.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdlib>
 
 #include "util/json_writer.h"
 #include "util/utf8.h"
@@ -176,6 +179,12 @@ class Converter {
     if (e != std::string::npos &&
         (e + 1 == n.size() || ((n[e + 1] == '+' || n[e + 1] == '-') && e + 2 == n.size())))
       return fail_b("malformed number");
+    // One '.', one exponent, no '.' in the exponent ("1e308.0" is not a literal; found by tests/fuzz).
+    if (std::count(n.begin(), n.end(), '.') > 1 ||
+        (e != std::string::npos && n.find_first_of(".eE", e + 1) != std::string::npos))
+      return fail_b("malformed number");
+    // 1e999 would be inf in Python, which is no JSON number (found by tests/fuzz).
+    if (is_float && !std::isfinite(std::strtod(n.c_str(), nullptr))) return fail_b("number out of range");
     if (as_key) {
       out_ += '"';
       out_ += n;

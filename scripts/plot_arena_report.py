@@ -78,8 +78,9 @@ def positions(report, path):
         lo = [v - (r["simulated"]["ci_low"] or v) for v, r in zip(vals, recs)]
         hi = [(r["simulated"]["ci_high"] or v) - v for v, r in zip(vals, recs)]
         ax.bar(names, vals, yerr=[lo, hi], capsize=4, color="tab:blue", alpha=0.8)
-        ax.axhline(0.5, color="k", linestyle="--", linewidth=1)
-        ax.set_ylabel("mean win rate")
+        fair = 1 / len(recs) if report["protocol"] == "multileave" else 0.5
+        ax.axhline(fair, color="k", linestyle="--", linewidth=1)
+        ax.set_ylabel("mean credit share" if report["protocol"] == "multileave" else "mean win rate")
         ax.set_title("simulator score per recommender")
         plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
     fig.tight_layout()

@@ -44,7 +44,7 @@ struct ArenaOptions {
   std::vector<std::string> recommenders;  // recommend::make_recommender specs, at least 2 (1 for page)
   std::string simulator;                // backend spec, or baseline:uniform|position|popularity|collaborative
   std::string mode = "direct";          // direct | reasoning (LLM simulators)
-  std::string protocol = "interleave";  // interleave | page | session
+  std::string protocol = "interleave";  // interleave | multileave | page | session
   size_t users = 200;                   // sampled test users (0 = all)
   size_t page_size = 5;                 // 2..12
   int rounds = 3;                       // session protocol

@@ -116,6 +116,18 @@ ModelSummary summarise(const ArenaData& d, const ModelRun& run) {
       const auto r = static_cast<size_t>(sh.recs[0]);
       sum[r][sh.user] += rel_mass;
       cnt[r][sh.user] += 1;
+    } else if (sh.recs.size() > 2) {
+      // Multileaving: each team's share of the choice; a pair compares the two teams' shares.
+      for (size_t i = 0; i < sh.recs.size(); ++i) {
+        const auto a = static_cast<size_t>(sh.recs[i]);
+        sum[a][sh.user] += credit[i];
+        cnt[a][sh.user] += 1;
+        for (size_t j = 0; j < sh.recs.size(); ++j) {
+          if (i == j) continue;
+          const double both = credit[i] + credit[j];
+          m.pair_user[a][static_cast<size_t>(sh.recs[j])][sh.user] = both > 0 ? credit[i] / both : 0.5;
+        }
+      }
     } else {
       const auto a = static_cast<size_t>(sh.recs[0]), b = static_cast<size_t>(sh.recs[1]);
       m.pair_user[a][b][sh.user] = credit[0];
@@ -137,7 +149,7 @@ ModelSummary summarise(const ArenaData& d, const ModelRun& run) {
     for (size_t r = 0; r < nr; ++r) ok = ok && std::isfinite(m.score[r][u]);
     if (ok) m.complete.push_back(u);
   }
-  if (o.protocol != "interleave") {
+  if (o.protocol == "page" || o.protocol == "session") {
     // Page and session: a pairwise comparison of the users' scores (1 win, 0.5 tie).
     for (size_t a = 0; a < nr; ++a)
       for (size_t b = 0; b < nr; ++b)
@@ -293,7 +305,7 @@ ojson simulated_json(const ArenaData& d, const ModelSummary& m, size_t r,
                                                      static_cast<double>(d.split->train_items.size());
   s["chosen_popularity"] = st.mass > 0 ? st.popularity / st.mass : 0.0;
   s["novelty"] = st.mass > 0 ? st.novelty / st.mass : 0.0;
-  if (o.protocol != "interleave") {
+  if (o.protocol == "page" || o.protocol == "session") {
     ojson curve = ojson::array();
     for (size_t k = 0; k < st.position_mass.size(); ++k)
       curve.push_back(st.position_count[k] > 0 ? st.position_mass[k] / st.position_count[k] : 0.0);
@@ -434,7 +446,11 @@ ReportFiles write_arena_report(const ArenaData& d, const std::vector<ModelRun>& 
   split["users_capped"] = d.users_capped;
   r["split"] = split;
   r["score_definition"] =
-      o.protocol == "interleave"
+      o.protocol == "multileave"
+          ? "mean over users of the choice probability credited to the recommender's team in one team-draft "
+            "multileaved page of all recommenders (1/N = no preference); pairwise: the share of a in the two "
+            "teams' combined credit"
+      : o.protocol == "interleave"
           ? "mean over users and opponents of the choice probability credited to the recommender's team in "
             "team-draft interleaved pages (a mean win rate; 0.5 = no preference)"
       : o.protocol == "page"

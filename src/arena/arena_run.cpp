@@ -36,10 +36,11 @@ std::string hex64(uint64_t v) {
 void validate(const ArenaOptions& o) {
   if (o.work.empty()) throw util::Error("--work is required", {.field = "work"});
   if (o.dataset.empty()) throw util::Error("--dataset is required", {.field = "dataset"});
-  if (o.protocol != "interleave" && o.protocol != "page" && o.protocol != "session")
-    throw util::Error("protocol must be interleave, page or session, got '" + o.protocol + "'",
+  if (o.protocol != "interleave" && o.protocol != "multileave" && o.protocol != "page" &&
+      o.protocol != "session")
+    throw util::Error("protocol must be interleave, multileave, page or session, got '" + o.protocol + "'",
                       {.field = "protocol"});
-  const size_t need = o.protocol == "interleave" ? 2 : 1;
+  const size_t need = o.protocol == "interleave" || o.protocol == "multileave" ? 2 : 1;
   if (o.recommenders.size() < need)
     throw util::Error(
         "the " + o.protocol + " protocol needs at least " + std::to_string(need) + " recommender(s)",
@@ -149,6 +150,17 @@ ModelRun fixed_pages(const ArenaData& d, const scene::SceneGenerator* renderer) 
                                     list.begin() + static_cast<long>(std::min(o.page_size, list.size())));
         run.showings.push_back({book.add(u, {}, std::move(items)), u, 0, {static_cast<int>(r)}, {}});
       }
+    }
+  } else if (o.protocol == "multileave") {
+    const std::string stage = "arena/multileave";
+    std::vector<int> all(nr);
+    for (size_t r = 0; r < nr; ++r) all[r] = static_cast<int>(r);
+    for (size_t u = 0; u < d.users.size(); ++u) {
+      util::Rng rng = util::Rng::stream(o.seed, stage, d.users[u]);
+      std::vector<std::vector<uint32_t>> lists;
+      for (size_t r = 0; r < nr; ++r) lists.push_back(d.lists[r][u]);
+      InterleavedPage p = team_draft(lists, o.page_size, rng);
+      run.showings.push_back({book.add(u, {}, std::move(p.items)), u, 0, all, p.team});
     }
   } else {
     for (size_t a = 0; a < nr; ++a) {

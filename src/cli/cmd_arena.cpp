@@ -45,8 +45,8 @@ Command arena_command() {
         app.add_option("--mode", o->mode, "LLM simulator mode")
             ->check(CLI::IsMember({"direct", "reasoning"}))
             ->capture_default_str();
-        app.add_option("--protocol", o->protocol, "interleave | page | session")
-            ->check(CLI::IsMember({"interleave", "page", "session"}))
+        app.add_option("--protocol", o->protocol, "interleave | multileave | page | session")
+            ->check(CLI::IsMember({"interleave", "multileave", "page", "session"}))
             ->capture_default_str();
         app.add_option("--users", o->users, "Test users sampled (0 = all)")->capture_default_str();
         app.add_option("--page-size", o->page_size, "Items per page (2-12)")->capture_default_str();

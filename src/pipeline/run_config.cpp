@@ -196,8 +196,8 @@ RunConfig load_run_config(const fs::path& file) {
   if (c.arena.mode != "direct" && c.arena.mode != "reasoning")
     throw util::Error("mode must be direct or reasoning", arena.where("mode"));
   for (const auto& p : c.arena.protocols)
-    if (p != "interleave" && p != "page" && p != "session")
-      throw util::Error("protocol must be interleave, page or session", arena.where("protocols"));
+    if (p != "interleave" && p != "multileave" && p != "page" && p != "session")
+      throw util::Error("protocol must be interleave, multileave, page or session", arena.where("protocols"));
   if (c.arena.users < 0) throw util::Error("must be >= 0 (0 = all)", arena.where("users"));
   if (c.arena.page_size < 2 || c.arena.page_size > 12)
     throw util::Error("must be between 2 and 12", arena.where("page_size"));

@@ -121,6 +121,24 @@ TEST(ArenaKnownWorld, TeamDraftIsUnbiasedForIdenticalRecommenders) {
   EXPECT_GE(rep["pairwise"][0]["ci_high"].get<double>(), 0.5);
 }
 
+TEST(ArenaKnownWorld, MultileavingOfAllRecommendersRecoversTheQualityOrder) {
+  World w = make_world("arena-multileave");
+  ArenaOptions o = options(w, "multileave");
+  o.protocol = "multileave";
+  o.page_size = 6;
+  o.simulator = "utility";
+  testing::UtilityModel truth(6.0);
+  util::Summary summary("arena");
+  ArenaResult r = run_arena(o, truth, summary);
+  EXPECT_EQ(r.ranking, (std::vector<std::string>{w.good, w.medium, w.reversed}));
+  EXPECT_EQ(r.pages, r.users);  // one page per user holding every team
+  auto rep = read_json(r.report_json);
+  double total = 0;
+  for (const auto& rec : rep["recommenders"]) total += rec["simulated"]["score"].get<double>();
+  EXPECT_NEAR(total, 1.0, 1e-9);  // the teams' shares of each choice add up to one
+  for (const auto& a : rep["agreement"]) EXPECT_DOUBLE_EQ(a["kendall_tau"].get<double>(), 1.0);
+}
+
 TEST(ArenaKnownWorld, PageAndSessionProtocolsRankByMassOnHeldOutItems) {
   World w = make_world("arena-page");
   for (const std::string protocol : {"page", "session"}) {

@@ -26,6 +26,12 @@ std::string header_line(const std::string& stage) {
 void check_header(const std::string& line, const std::filesystem::path& path, const std::string& stage) {
   json h = json::parse(line, nullptr, false);
   util::Location at{.file = path.string(), .line = 1};
+  // A field of the wrong type ({"magic":1}) made value() throw json::type_error (found by tests/fuzz).
+  for (const char* f : {"magic", "stage"})
+    if (h.is_object() && h.contains(f) && !h[f].is_string())
+      throw util::Error(std::string("request store header: '") + f + "' is not a string", at);
+  if (h.is_object() && h.contains("version") && !h["version"].is_number_integer())
+    throw util::Error("request store header: 'version' is not an integer", at);
   if (h.is_discarded() || !h.is_object() || h.value("magic", "") != RequestStore::kMagic) {
     throw util::Error("not a usermirror request store (bad magic)", at);
   }

@@ -69,11 +69,19 @@ std::string format_datetime(int64_t epoch_us) {
 }
 
 void append_datetime(std::string& out, int64_t epoch_us) {
-  int64_t secs =
-      epoch_us >= 0 ? epoch_us / kMicrosPerSecond : -((-epoch_us + kMicrosPerSecond - 1) / kMicrosPerSecond);
-  int64_t us = epoch_us - secs * kMicrosPerSecond;
-  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-  int64_t rem = secs - days * 86400;
+  // Floor division without negation: INT64_MIN is a valid input (found by tests/fuzz).
+  int64_t secs = epoch_us / kMicrosPerSecond;
+  int64_t us = epoch_us % kMicrosPerSecond;
+  if (us < 0) {
+    us += kMicrosPerSecond;
+    --secs;
+  }
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
   int64_t y;
   unsigned m, d;
   civil_from_days(days, y, m, d);

@@ -31,6 +31,7 @@
 #include "text/tokenizer.h"
 #include "util/error.h"
 #include "util/line_reader.h"
+#include "util/time.h"
 
 namespace um::fuzz {
 
@@ -410,6 +411,35 @@ TEST(FuzzRegression, MovieLensHugeTimestamp) {
   auto r =
       data::prepare({.dataset = "ml-1m", .raw_dir = dir / "raw", .work_dir = dir / "w2", .skip_bad = true});
   EXPECT_EQ(r.interactions, 0u);
+}
+
+// A KuaiRec timestamp that became INT64_MIN microseconds: append_datetime negated it (UBSan).
+TEST(FuzzRegression, DatetimeOfExtremeEpochs) {
+  EXPECT_FALSE(util::format_datetime(INT64_MIN).empty());
+  EXPECT_FALSE(util::format_datetime(INT64_MAX).empty());
+  EXPECT_TRUE(util::format_datetime(-1).starts_with("1969-12-31 23:59:59")) << util::format_datetime(-1);
+  EXPECT_TRUE(util::format_datetime(-86400000000).starts_with("1969-12-31 00:00:00"));
+  EXPECT_TRUE(util::format_datetime(0).starts_with("1970-01-01 00:00:00"));
+}
+
+// A vocabulary id of 2^31 - 1: (id + 1) overflowed int (UBSan), and would have allocated gigabytes.
+TEST(FuzzRegression, TokenizerHugeVocabId) {
+  EXPECT_THROW(
+      text::Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 2147483647}, "merges": []}})"),
+      util::Error);
+  EXPECT_NO_THROW(
+      text::Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 5}, "merges": []}})"));
+}
+
+// A request store header with a number where a string belongs threw json::type_error.
+TEST(FuzzRegression, RequestStoreHeaderFieldTypes) {
+  fs::path dir = testing::temp_dir("fuzz-regress-store");
+  for (const char* header : {R"({"magic":1,"stage":"decide"})",
+                             R"({"magic":"usermirror-request-store","version":"1","stage":"decide"})",
+                             R"({"magic":"usermirror-request-store","version":1,"stage":[]})"}) {
+    write_all(dir / "s.jsonl", std::string(header) + "\n");
+    EXPECT_THROW(backend::RequestStore(dir / "s.jsonl", "decide"), util::Error) << header;
+  }
 }
 
 }  // namespace

@@ -196,6 +196,7 @@ TEST(WriteFault, RequestStoreAppendFailsAndResumes) {
   EXPECT_NE(r.message.find(p.string()), std::string::npos) << r.message;
   // Reopening drops the torn final line; the stored keys are a prefix; resuming gives the same bytes.
   backend::RequestStore s(p, "decide");
+  EXPECT_GT(s.truncated_bytes(), 0u);  // the write was cut mid-line
   size_t kept = s.size();
   EXPECT_GT(kept, 0u);
   EXPECT_LT(kept, static_cast<size_t>(n));

@@ -116,7 +116,12 @@ BpeModel::BpeModel(const json& m, bool byte_level, const BpeTables* given)
     if (id < 0) {
       throw util::Error("negative token id", {.field = "model.vocab", .record = std::string(tok)});
     }
-    if (static_cast<size_t>(id) >= id_to_token_.size()) id_to_token_.resize(id + 1);
+    // Ids are dense in real vocabularies; a huge id would overflow (id + 1) or allocate gigabytes
+    // (found by tests/fuzz).
+    if (static_cast<size_t>(id) >= tables.vocab.size() + (size_t{1} << 20)) {
+      throw util::Error("token id out of range", {.field = "model.vocab", .record = std::string(tok)});
+    }
+    if (static_cast<size_t>(id) >= id_to_token_.size()) id_to_token_.resize(static_cast<size_t>(id) + 1);
     id_to_token_[id] = tok;
     if (byte_level_ && spelling_to_bytes(tok, raw)) {
       vocab_.emplace(raw, id);

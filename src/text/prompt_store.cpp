@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "text/detail/py_escape.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/line_reader.h"
@@ -155,39 +156,8 @@ std::string decode_escapes(std::string_view body) {
       i += digits;
       return true;
     };
+    if (detail::append_simple_escape(e, out)) continue;
     switch (e) {
-      case '\n':
-        break;  // line continuation
-      case '\\':
-        out += '\\';
-        break;
-      case '\'':
-        out += '\'';
-        break;
-      case '"':
-        out += '"';
-        break;
-      case 'a':
-        out += '\a';
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'v':
-        out += '\v';
-        break;
       case 'x':
         if (!hex_escape(2)) out += "\\x";
         break;

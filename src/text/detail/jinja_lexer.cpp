@@ -5,6 +5,7 @@
 
 #include "text/detail/jinja_error.h"
 #include "text/detail/jinja_value.h"
+#include "text/detail/py_escape.h"
 #include "util/utf8.h"
 
 namespace um::text::detail {
@@ -299,39 +300,8 @@ class Lexer {
       if (j + 1 >= src_.size()) fail(i, "unexpected end of string");
       char e = src_[j + 1];
       j += 2;
+      if (append_simple_escape(e, out)) continue;
       switch (e) {
-        case '\n':
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case '\'':
-          out += '\'';
-          break;
-        case '"':
-          out += '"';
-          break;
-        case 'a':
-          out += '\a';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'v':
-          out += '\v';
-          break;
         case 'x':
         case 'u':
         case 'U': {

@@ -59,8 +59,8 @@ std::string make_tiny_model(const pipeline::RunConfig& c) {
 #endif
 
 #ifdef UM_HAVE_ARENA
-fs::path run_arena_stage(const pipeline::RunConfig& c, const std::string& protocol, const std::string& simulator,
-                         util::Summary& summary) {
+fs::path run_arena_stage(const pipeline::RunConfig& c, const std::string& protocol,
+                         const std::string& simulator, util::Summary& summary) {
   arena::ArenaOptions o;
   o.work = c.work;
   o.dataset = c.arena.dataset;

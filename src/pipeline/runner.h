@@ -26,8 +26,8 @@ struct RunHooks {
   std::function<std::filesystem::path(const RunConfig&)> trained_model_dir;
   // Runs one arena protocol (the arena component sits above the pipeline) with `simulator` as the
   // backend spec; returns the report.json it wrote. Called inside the "arena/<protocol>" stages.
-  std::function<std::filesystem::path(const RunConfig&, const std::string& protocol, const std::string& simulator,
-                                      util::Summary& summary)>
+  std::function<std::filesystem::path(const RunConfig&, const std::string& protocol,
+                                      const std::string& simulator, util::Summary& summary)>
       arena;
 };
 

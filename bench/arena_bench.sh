@@ -38,7 +38,7 @@ run() {  # name simulator order users
   t0=$(date +%s.%N)
   "$um" arena --work "$work" --dataset ml-latest-small --recommenders "$recs" --simulator "$2" \
     --order "$3" --users "$4" --protocol interleave --seed 1 --name "$1" --no-figures --controls "" 2>&1 |
-    grep -E "pages|prefix-cache|simulator time|overhead" | sed "s/^/  [$1] /"
+    grep -E "pages|prefix-cache|time:" | sed "s/^/  [$1] /"
   t1=$(date +%s.%N)
   echo "  [$1] wall $(echo "$t1 - $t0" | bc) s"
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -307,10 +308,11 @@ TEST(JinjaBudget, RandomTemplatesRenderOrRaiseUtilError) {
                      {"s", "text"}};
   const std::string prefix = "{% set ns = namespace(s='ab') %}";
   Generator gen(20261206);
-  // A bounded number of templates, fewer if the machine is slow (a time box, not an assertion).
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  // A fixed number of seeded templates (no time box: what runs must not depend on the machine's load).
+  const char* env = std::getenv("UM_JINJA_FUZZ_TEMPLATES");  // more locally: UM_JINJA_FUZZ_TEMPLATES=20000
+  const int count = env ? std::atoi(env) : 250;
   int rendered = 0, errors = 0;
-  for (int i = 0; i < 2000 && std::chrono::steady_clock::now() < until; ++i) {
+  for (int i = 0; i < count; ++i) {
     const std::string tpl = prefix + gen.tpl();
     try {
       JinjaTemplate t(tpl, "<random>", limits);
@@ -325,8 +327,8 @@ TEST(JinjaBudget, RandomTemplatesRenderOrRaiseUtilError) {
     }
   }
   // The generator exercises both outcomes.
-  EXPECT_GT(rendered, 50);
-  EXPECT_GT(errors, 50);
+  EXPECT_GT(rendered, count / 10);
+  EXPECT_GT(errors, count / 10);
 }
 
 }  // namespace

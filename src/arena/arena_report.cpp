@@ -331,11 +331,19 @@ ojson simulated_json(const ArenaData& d, const ModelSummary& m, size_t r,
   return s;
 }
 
-std::string fmt(double v, int digits = 3) {
+// A report number in Markdown: null or non-finite as "–".
+std::string fmt(const ojson& j, int digits = 3) {
+  const double v = j.is_number() ? j.get<double>() : kNaN;
   if (!std::isfinite(v)) return "–";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
+}
+
+std::string ranking_text(const ojson& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : " > ") + n.get<std::string>();
+  return out;
 }
 
 std::string markdown(const ojson& r) {
@@ -357,21 +365,17 @@ std::string markdown(const ojson& r) {
   md += "\n";
   for (const auto& rec : r["recommenders"]) {
     const auto& s = rec["simulated"];
-    auto num = [](const ojson& v) { return v.is_number() ? v.get<double>() : kNaN; };
-    md += "| " + rec["name"].get<std::string>() + " | " + fmt(num(s["score"])) + " [" +
-          fmt(num(s["ci_low"])) + ", " + fmt(num(s["ci_high"])) + "] | " + fmt(num(s["test_mass"])) + " | " +
-          fmt(num(s["coverage"])) + " | " + fmt(num(s["chosen_popularity"]), 1) + " | " +
-          fmt(num(s["novelty"]), 2) + " |";
-    for (const auto& k : metrics) md += " " + fmt(num(rec["offline"][k]), 4) + " |";
+    md += "| " + rec["name"].get<std::string>() + " | " + fmt(s["score"]) + " [" + fmt(s["ci_low"]) + ", " +
+          fmt(s["ci_high"]) + "] | " + fmt(s["test_mass"]) + " | " + fmt(s["coverage"]) + " | " +
+          fmt(s["chosen_popularity"], 1) + " | " + fmt(s["novelty"], 2) + " |";
+    for (const auto& k : metrics) md += " " + fmt(rec["offline"][k], 4) + " |";
     md += "\n";
   }
   md += "\nSimulated score: " + r["score_definition"].get<std::string>() + "\n";
   md += "\n## Pairwise (row beats column)\n\n| a | b | win rate of a [95% CI] | users |\n|---|---|---|---|\n";
   for (const auto& p : r["pairwise"])
     md += "| " + p["a"].get<std::string>() + " | " + p["b"].get<std::string>() + " | " +
-          fmt(p["win_rate_a"].is_number() ? p["win_rate_a"].get<double>() : kNaN) + " [" +
-          fmt(p["ci_low"].is_number() ? p["ci_low"].get<double>() : kNaN) + ", " +
-          fmt(p["ci_high"].is_number() ? p["ci_high"].get<double>() : kNaN) + "] | " +
+          fmt(p["win_rate_a"]) + " [" + fmt(p["ci_low"]) + ", " + fmt(p["ci_high"]) + "] | " +
           std::to_string(p["pages"].get<int64_t>()) + " |\n";
   md += "\n## Agreement with the logged data (Kendall τ-b of the rankings, 95% bootstrap CI over users)\n\n";
   md += "| simulator | ranking |";
@@ -380,22 +384,16 @@ std::string markdown(const ojson& r) {
   for (size_t i = 0; i < r["agreement"].size(); ++i) md += "---|";
   md += "\n";
   auto row = [&](const ojson& m, const ojson& agreement) {
-    std::string rk;
-    for (const auto& n : m["ranking"]) rk += (rk.empty() ? "" : " > ") + n.get<std::string>();
-    md += "| " + m["simulator"].get<std::string>() + " | " + rk + " |";
+    md += "| " + m["simulator"].get<std::string>() + " | " + ranking_text(m["ranking"]) + " |";
     for (const auto& a : agreement)
-      md += " " + fmt(a["kendall_tau"].get<double>(), 2) + " [" +
-            fmt(a["ci_low"].is_number() ? a["ci_low"].get<double>() : kNaN, 2) + ", " +
-            fmt(a["ci_high"].is_number() ? a["ci_high"].get<double>() : kNaN, 2) + "] |";
+      md += " " + fmt(a["kendall_tau"], 2) + " [" + fmt(a["ci_low"], 2) + ", " + fmt(a["ci_high"], 2) + "] |";
     md += "\n";
   };
   row(r["simulator"], r["agreement"]);
   for (const auto& c : r["controls"]) row(c, c["agreement"]);
   md += "\nOffline ranking by each metric:\n\n";
   for (const auto& [metric, ranking] : r["offline_ranking"].items()) {
-    std::string rk;
-    for (const auto& n : ranking) rk += (rk.empty() ? "" : " > ") + n.get<std::string>();
-    md += "- " + metric + ": " + rk + "\n";
+    md += "- " + metric + ": " + ranking_text(ranking) + "\n";
   }
   md += "\n## Split\n\n";
   const auto& s = r["split"];

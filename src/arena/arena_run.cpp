@@ -27,12 +27,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 void validate(const ArenaOptions& o) {
   if (o.work.empty()) throw util::Error("--work is required", {.field = "work"});
   if (o.dataset.empty()) throw util::Error("--dataset is required", {.field = "dataset"});
@@ -75,7 +69,7 @@ class PageBook {
     for (uint32_t a : appended) id += d_.dataset->items[a].id + '\x1f';
     id += '\x1e';
     for (uint32_t i : items) id += d_.dataset->items[i].id + '\x1f';
-    std::string key = d_.dataset->users[row].id + "/" + hex64(util::hash64(id));
+    std::string key = d_.dataset->users[row].id + "/" + util::hex64(util::hash64(id));
     if (auto it = index_.find(key); it != index_.end()) return it->second;
     PageScene p;
     p.key = key;
@@ -467,7 +461,6 @@ ArenaResult run_arena(const ArenaOptions& o, backend::Backend& be, util::Summary
   lo.top_p = o.top_p;
   lo.seed = o.seed;
   lo.max_failures = o.max_failures;
-  lo.progress = o.progress;
   fs::path out = o.work / "arena" / output_name(o);
   fs::create_directories(out);
   LlmChoiceModel model(be, out / "requests.store.jsonl", std::move(lo));

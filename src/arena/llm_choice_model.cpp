@@ -11,12 +11,6 @@
 namespace um::arena {
 namespace {
 
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 std::string probs_json(const backend::OptionResult& r) {
   nlohmann::json v;
   v["probs"] = r.probs;
@@ -31,7 +25,7 @@ LlmChoiceModel::LlmChoiceModel(backend::Backend& backend, const std::filesystem:
   if (opts_.mode != "direct" && opts_.mode != "reasoning")
     throw util::Error("mode must be direct or reasoning, got '" + opts_.mode + "'", {.field = "mode"});
   if (opts_.repeats < 1) throw util::Error("repeats must be >= 1", {.field = "repeats"});
-  stage_ = "arena/" + opts_.mode + "/prompt-" + hex64(util::hash64(opts_.system_prompt));
+  stage_ = "arena/" + opts_.mode + "/prompt-" + util::hex64(util::hash64(opts_.system_prompt));
 }
 
 std::vector<std::vector<double>> LlmChoiceModel::choose(const std::vector<const PageScene*>& pages) {

@@ -25,7 +25,6 @@ struct LlmChoiceOptions {
   double top_p = 0.8;
   uint64_t seed = 0;
   int64_t max_failures = 0;
-  bool progress = true;
 };
 
 class LlmChoiceModel final : public ChoiceModel {

@@ -8,6 +8,7 @@
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/json_writer.h"
+#include "util/rng.h"
 
 namespace um::pipeline {
 namespace fs = std::filesystem;
@@ -20,11 +21,6 @@ void mix(uint64_t& h, const void* data, size_t n) {
     h ^= p[i];
     h *= kPrime;
   }
-}
-std::string to_hex(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 }  // namespace
 
@@ -68,10 +64,10 @@ Fingerprint& Fingerprint::add(const std::string& key, double value) {
 }
 
 Fingerprint& Fingerprint::add_file(const std::string& key, const fs::path& path) {
-  return add(key, to_hex(hash_path(path)));
+  return add(key, util::hex64(hash_path(path)));
 }
 
-std::string Fingerprint::hex() const { return to_hex(h_); }
+std::string Fingerprint::hex() const { return util::hex64(h_); }
 
 StageManifest::StageManifest(fs::path work, std::string stage) : stage_(std::move(stage)) {
   std::string name = stage_;
@@ -100,7 +96,7 @@ bool StageManifest::complete(const std::string& fingerprint) const {
     std::error_code ec;
     if (!fs::exists(p, ec)) return false;
     if (!fs::is_directory(p) && fs::file_size(p, ec) != o.value("size", uint64_t{0})) return false;
-    if (to_hex(hash_path(p)) != o.value("hash", "")) return false;
+    if (util::hex64(hash_path(p)) != o.value("hash", "")) return false;
   }
   return true;
 }
@@ -120,7 +116,7 @@ void StageManifest::finish(const std::string& fingerprint, const std::vector<fs:
     std::error_code ec;
     uint64_t size = fs::is_directory(p) ? 0 : fs::file_size(p, ec);
     if (ec) throw util::Error("stage output missing", {.file = p.string(), .record = stage_});
-    rec["outputs"].push_back({{"path", p.string()}, {"size", size}, {"hash", to_hex(hash_path(p))}});
+    rec["outputs"].push_back({{"path", p.string()}, {"size", size}, {"hash", util::hex64(hash_path(p))}});
   }
   util::write_file_atomic(file_, rec.dump(2) + "\n");
 }

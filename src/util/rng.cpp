@@ -1,6 +1,7 @@
 #include "util/rng.h"
 
 #include <cassert>
+#include <cstdio>
 
 namespace um::util {
 
@@ -9,6 +10,12 @@ uint64_t splitmix64(uint64_t& state) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
+}
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
 }
 
 uint64_t hash64(std::string_view s) {

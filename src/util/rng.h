@@ -6,6 +6,7 @@
 //   util::Rng rng = util::Rng::stream(seed, "scenes/history", record_index);
 //   int k = rng.uniform_int(2, 10);
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -15,6 +16,8 @@ namespace um::util {
 uint64_t splitmix64(uint64_t& state);
 // 64-bit FNV-1a, for turning stage names into stream keys.
 uint64_t hash64(std::string_view s);
+// 16 lowercase hex digits, e.g. for keys and fingerprints built from hash64.
+std::string hex64(uint64_t v);
 
 // xoshiro256** seeded through splitmix64.
 class Rng {

@@ -51,6 +51,7 @@ std::vector<std::vector<double>> LlmChoiceModel::choose(const std::vector<const 
             .max_tokens = opts_.max_tokens,
             .seed = util::Rng::stream(opts_.seed, "arena/reasoning", util::hash64(p->key)).next_u64() >> 1};
         todo.push_back(backend::reasoning_generate_request(gen_key(*p), base(*p), s));
+        todo.back().shared_prefix = backend::scene_shared_prefix(p->text);
       }
       sent_ += static_cast<int64_t>(todo.size());
       util::Progress bar("arena (generate)", todo.size(), "pages");
@@ -76,6 +77,7 @@ std::vector<std::vector<double>> LlmChoiceModel::choose(const std::vector<const 
           continue;
         }
         todo.push_back(backend::direct_option_request(opt_key(*p, 0), base(*p), p->items.size()));
+        todo.back().shared_prefix = backend::scene_shared_prefix(p->text);
         continue;
       }
       auto g = generated.find(gen_key(*p));
@@ -85,6 +87,7 @@ std::vector<std::vector<double>> LlmChoiceModel::choose(const std::vector<const 
         if (store.contains(opt_key(*p, r))) continue;
         todo.push_back(
             backend::reasoning_option_request(opt_key(*p, r), base(*p), contents[r], p->items.size()));
+        todo.back().shared_prefix = backend::scene_shared_prefix(p->text);
       }
     }
     sent_ += static_cast<int64_t>(todo.size());

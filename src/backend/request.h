@@ -3,6 +3,7 @@
 // the server. Plain copyable values; the only behaviour is the optional streaming callback and
 // cancellation flag of a GenerateRequest.
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,6 +40,17 @@ struct TokenLogprob {
   std::vector<TopLogprob> top;  // most likely tokens at this position, best first
 };
 
+// Prefix-sharing hint: the prompt up to the end of the first `chars` characters of message
+// `message`'s content is shared with other requests sent together (every page the arena shows one
+// user at one time shares the system prompt, profile and history). The embedded engine then computes
+// the prompt in two parts split there, so a cached shared part is reused exactly, and the result does
+// not depend on what was asked before (the split depends on this request alone). Backends without a
+// prefix cache, and vLLM's automatic prefix caching, need no hint and ignore it.
+struct SharedPrefix {
+  size_t message = 0;
+  size_t chars = 0;
+};
+
 // A piece of one sample's output while it is generated (streaming, GenerateRequest::on_delta).
 struct SampleDelta {
   int sample = 0;                      // index among the request's n samples
@@ -57,8 +69,9 @@ struct GenerateRequest {
   std::optional<std::string> prompt;   // already rendered prompt (completions form)
   std::vector<int32_t> prompt_tokens;  // token ids (completions form)
   SamplingParams sampling;
-  int top_logprobs = -1;                   // -1 = no logprobs; k >= 0 = per-token logprob + top-k
-  std::vector<int32_t> allowed_token_ids;  // restrict sampling to these ids (empty = all)
+  int top_logprobs = -1;                      // -1 = no logprobs; k >= 0 = per-token logprob + top-k
+  std::vector<int32_t> allowed_token_ids;     // restrict sampling to these ids (empty = all)
+  std::optional<SharedPrefix> shared_prefix;  // messages form only
   // Streaming (optional): a backend that can stream calls this from its own thread as each sample's
   // text becomes final, token by token, and once more per sample with finish_reason set; the
   // concatenated deltas of a sample equal its Sample::text. Backends that cannot stream never call
@@ -88,8 +101,9 @@ struct OptionRequest {
   std::string key;
   std::vector<Message> messages;
   std::optional<std::string> prompt;
-  std::vector<std::string> letters;       // "A", "B", ...
-  std::vector<int32_t> letter_token_ids;  // first token id of each bare letter, if known
+  std::vector<std::string> letters;           // "A", "B", ...
+  std::vector<int32_t> letter_token_ids;      // first token id of each bare letter, if known
+  std::optional<SharedPrefix> shared_prefix;  // messages form only
 };
 
 struct OptionResult {

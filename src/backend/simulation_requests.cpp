@@ -15,6 +15,10 @@ std::vector<Message> simulation_messages(const text::SceneText& scene, std::stri
   return {{"system", std::string(system_prompt)}, {"user", text::user_message(scene)}};
 }
 
+SharedPrefix scene_shared_prefix(const text::SceneText& scene) {
+  return {.message = 1, .chars = text::user_message_head(scene).size()};
+}
+
 OptionRequest direct_option_request(std::string key, std::vector<Message> base, size_t options) {
   OptionRequest req;
   req.key = std::move(key);

@@ -24,6 +24,10 @@ std::vector<std::string> option_letters(size_t n);
 // [system, user] of a scene: the system prompt and text::user_message(scene).
 std::vector<Message> simulation_messages(const text::SceneText& scene, std::string_view system_prompt);
 
+// The prefix-sharing hint of a scene's requests built on simulation_messages: the system prompt and
+// the user message up to its exposure list (text::user_message_head).
+SharedPrefix scene_shared_prefix(const text::SceneText& scene);
+
 // Direct mode: base + assistant "Behavior: [", letters A.. for `options` options.
 OptionRequest direct_option_request(std::string key, std::vector<Message> base, size_t options);
 

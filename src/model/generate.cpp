@@ -61,7 +61,7 @@ std::vector<Completion> generate(Session& s, std::span<const int32_t> prompt, co
   for (size_t i = 0; i < n; ++i) rngs.push_back(util::Rng::stream(o.seed, "generate", i));
 
   Logits first;
-  SeqId base = s.prefill_cached(prompt, &first);
+  SeqId base = s.prefill_cached(prompt, &first, o.prompt_split);
   std::vector<SeqId> seqs(n);
   for (size_t i = 0; i < n; ++i) seqs[i] = i + 1 < n ? s.fork(base) : base;
   std::vector<int32_t> next(n);

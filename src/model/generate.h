@@ -50,6 +50,8 @@ struct GenerateOptions {
   // Checked before every decode step: when it reads true, generate() releases its sequences and
   // throws util::Error("generation cancelled") (the client went away or the server is shutting down).
   const std::atomic<bool>* cancel = nullptr;
+  // Session::prefill_cached's shared-prefix boundary of the prompt (0 = none).
+  size_t prompt_split = 0;
 };
 
 std::vector<Completion> generate(Session& s, std::span<const int32_t> prompt, const GenerateOptions& o);

@@ -115,7 +115,14 @@ class Session {
   // a block boundary, so the result is bit-identical whether or not a prefix was cached. 128 measured
   // best on the 0.5B shape (docs/benchmarks.md "Engine"): 64-token blocks ran the projections at
   // ~0.35 of the GEMM peak, 256-token blocks recompute too much of a cached scene prompt.
-  SeqId prefill_cached(std::span<const int32_t> tokens, Logits* last_logits);
+  //
+  // `split` (0 = none) is a position where the caller knows that prompts sent together diverge (the
+  // end of a prefix they share). Blocks then run [0, B), ..., [kB, split), [split, split + B), ...
+  // and a cached prefix computed with the same split is reused up to exactly `split`, so the shared
+  // part is computed once however long it is. Still bit-identical with and without the cache: reuse
+  // only ends where both the cached sequence and this one have a block boundary, with the same blocks
+  // before it.
+  SeqId prefill_cached(std::span<const int32_t> tokens, Logits* last_logits, size_t split = 0);
   static constexpr size_t kPrefillBlock = 128;
   size_t prefix_cache_hits() const { return prefix_hits_; }
   size_t tokens_computed() const { return tokens_computed_; }  // tokens that went through the model
@@ -143,8 +150,9 @@ struct OptionScores {
 };
 
 // Next-token option distribution after `prefix_tokens` (prefix cache used).
+// `split`: Session::prefill_cached's shared-prefix boundary (0 = none).
 OptionScores score_options(Session& s, std::span<const int32_t> prefix_tokens,
-                           std::span<const int32_t> option_ids, bool full_logprobs = false);
+                           std::span<const int32_t> option_ids, bool full_logprobs = false, size_t split = 0);
 // Prefix sharing: `prompt` is prefilled once (prefix cache), every continuation is appended to a fork
 // of it in one batch, and the option distribution after each continuation is returned.
 std::vector<OptionScores> score_continuations(Session& s, std::span<const int32_t> prompt,

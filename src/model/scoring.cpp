@@ -5,9 +5,9 @@
 namespace um::model {
 
 OptionScores score_options(Session& s, std::span<const int32_t> prefix_tokens,
-                           std::span<const int32_t> option_ids, bool full_logprobs) {
+                           std::span<const int32_t> option_ids, bool full_logprobs, size_t split) {
   Logits l;
-  SeqId seq = s.prefill_cached(prefix_tokens, &l);
+  SeqId seq = s.prefill_cached(prefix_tokens, &l, split);
   s.release(seq);
   OptionScores out;
   out.probs = option_distribution(l.row(0), option_ids);

@@ -15,7 +15,8 @@ struct Session::State {
   std::unordered_map<SeqId, detail::KvSeq> seqs;
   SeqId next = 1;
   size_t prefix_capacity = 8;
-  std::list<SeqId> lru;  // cached prefixes (hidden sequences), most recent first
+  std::list<SeqId> lru;                     // cached prefixes (hidden sequences), most recent first
+  std::unordered_map<SeqId, size_t> split;  // the prefill split each cached prefix was computed with
 
   detail::KvSeq& get(SeqId id) {
     auto it = seqs.find(id);
@@ -98,29 +99,53 @@ Logits Session::append_batch(const std::vector<Append>& requests) {
   return to_logits(detail::forward(model_->impl(), segs));
 }
 
-SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logits) {
+namespace {
+constexpr size_t kBlock = Session::kPrefillBlock;
+
+// The end of the prefill block that starts at (or contains) `pos`: blocks are aligned to absolute
+// positions before `split` and to `split` after it (split 0 = no split).
+size_t block_end(size_t pos, size_t split) {
+  if (split > 0 && pos < split) return std::min(split, (pos / kBlock + 1) * kBlock);
+  if (split > 0) return split + ((pos - split) / kBlock + 1) * kBlock;
+  return (pos / kBlock + 1) * kBlock;
+}
+
+// How much of a cached prefix (computed with split `cached_split`) may be reused for tokens sharing
+// its first `common` tokens, computed with `split`: the last block boundary at or before `common`
+// that both block layouts have, with identical blocks before it.
+size_t reusable(size_t common, size_t cached_split, size_t split) {
+  if (split > 0 && cached_split == split && common >= split)
+    return split + (common - split) / kBlock * kBlock;
+  size_t cap = common;
+  if (split > 0) cap = std::min(cap, split);
+  if (cached_split > 0) cap = std::min(cap, cached_split);
+  return cap / kBlock * kBlock;
+}
+}  // namespace
+
+SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logits, size_t split) {
   if (tokens.empty()) throw util::Error("prefill needs at least one token", {.field = "tokens"});
+  if (split >= tokens.size()) split = 0;  // nothing after the split: an ordinary prefill
   State& st = *state_;
-  // Longest common prefix with any cached sequence; at least one token is always recomputed so the
+  // The cached prefix allowing the longest reuse; at least one token is always recomputed so the
   // caller gets logits of the last position.
   auto best = st.lru.end();
-  size_t best_len = 0;
+  size_t reuse = 0;
   for (auto it = st.lru.begin(); it != st.lru.end(); ++it) {
     const auto& ct = st.get(*it).tokens;
     size_t n = 0;
-    const size_t lim = std::min(ct.size(), tokens.size());
+    const size_t lim = std::min(ct.size(), tokens.size() - 1);
     while (n < lim && ct[n] == tokens[n]) ++n;
-    if (n > best_len) {
-      best_len = n;
+    // Every position is computed in the same block whether or not a prefix was cached: results are
+    // bit-identical with and without the cache (a resumed stage reproduces an uninterrupted one byte
+    // for byte).
+    const size_t r = reusable(n, st.split[*it], split);
+    if (r > reuse) {
+      reuse = r;
       best = it;
     }
   }
   SeqId seq;
-  // Prefill runs in blocks aligned to absolute positions and reuse is rounded down to a block
-  // boundary, so every position is computed in the same block whether or not a prefix was cached:
-  // results are bit-identical with and without the cache (a resumed stage reproduces an
-  // uninterrupted one byte for byte).
-  const size_t reuse = std::min(best_len, tokens.size() - 1) / kPrefillBlock * kPrefillBlock;
   if (best != st.lru.end() && reuse > 0) {
     detail::KvSeq copy = detail::clone_prefix(model_->impl(), st.get(*best), static_cast<int64_t>(reuse));
     seq = st.next++;
@@ -132,7 +157,7 @@ SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logi
   }
   Logits l;
   for (size_t pos = reuse; pos < tokens.size();) {
-    const size_t end = std::min(tokens.size(), (pos / kPrefillBlock + 1) * kPrefillBlock);
+    const size_t end = std::min(tokens.size(), block_end(pos, split));
     if (end < tokens.size()) {
       // Not the last block: fill the cache, skip the vocabulary projection.
       detail::Segment blk{&st.get(seq), tokens.subspan(pos, end - pos), false, true};
@@ -146,11 +171,14 @@ SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logi
   if (last_logits) *last_logits = std::move(l);
   if (st.prefix_capacity == 0) return seq;
 
-  // Remember this prefix; cached entries that it extends are dropped (it covers them).
+  // Remember this prefix; cached entries that it extends with the same split are dropped (it covers
+  // them).
   for (auto it = st.lru.begin(); it != st.lru.end();) {
     const auto& ct = st.get(*it).tokens;
-    if (ct.size() <= tokens.size() && std::equal(ct.begin(), ct.end(), tokens.begin())) {
+    if (st.split[*it] == split && ct.size() <= tokens.size() &&
+        std::equal(ct.begin(), ct.end(), tokens.begin())) {
       st.seqs.erase(*it);
+      st.split.erase(*it);
       it = st.lru.erase(it);
     } else {
       ++it;
@@ -161,8 +189,10 @@ SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logi
   SeqId cid = st.next++;
   st.seqs.emplace(cid, std::move(cached));
   st.lru.push_front(cid);
+  st.split[cid] = split;
   while (st.lru.size() > st.prefix_capacity) {
     st.seqs.erase(st.lru.back());
+    st.split.erase(st.lru.back());
     st.lru.pop_back();
   }
   return seq;

@@ -27,7 +27,7 @@ std::string lettered_action_list(const std::vector<std::string>& action_list) {
   return out;
 }
 
-std::string user_message(const SceneText& scene) {
+std::string user_message_head(const SceneText& scene) {
   std::string out;
   out.reserve(scene.profile.size() + scene.history.size() + 64);
   out += "# User Profile\n";
@@ -35,6 +35,11 @@ std::string user_message(const SceneText& scene) {
   out += "\n\n## History\n";
   out += scene.history;
   out += "\n\n# Exposure List\n";
+  return out;
+}
+
+std::string user_message(const SceneText& scene) {
+  std::string out = user_message_head(scene);
   out += lettered_action_list(scene.action_list);
   out += '\n';
   return out;

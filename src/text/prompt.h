@@ -38,6 +38,9 @@ std::string lettered_action_list(const std::vector<std::string>& action_list);
 
 // "# User Profile\n{profile}\n\n## History\n{history}\n\n# Exposure List\n{action_list}\n".
 std::string user_message(const SceneText& scene);
+// The part of user_message before the exposure list ("# User Profile\n...# Exposure List\n"): what
+// every page shown to one user at one time has in common.
+std::string user_message_head(const SceneText& scene);
 
 // [system, user] plus, when given, an open assistant turn holding the prefix (texts_to_messages).
 std::vector<ChatMessage> scene_messages(const SceneText& scene, std::string_view system_prompt,

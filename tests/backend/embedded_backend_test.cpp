@@ -8,10 +8,12 @@
 #include <memory>
 
 #include "backend/backend.h"
+#include "backend/simulation_requests.h"
 #include "common/shared_data.h"
 #include "model/init.h"
 #include "model/model.h"
 #include "text/chat_template.h"
+#include "text/prompt.h"
 #include "text/tokenizer.h"
 #include "util/error.h"
 
@@ -68,6 +70,44 @@ TEST(EmbeddedBackend, OptionDistributionIsTheLetterSoftmaxOfAnIndependentForward
     EXPECT_NEAR(got.probs[i], want, 1e-5) << i;
   }
   EXPECT_EQ(got.missing_letters, 0);
+}
+
+// Pages shown to one user share the system prompt, profile and history: with the SharedPrefix hint
+// the second page reuses the whole shared part (not just whole 128-token blocks) and its
+// distribution is bit-identical to asking it alone on a fresh backend.
+TEST(EmbeddedBackend, SharedPrefixHintReusesTheWholeSharedPartExactly) {
+  UM_REQUIRE_SHARED(tok_dir, "tokenizers/qwen3");
+  auto dir = tiny_qwen3(tok_dir);
+  std::string history;
+  for (int i = 0; i < 40; ++i) history += "Movie number " + std::to_string(i) + " (1995) - Drama; rated 4\n";
+  auto page = [&](const std::string& a, const std::string& b) {
+    text::SceneText scene{"Age: 25; Gender: female", {a, b}, history};
+    OptionRequest r = direct_option_request("u/" + a, simulation_messages(scene, "You are a user."), 2);
+    r.shared_prefix = scene_shared_prefix(scene);
+    return r;
+  };
+  OptionRequest first = page("Heat (1995)", "Casino (1995)");
+  OptionRequest second = page("Toy Story (1995)", "Jumanji (1995)");
+  auto be = make_backend("local:" + dir.string() + "?dtype=f32");
+  be->option_distribution_one(first);
+  BackendStats before = be->stats();
+  OptionResult warm = be->option_distribution_one(second);
+  BackendStats after = be->stats();
+  auto tok = text::Tokenizer::load(dir);
+  auto tpl = text::ChatTemplate::from_tokenizer_config(dir);
+  std::string rendered =
+      tpl.render(text::scene_messages(text::SceneText{"Age: 25; Gender: female", {"x"}, history},
+                                      "You are a user.", text::kBehaviorPrefix),
+                 {.continue_final_message = true});
+  const size_t head_chars = rendered.find("# Exposure List\n") + std::string("# Exposure List\n").size();
+  const auto head_tokens = static_cast<int64_t>(tok.encode(rendered.substr(0, head_chars), false).size());
+  ASSERT_GT(head_tokens, 200);  // longer than one block, not a block multiple
+  EXPECT_EQ(after.option_prompt_tokens_cached - before.option_prompt_tokens_cached, head_tokens);
+
+  auto fresh = make_backend("local:" + dir.string() + "?dtype=f32");
+  OptionResult cold = fresh->option_distribution_one(second);
+  ASSERT_EQ(cold.probs.size(), warm.probs.size());
+  for (size_t i = 0; i < cold.probs.size(); ++i) EXPECT_EQ(cold.probs[i], warm.probs[i]) << i;
 }
 
 TEST(EmbeddedBackend, GenerationIsSeededAndCountsTokens) {

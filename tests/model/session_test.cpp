@@ -277,3 +277,57 @@ TEST_F(SessionTest, PrefixCacheIsBitIdenticalToColdPrefill) {
 
 }  // namespace
 }  // namespace um
+
+namespace um {
+namespace {
+
+// A shared-prefix split: prompts that agree up to `split` reuse exactly `split` tokens of a cached
+// prompt computed with the same split (not a block multiple), and the result is bit-identical to a
+// cold prefill with that split whatever was cached before (a prompt cached without a split, or
+// with another split, is reused only up to a common block boundary).
+TEST_F(SessionTest, SharedPrefixSplitReusesExactlyAndStaysBitIdentical) {
+  constexpr size_t B = model::Session::kPrefillBlock;
+  const size_t split = B + 41;
+  auto head = ids(static_cast<int>(split), 5);
+  auto page = [&](int seed) {
+    auto p = head;
+    for (int32_t t : ids(23, seed)) p.push_back(t);
+    return p;
+  };
+  auto a = page(11), b = page(13);
+  model::Session warm(m_, 4), cold(m_, 4);
+  model::Logits la, lb, cb;
+  warm.release(warm.prefill_cached(a, &la, split));
+  const size_t before = warm.tokens_computed();
+  warm.release(warm.prefill_cached(b, &lb, split));
+  EXPECT_EQ(warm.tokens_computed() - before, b.size() - split);  // the whole shared part reused
+  EXPECT_EQ(warm.prefix_cache_hits(), 1u);
+  cold.release(cold.prefill_cached(b, &cb, split));
+  ASSERT_EQ(lb.data.size(), cb.data.size());
+  EXPECT_EQ(0, std::memcmp(lb.data.data(), cb.data.data(), lb.data.size() * sizeof(float)));
+
+  // A cache filled without a split (or with another one) is reused only to a common block boundary:
+  // still bit-identical.
+  model::Session mixed(m_, 4);
+  mixed.release(mixed.prefill_cached(a, nullptr));
+  mixed.release(mixed.prefill_cached(page(17), nullptr, split - 3));
+  const size_t mixed_before = mixed.tokens_computed();
+  model::Logits mb;
+  mixed.release(mixed.prefill_cached(b, &mb, split));
+  EXPECT_EQ(mixed.tokens_computed() - mixed_before, b.size() - B);
+  EXPECT_EQ(0, std::memcmp(mb.data.data(), cb.data.data(), cb.data.size() * sizeof(float)));
+
+  // The split result is close to an unsplit prefill (another block layout: rounding only).
+  model::Session plain(m_, 0);
+  expect_close(lb.row(0), plain.append(plain.create(), b).row(0));
+
+  // A split at or past the end is ignored.
+  model::Session edge(m_, 2);
+  model::Logits e1, e2;
+  edge.release(edge.prefill_cached(b, &e1, b.size()));
+  cold.release(cold.prefill_cached(b, &e2));
+  EXPECT_EQ(0, std::memcmp(e1.data.data(), e2.data.data(), e1.data.size() * sizeof(float)));
+}
+
+}  // namespace
+}  // namespace um

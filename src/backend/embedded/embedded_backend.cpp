@@ -201,19 +201,50 @@ class EmbeddedBackend final : public Backend {
     if (failed) failed_.fetch_add(1);
   }
 
-  std::vector<int32_t> prompt_ids(const GenerateRequest& req) const {
-    if (!req.prompt_tokens.empty()) return req.prompt_tokens;
-    if (req.prompt) return tok_.encode(*req.prompt, /*add_special_tokens=*/true);
+  // A prompt's token ids and its shared-prefix split (Session::prefill_cached; 0 = none).
+  struct Encoded {
+    std::vector<int32_t> ids;
+    size_t split = 0;
+  };
+
+  // Messages rendered with the chat template and encoded without special tokens. With a
+  // SharedPrefix hint, the split is the number of leading tokens that the rendered text up to the
+  // hinted point encodes to on its own and that the whole prompt begins with: a function of this
+  // request alone, so results never depend on which requests came before. A template that does not
+  // copy the message content verbatim gives no split (only block-aligned reuse).
+  Encoded encode_messages(const std::vector<Message>& messages, const text::ChatRenderOptions& o,
+                          const std::optional<SharedPrefix>& hint) const {
+    Encoded e;
+    const std::string text = template_.render(chat_messages(messages), o);
+    e.ids = tok_.encode(text, /*add_special_tokens=*/false);
+    if (!hint || hint->message >= messages.size() || hint->chars == 0) return e;
+    const std::string& content = messages[hint->message].content;
+    if (hint->chars > content.size()) return e;
+    const size_t at = text.find(content);
+    if (at == std::string::npos) return e;
+    const std::vector<int32_t> head =
+        tok_.encode(text.substr(0, at + hint->chars), /*add_special_tokens=*/false);
+    const size_t lim = std::min(head.size(), e.ids.size());
+    size_t n = 0;
+    while (n < lim && head[n] == e.ids[n]) ++n;
+    e.split = n;
+    return e;
+  }
+
+  Encoded prompt_ids(const GenerateRequest& req) const {
+    if (!req.prompt_tokens.empty()) return {req.prompt_tokens, 0};
+    if (req.prompt) return {tok_.encode(*req.prompt, /*add_special_tokens=*/true), 0};
     if (req.messages.empty())
       throw util::Error("generate request has no messages or prompt", {.record = req.key});
     text::ChatRenderOptions o;
     o.continue_final_message = req.continue_final_message;
     o.add_generation_prompt = !req.continue_final_message;
-    return tok_.encode(template_.render(chat_messages(req.messages), o), /*add_special_tokens=*/false);
+    return encode_messages(req.messages, o, req.shared_prefix);
   }
 
   GenerateResult run_generate(model::Session& s, const GenerateRequest& req) {
-    std::vector<int32_t> prompt = prompt_ids(req);
+    Encoded enc = prompt_ids(req);
+    std::vector<int32_t> prompt = std::move(enc.ids);
     if (prompt.empty()) throw util::Error("empty prompt", {.record = req.key});
     const SamplingParams& sp = req.sampling;
     model::SamplingParams msp{sp.temperature, sp.top_k, sp.top_p, sp.min_p};
@@ -221,7 +252,7 @@ class EmbeddedBackend final : public Backend {
     if (req.cancel && req.cancel->load()) throw util::Error("generation cancelled", {.record = req.key});
     // The scoring case (one token, no streaming) keeps its single-prefill path.
     if ((req.top_logprobs >= 0 || !req.allowed_token_ids.empty()) && sp.max_tokens == 1 && !req.on_delta) {
-      return one_token(s, prompt, req, msp, seed);
+      return one_token(s, prompt, enc.split, req, msp, seed);
     }
     std::vector<uint8_t> allowed;  // allowed_token_ids ∩ decodable ids
     if (!req.allowed_token_ids.empty()) {
@@ -242,6 +273,7 @@ class EmbeddedBackend final : public Backend {
     go.allowed = allowed.empty() ? model::TokenMask(decodable_) : model::TokenMask(allowed);
     go.top_logprobs = req.top_logprobs;
     go.cancel = req.cancel.get();
+    go.prompt_split = enc.split;
     if (!sp.stop.empty()) {
       go.stop_check = [&](size_t, const std::vector<int32_t>& toks) -> int64_t {
         size_t from = toks.size() > kStopWindowTokens ? toks.size() - kStopWindowTokens : 0;
@@ -328,10 +360,10 @@ class EmbeddedBackend final : public Backend {
   }
 
   // One generated token per sample with its logprob and the top alternatives (the scoring case).
-  GenerateResult one_token(model::Session& s, const std::vector<int32_t>& prompt, const GenerateRequest& req,
-                           const model::SamplingParams& msp, uint64_t seed) {
+  GenerateResult one_token(model::Session& s, const std::vector<int32_t>& prompt, size_t split,
+                           const GenerateRequest& req, const model::SamplingParams& msp, uint64_t seed) {
     model::Logits last;
-    model::SeqId seq = s.prefill_cached(prompt, &last);
+    model::SeqId seq = s.prefill_cached(prompt, &last, split);
     s.release(seq);
     std::span<const float> row = last.row(0);
     std::vector<float> lp = model::log_softmax(row);
@@ -389,6 +421,7 @@ class EmbeddedBackend final : public Backend {
 
   OptionResult run_options(model::Session& s, const OptionRequest& req) {
     std::vector<int32_t> ids;
+    size_t split = 0;
     if (req.prompt) {
       ids = tok_.encode(*req.prompt, /*add_special_tokens=*/true);
     } else {
@@ -398,7 +431,9 @@ class EmbeddedBackend final : public Backend {
       }
       text::ChatRenderOptions o;
       o.continue_final_message = true;
-      ids = tok_.encode(template_.render(chat_messages(req.messages), o), /*add_special_tokens=*/false);
+      Encoded enc = encode_messages(req.messages, o, req.shared_prefix);
+      ids = std::move(enc.ids);
+      split = enc.split;
     }
     std::vector<int32_t> letters = req.letter_token_ids;
     if (letters.empty()) {
@@ -413,7 +448,7 @@ class EmbeddedBackend final : public Backend {
       throw util::Error("letter_token_ids must have one id per letter", {.record = req.key});
     }
     const size_t computed_before = s.tokens_computed();
-    model::OptionScores sc = model::score_options(s, ids, letters, /*full_logprobs=*/false);
+    model::OptionScores sc = model::score_options(s, ids, letters, /*full_logprobs=*/false, split);
     option_tokens_ += static_cast<int64_t>(ids.size());
     option_computed_ += static_cast<int64_t>(s.tokens_computed() - computed_before);
     OptionResult r;

@@ -10,15 +10,66 @@
 
 namespace um::util {
 
+namespace {
+
+std::shared_ptr<CallControl>& bound_control() {
+  thread_local std::shared_ptr<CallControl> control;
+  return control;
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void CallControl::update(uint64_t bar, const std::string& label, uint64_t done, uint64_t total, bool final) {
+  std::lock_guard lock(mu_);
+  Report& r = pending_[bar];
+  if (r.final && !final) return;
+  r = Report{bar, label, done, total, final};
+}
+
+std::vector<CallControl::Report> CallControl::take() {
+  std::lock_guard lock(mu_);
+  std::vector<Report> out;
+  out.reserve(pending_.size());
+  for (auto& [id, r] : pending_) out.push_back(std::move(r));
+  pending_.clear();
+  return out;
+}
+
+CallControl::Bind::Bind(std::shared_ptr<CallControl> control) : previous_(std::move(bound_control())) {
+  bound_control() = std::move(control);
+}
+
+CallControl::Bind::~Bind() { bound_control() = std::move(previous_); }
+
+const std::shared_ptr<CallControl>& CallControl::current() { return bound_control(); }
+
+void check_cancelled() {
+  const auto& c = bound_control();
+  if (c && c->cancelled()) throw Cancelled();
+}
+
 Progress::Progress(std::string label, uint64_t total, std::string unit)
     : label_(std::move(label)),
       unit_(std::move(unit)),
       total_(total),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_),
-      tty_(::isatty(2) != 0) {
+      tty_(::isatty(2) != 0),
+      control_(bound_control()),
+      owner_(std::this_thread::get_id()) {
   const char* off = std::getenv("UM_NO_PROGRESS");
   enabled_ = off == nullptr || std::string(off) != "1";
+  if (control_) {
+    enabled_ = enabled_ && control_->terminal();
+    bar_id_ = control_->new_bar();
+    report(false);
+  }
 }
 
 Progress::~Progress() {
@@ -29,8 +80,17 @@ double Progress::elapsed_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
+void Progress::report(bool final) {
+  last_report_ns_.store(now_ns(), std::memory_order_relaxed);
+  control_->update(bar_id_, label_, done_.load(), total_, final);
+}
+
 void Progress::add(uint64_t n) {
   done_.fetch_add(n, std::memory_order_relaxed);
+  if (control_) {
+    if (control_->cancelled() && std::this_thread::get_id() == owner_) throw Cancelled();
+    if (now_ns() - last_report_ns_.load(std::memory_order_relaxed) >= 50'000'000) report(false);
+  }
   if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
   auto min_gap = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(10000);
@@ -69,6 +129,7 @@ void Progress::draw(bool final) {
 void Progress::finish() {
   if (finished_) return;
   finished_ = true;
+  if (control_) report(true);
   // Only long tasks leave a final line; short ones are covered by the command summary.
   if (enabled_ && (tty_ || elapsed_seconds() >= 2.0)) draw(true);
 }

@@ -7,15 +7,81 @@
 //
 // Redraws at most 5 times a second; on a terminal it redraws in place, otherwise it prints a line
 // every 10 seconds (so CI logs stay readable). UM_NO_PROGRESS=1 silences it. Thread-safe add().
+//
+// A caller that wants the bars of one call elsewhere (the Python package, docs/python.md) binds a
+// CallControl to the thread that runs the call (CallControl::Bind). Every Progress constructed on
+// that thread afterwards reports its label, done and total to it (throttled to one report per 50 ms
+// per bar, plus the first and the final one), draws on stderr only when the control says so, and
+// once the control is cancelled, add() on that thread and check_cancelled() throw util::Cancelled,
+// so the call unwinds (outputs are written atomically or append-only: nothing half-written looks
+// complete). add() from other threads (backend callbacks, pool workers) only reports, never throws.
+// Without a bound control nothing changes.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "util/error.h"
+
 namespace um::util {
+
+// Thrown when the call's CallControl was cancelled (Ctrl-C in the Python package).
+class Cancelled : public Error {
+ public:
+  Cancelled() : Error("interrupted") {}
+};
+
+class CallControl {
+ public:
+  // The latest state of one bar since the previous take().
+  struct Report {
+    uint64_t bar = 0;  // unique per bar of this control, in creation order
+    std::string label;
+    uint64_t done = 0;
+    uint64_t total = 0;
+    bool final = false;  // the bar finished
+  };
+  // terminal: whether bound bars still draw on stderr.
+  explicit CallControl(bool terminal) : terminal_(terminal) {}
+  bool terminal() const { return terminal_; }
+  void cancel() { cancelled_.store(true); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+  // A new bar's id (Progress does this; other counters, e.g. the Python simulator's, may too).
+  uint64_t new_bar() { return next_bar_.fetch_add(1) + 1; }
+  // Records a bar's state (thread-safe); a final report is never replaced by a later non-final one.
+  void update(uint64_t bar, const std::string& label, uint64_t done, uint64_t total, bool final);
+  // The bars updated since the previous take(), in order of their ids.
+  std::vector<Report> take();
+
+  // Binds `control` to the calling thread for the scope's lifetime (nullptr: none).
+  class Bind {
+   public:
+    explicit Bind(std::shared_ptr<CallControl> control);
+    ~Bind();
+    Bind(const Bind&) = delete;
+    Bind& operator=(const Bind&) = delete;
+
+   private:
+    std::shared_ptr<CallControl> previous_;
+  };
+  // The control bound to the calling thread, or nullptr.
+  static const std::shared_ptr<CallControl>& current();
+
+ private:
+  const bool terminal_;
+  std::atomic<bool> cancelled_{false};
+  std::atomic<uint64_t> next_bar_{0};
+  std::mutex mu_;
+  std::map<uint64_t, Report> pending_;
+};
+
+// Throws Cancelled when the calling thread's CallControl was cancelled; for long loops without a bar.
+void check_cancelled();
 
 class Progress {
  public:
@@ -28,6 +94,7 @@ class Progress {
 
  private:
   void draw(bool final);
+  void report(bool final);
   std::string label_;
   std::string unit_;
   std::atomic<uint64_t> done_{0};
@@ -38,6 +105,10 @@ class Progress {
   bool tty_;
   bool enabled_;
   bool finished_ = false;
+  std::shared_ptr<CallControl> control_;  // bound at construction (see CallControl), may be null
+  uint64_t bar_id_ = 0;
+  std::thread::id owner_;
+  std::atomic<int64_t> last_report_ns_{0};
 };
 
 // Counts records in/out and skips per reason; prints one summary block at the end of a command.

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "scene/features.h"
@@ -44,6 +45,9 @@ struct ScenesOptions : SceneConfig {
   std::filesystem::path tokenizer;
   std::string system_prompt = "reasoning-v1";
   std::string system_prompt_text;  // when not empty, the prompt text itself (system_prompt ignored)
+  // When set, called with each line written (with its '\n'), in file order, on the calling thread,
+  // right after it is written (the Python package streams the scenes this way, docs/python.md).
+  std::function<void(std::string_view line)> on_line;
 };
 
 struct ScenesReport {

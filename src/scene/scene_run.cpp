@@ -108,6 +108,7 @@ ScenesReport run_scenes(const ScenesOptions& o) {
         append_scene_json(line, *oc.record, o.with_impressions);
         out.write(line);
         rep.written++;
+        if (o.on_line) o.on_line(line);
       },
       [&](size_t n) {
         if (bar) bar->add(n);

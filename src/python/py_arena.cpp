@@ -110,7 +110,7 @@ arena::ArenaOptions options_from(py::dict kw) {
 // backend answers (None: the spec in kw["simulator"] is made by the arena). Returns the result's
 // paths and numbers; the Python layer reads report.json.
 py::dict run(py::dict kw, py::dict python_recommenders, std::shared_ptr<SimulatorCore> simulator,
-             bool print_summary) {
+             bool print_summary, py::object progress, bool terminal) {
   arena::ArenaOptions o = options_from(kw);
   // The objects are Python references: whoever drops the last copy (possibly a worker thread) does
   // it under the GIL.
@@ -128,13 +128,15 @@ py::dict run(py::dict kw, py::dict python_recommenders, std::shared_ptr<Simulato
     py::gil_scoped_acquire gil;
     return std::make_unique<PythonRecommender>(name, it->second, ds, split);
   };
-  arena::ArenaResult r = run_interruptible([o = std::move(o), simulator, print_summary] {
-    util::Summary summary("arena " + o.dataset + " " + o.protocol);
-    arena::ArenaResult res =
-        simulator ? arena::run_arena(o, simulator->backend(), summary) : arena::run_arena(o, summary);
-    if (print_summary) summary.print("pages");
-    return res;
-  });
+  arena::ArenaResult r = run_interruptible(
+      [o = std::move(o), simulator, print_summary] {
+        util::Summary summary("arena " + o.dataset + " " + o.protocol);
+        arena::ArenaResult res =
+            simulator ? arena::run_arena(o, simulator->backend(), summary) : arena::run_arena(o, summary);
+        if (print_summary) summary.print("pages");
+        return res;
+      },
+      {.progress = progress, .terminal = terminal});
   py::dict d;
   d["out_dir"] = r.out_dir;
   d["report_json"] = r.report_json;
@@ -155,7 +157,8 @@ py::dict run(py::dict kw, py::dict python_recommenders, std::shared_ptr<Simulato
 
 void bind_arena(py::module_& m) {
   using namespace py::literals;
-  m.def("run_arena", &run, "options"_a, "python_recommenders"_a, "simulator"_a, "print_summary"_a);
+  m.def("run_arena", &run, "options"_a, "python_recommenders"_a, "simulator"_a, "print_summary"_a,
+        "progress"_a = py::none(), "terminal"_a = true);
   m.def("builtin_recommenders", &recommend::builtin_recommenders);
 }
 

@@ -5,6 +5,7 @@
 
 #include "python/python.h"
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace um::python {
 
@@ -47,6 +48,48 @@ void join_background() {
   for (auto& t : threads) t.join();
 }
 
+ProgressForwarder::ProgressForwarder(std::shared_ptr<util::CallControl> control, py::object progress)
+    : control_(std::move(control)), progress_(std::move(progress)) {}
+
+void ProgressForwarder::forward(bool all) {
+  for (auto& r : control_->take()) {
+    auto& held = held_[r.bar];
+    if (!held.final) held = std::move(r);
+  }
+  if (progress_.is_none()) {
+    held_.clear();
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  const bool due = all || now - last_ >= std::chrono::milliseconds(100);
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (!due && !it->second.final) {
+      ++it;
+      continue;
+    }
+    util::CallControl::Report r = std::move(it->second);
+    it = held_.erase(it);
+    progress_(r.label, r.done, r.total);
+  }
+  if (due) last_ = now;
+}
+
+bool wait_stopped(const std::future<void>& done, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    {
+      py::gil_scoped_release release;
+      if (done.wait_for(std::chrono::milliseconds(50)) == std::future_status::ready) return true;
+    }
+    // A second Ctrl-C stops waiting (its KeyboardInterrupt is dropped: one is being raised).
+    if (PyErr_CheckSignals() != 0) {
+      PyErr_Clear();
+      return false;
+    }
+    if (std::chrono::steady_clock::now() >= until) return false;
+  }
+}
+
 void bind_errors(py::module_& m) {
   // Subclasses of RuntimeError; attributes are set by the translator below.
   error_type = PyErr_NewExceptionWithDoc(
@@ -63,6 +106,8 @@ void bind_errors(py::module_& m) {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const util::Cancelled&) {
+      PyErr_SetNone(PyExc_KeyboardInterrupt);
     } catch (const util::NotSupported& e) {
       raise_error(not_supported_type, e);
     } catch (const util::Error& e) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 
@@ -49,6 +50,46 @@ struct Pending {
   }
 };
 
+// Submits `requests` in chunks of `chunk`, keeping two chunks in flight so the backend never idles
+// between them, and returns the results in request order. Between chunks util::check_cancelled()
+// stops a cancelled call (a chunk still in flight finishes in the backend; its callbacks only touch
+// their shared Pending). `done(1)` is called per finished request. Throws the first request error.
+template <class Result, class Request, class Submit>
+std::vector<Result> submit_chunked(std::vector<Request> requests, size_t chunk, Submit submit,
+                                   const std::function<void(size_t)>& done) {
+  const size_t n = requests.size();
+  std::vector<Result> out(n);
+  std::deque<std::pair<size_t, std::shared_ptr<Pending<Result>>>> in_flight;
+  size_t next = 0;
+  auto launch = [&] {
+    const size_t end = std::min(n, next + chunk);
+    auto p = std::make_shared<Pending<Result>>(end - next);
+    std::vector<Request> batch(std::make_move_iterator(requests.begin() + static_cast<std::ptrdiff_t>(next)),
+                               std::make_move_iterator(requests.begin() + static_cast<std::ptrdiff_t>(end)));
+    submit(std::move(batch), [p, done](size_t i, Result&& r, std::exception_ptr e) {
+      if (done) done(1);  // before set(): the last set() ends the wait
+      p->set(i, std::move(r), e);
+    });
+    in_flight.emplace_back(next, std::move(p));
+    next = end;
+  };
+  while (next < n && in_flight.size() < 2) launch();
+  while (!in_flight.empty()) {
+    auto [begin, p] = std::move(in_flight.front());
+    in_flight.pop_front();
+    p->wait();
+    for (size_t i = 0; i < p->results.size(); ++i) out[begin + i] = std::move(p->results[i]);
+    util::check_cancelled();
+    if (next < n) launch();
+  }
+  return out;
+}
+
+// Chunk sizes: small enough that a cancelled call stops soon (at most two chunks in flight: about
+// a second of the tiny model's option prompts), large enough that the backend's workers stay busy.
+constexpr size_t kGenerateChunk = 16;
+constexpr size_t kOptionsChunk = 64;
+
 }  // namespace
 
 SimulatorCore::SimulatorCore(SimulatorConfig config) : cfg_(std::move(config)) {
@@ -76,14 +117,13 @@ std::vector<std::vector<double>> SimulatorCore::choose(const std::vector<text::S
     for (size_t i = 0; i < n; ++i)
       reqs.push_back(backend::direct_option_request(std::to_string(i) + "/p0", std::move(base[i]),
                                                     scenes[i].action_list.size()));
-    auto p = std::make_shared<Pending<backend::OptionResult>>(n);
-    be_->submit_options(std::move(reqs),
-                        [p, done](size_t i, backend::OptionResult&& r, std::exception_ptr e) {
-                          if (done) done(1);  // before set(): the last set() ends the wait
-                          p->set(i, std::move(r), e);
-                        });
-    p->wait();
-    for (size_t i = 0; i < n; ++i) out[i] = std::move(p->results[i].probs);
+    auto results = submit_chunked<backend::OptionResult>(
+        std::move(reqs), kOptionsChunk,
+        [this](std::vector<backend::OptionRequest> b, backend::OptionCallback cb) {
+          be_->submit_options(std::move(b), std::move(cb));
+        },
+        done);
+    for (size_t i = 0; i < n; ++i) out[i] = std::move(results[i].probs);
     return out;
   }
   // Reasoning: the sampling stream of scene i is evaluate's (pipeline/evaluate_stage.cpp).
@@ -98,31 +138,33 @@ std::vector<std::vector<double>> SimulatorCore::choose(const std::vector<text::S
         .seed = util::Rng::stream(cfg_.seed, "evaluate/reasoning", first_record + i).next_u64() >> 1};
     gens.push_back(backend::reasoning_generate_request(std::to_string(i) + "/gen", base[i], s));
   }
-  auto g = std::make_shared<Pending<backend::GenerateResult>>(n);
-  be_->submit_generate(std::move(gens), [g](size_t i, backend::GenerateResult&& r, std::exception_ptr e) {
-    g->set(i, std::move(r), e);
-  });
-  g->wait();
+  auto generated = submit_chunked<backend::GenerateResult>(
+      std::move(gens), kGenerateChunk,
+      [this](std::vector<backend::GenerateRequest> b, backend::GenerateCallback cb) {
+        be_->submit_generate(std::move(b), std::move(cb));
+      },
+      {});
   std::vector<backend::OptionRequest> reqs;
   std::vector<size_t> owner;
   for (size_t i = 0; i < n; ++i) {
-    const auto& samples = g->results[i].samples;
+    const auto& samples = generated[i].samples;
     for (size_t r = 0; r < samples.size(); ++r) {
       reqs.push_back(backend::reasoning_option_request(std::to_string(i) + "/p" + std::to_string(r), base[i],
                                                        samples[r].text, scenes[i].action_list.size()));
       owner.push_back(i);
     }
   }
-  auto p = std::make_shared<Pending<backend::OptionResult>>(reqs.size());
-  be_->submit_options(std::move(reqs), [p](size_t i, backend::OptionResult&& r, std::exception_ptr e) {
-    p->set(i, std::move(r), e);
-  });
-  p->wait();
+  auto scored = submit_chunked<backend::OptionResult>(
+      std::move(reqs), kOptionsChunk,
+      [this](std::vector<backend::OptionRequest> b, backend::OptionCallback cb) {
+        be_->submit_options(std::move(b), std::move(cb));
+      },
+      {});
   std::vector<size_t> got(n, 0);
   for (size_t i = 0; i < n; ++i) out[i].assign(scenes[i].action_list.size(), 0.0);
   for (size_t j = 0; j < owner.size(); ++j) {
     auto& mean = out[owner[j]];
-    for (size_t k = 0; k < mean.size(); ++k) mean[k] += p->results[j].probs[k];
+    for (size_t k = 0; k < mean.size(); ++k) mean[k] += scored[j].probs[k];
     ++got[owner[j]];
   }
   for (size_t i = 0; i < n; ++i) {
@@ -166,25 +208,27 @@ std::vector<text::SceneText> scene_texts(py::handle scenes) {
   return texts;
 }
 
+// progress: None or a callable(stage, done, total), called with stage "simulator" (finished scenes).
 py::list choose_batch(const std::shared_ptr<SimulatorCore>& sim, py::handle scenes, py::object progress) {
   auto texts = scene_texts(scenes);
-  auto finished = std::make_shared<std::atomic<size_t>>(0);
-  size_t reported = 0;
-  std::function<void()> poll;
-  if (!progress.is_none()) {
-    poll = [&, finished] {
-      size_t now = finished->load();
-      if (now != reported) {
-        progress(now - reported);
-        reported = now;
-      }
-    };
-  }
+  const bool report = !progress.is_none();
   auto dist = run_interruptible(
-      [sim, texts = std::move(texts), finished] {
-        return sim->choose(texts, [finished](size_t k) { finished->fetch_add(k); });
+      [sim, texts = std::move(texts), report] {
+        std::shared_ptr<util::CallControl> control = report ? util::CallControl::current() : nullptr;
+        std::function<void(size_t)> done;
+        if (control) {
+          const uint64_t bar = control->new_bar();
+          const uint64_t total = texts.size();
+          control->update(bar, "simulator", 0, total, false);
+          auto finished = std::make_shared<std::atomic<uint64_t>>(0);
+          done = [control, bar, total, finished](size_t k) {
+            const uint64_t now = finished->fetch_add(k) + k;
+            control->update(bar, "simulator", now, total, now == total);
+          };
+        }
+        return sim->choose(texts, done);
       },
-      poll);
+      {.progress = progress, .terminal = false});
   py::list out(dist.size());
   for (size_t i = 0; i < dist.size(); ++i) out[i] = to_numpy(std::move(dist[i]));
   return out;

@@ -4,6 +4,9 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <optional>
 
 #include "data/data.h"
@@ -13,6 +16,7 @@
 #include "scene/scene.h"
 #include "text/prompt_store.h"
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace um::python {
 
@@ -29,7 +33,8 @@ py::dict counts(const std::map<std::string, uint64_t>& m) {
 py::dict prepare(const std::string& dataset, const fs::path& raw, const fs::path& work, bool skip_bad,
                  std::optional<int64_t> min_user, std::optional<int64_t> max_user,
                  std::optional<int64_t> min_item, bool kcore, std::optional<double> keep_latest,
-                 std::optional<int64_t> min_rating_number, std::optional<int64_t> max_rows) {
+                 std::optional<int64_t> min_rating_number, std::optional<int64_t> max_rows,
+                 py::object progress, bool terminal) {
   data::PrepareOptions o;
   o.dataset = dataset;
   o.raw_dir = raw;
@@ -42,7 +47,18 @@ py::dict prepare(const std::string& dataset, const fs::path& raw, const fs::path
   o.filters.keep_latest_fraction = keep_latest;
   o.filters.min_rating_number = min_rating_number;
   o.filters.max_rows = max_rows;
-  data::PrepareResult r = run_interruptible([o] { return data::prepare(o); });
+  // data::prepare has no bar: its start and end are reported as one step of stage "prepare <DS>".
+  data::PrepareResult r = run_interruptible(
+      [o] {
+        const auto& control = util::CallControl::current();
+        const std::string label = "prepare " + o.dataset;
+        const uint64_t bar = control ? control->new_bar() : 0;
+        if (control) control->update(bar, label, 0, 1, false);
+        data::PrepareResult res = data::prepare(o);
+        if (control) control->update(bar, label, 1, 1, true);
+        return res;
+      },
+      {.progress = progress, .terminal = terminal});
   py::dict d;
   d["users"] = r.users;
   d["items"] = r.items;
@@ -53,11 +69,12 @@ py::dict prepare(const std::string& dataset, const fs::path& raw, const fs::path
   return d;
 }
 
-py::dict scenes(const std::string& dataset, const fs::path& work, const std::string& split,
-                std::optional<int64_t> samples, std::optional<int> min_exposure,
-                std::optional<int> max_exposure, uint64_t seed, unsigned threads,
-                const std::vector<std::string>& scorers, const fs::path& output, bool all_users,
-                bool with_impressions, const std::string& impressions, bool progress) {
+scene::ScenesOptions scenes_options(const std::string& dataset, const fs::path& work,
+                                    const std::string& split, std::optional<int64_t> samples,
+                                    std::optional<int> min_exposure, std::optional<int> max_exposure,
+                                    uint64_t seed, unsigned threads, const std::vector<std::string>& scorers,
+                                    const fs::path& output, bool all_users, bool with_impressions,
+                                    const std::string& impressions) {
   scene::ScenesOptions o;
   o.dataset = dataset;
   o.work = work;
@@ -81,8 +98,11 @@ py::dict scenes(const std::string& dataset, const fs::path& work, const std::str
   else
     throw util::Error("impressions must be auto, real or sampled, got '" + impressions + "'",
                       {.field = "impressions"});
-  o.progress = progress;
-  scene::ScenesReport r = run_interruptible([o] { return scene::run_scenes(o); });
+  o.progress = true;  // the bar exists for the CallControl; whether it draws is the control's choice
+  return o;
+}
+
+py::dict scenes_report(const scene::ScenesReport& r) {
   py::dict d;
   d["output"] = r.output;
   d["interactions"] = r.interactions;
@@ -97,10 +117,197 @@ py::dict scenes(const std::string& dataset, const fs::path& work, const std::str
   return d;
 }
 
+// One `usermirror scenes` run streamed to Python (usermirror.Scenes). The build starts at once on a
+// worker thread (GIL released) and writes the CLI's file as the CLI does (scene::run_scenes); every
+// line written is also queued for the consumer:
+// - while a consumer iterates (attach()), the queue holds at most kQueueLines lines and the build
+//   waits for the consumer when it is full (bounded memory, scenes reach Python as they are built);
+// - while nobody iterates, the first kQueueLines lines are kept and the rest are only written; the
+//   consumer then gets the kept lines and the byte offset of the first line not kept, to read the
+//   rest from the finished file. So dropping the result, or never iterating, never blocks the build.
+// next_lines() and wait() release the GIL, forward progress and turn Ctrl-C into a cancellation:
+// the build stops at its next line (util::Cancelled), the temporary file is removed, and
+// KeyboardInterrupt is raised.
+class SceneStream {
+ public:
+  static constexpr size_t kQueueLines = 8192;
+
+  SceneStream(scene::ScenesOptions o, py::object progress, bool terminal)
+      : control_(std::make_shared<util::CallControl>(terminal)),
+        state_(std::make_shared<State>()),
+        forward_(control_, std::move(progress)) {
+    o.on_line = [st = state_, control = control_](std::string_view line) {
+      std::unique_lock lock(st->mu);
+      if (!st->dropping) {
+        st->cv.wait(lock,
+                    [&] { return !st->attached || st->lines.size() < kQueueLines || control->cancelled(); });
+        if (st->lines.size() >= kQueueLines) {
+          st->dropping = true;
+          st->drop_offset = st->bytes;
+        } else {
+          st->lines.emplace_back(line);
+          st->cv.notify_all();
+        }
+      }
+      st->bytes += line.size();
+      if (control->cancelled()) throw util::Cancelled();
+    };
+    std::promise<void> stopped;
+    stopped_ = stopped.get_future();
+    worker_ = std::thread(
+        [st = state_, control = control_, o = std::move(o), stopped = std::move(stopped)]() mutable {
+          util::CallControl::Bind bind(control);
+          std::optional<scene::ScenesReport> report;
+          std::exception_ptr error;
+          try {
+            report = scene::run_scenes(o);
+          } catch (...) {
+            error = std::current_exception();
+          }
+          {
+            std::lock_guard lock(st->mu);
+            st->report = std::move(report);
+            st->error = error;
+            st->finished = true;
+          }
+          st->cv.notify_all();
+          stopped.set_value();
+        });
+  }
+
+  ~SceneStream() {
+    detach();
+    if (stopped_.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+      worker_.join();
+    else
+      adopt_background(std::move(worker_));  // finishes writing the file; joined at exit
+  }
+  SceneStream(const SceneStream&) = delete;
+  SceneStream& operator=(const SceneStream&) = delete;
+
+  // The consumer starts iterating: the build waits for it when the queue is full.
+  void attach() {
+    std::lock_guard lock(state_->mu);
+    state_->attached = true;
+  }
+  // The consumer stopped: nothing more is queued (the file is still written in full).
+  void detach() {
+    {
+      std::lock_guard lock(state_->mu);
+      state_->attached = false;
+      if (!state_->dropping) {
+        state_->dropping = true;
+        state_->drop_offset = state_->bytes;
+      }
+      state_->lines.clear();
+    }
+    state_->cv.notify_all();
+  }
+
+  // The next queued lines (a non-empty list of bytes); at the end, the byte offset (int) from which
+  // the finished file holds lines that were not queued, or None when every line was delivered.
+  py::object next_lines() {
+    std::deque<std::string> got;
+    for (;;) {
+      bool finished = false;
+      {
+        py::gil_scoped_release release;
+        std::unique_lock lock(state_->mu);
+        state_->cv.wait_for(lock, std::chrono::milliseconds(50),
+                            [&] { return !state_->lines.empty() || state_->finished; });
+        got.swap(state_->lines);
+        finished = state_->finished;
+        if (!got.empty()) state_->cv.notify_all();  // room in the queue again
+      }
+      if (!got.empty()) {
+        py::list out(got.size());
+        size_t i = 0;
+        for (auto& line : got) out[i++] = py::bytes(line);
+        return out;
+      }
+      if (finished) {
+        forward_.flush();
+        rethrow();
+        std::lock_guard lock(state_->mu);
+        if (state_->delivered) return py::none();
+        state_->delivered = true;
+        if (state_->dropping) return py::int_(state_->drop_offset);
+        return py::none();
+      }
+      check_signals();
+    }
+  }
+
+  // Waits for the end of the build (the file is complete) and returns its report as a dict.
+  py::dict wait() {
+    detach();  // a consumer iterating in the same thread must not keep the build waiting
+    for (;;) {
+      {
+        py::gil_scoped_release release;
+        if (stopped_.wait_for(std::chrono::milliseconds(50)) == std::future_status::ready) break;
+      }
+      check_signals();
+    }
+    forward_.flush();
+    rethrow();
+    std::lock_guard lock(state_->mu);
+    return scenes_report(*state_->report);
+  }
+
+  bool finished() {
+    std::lock_guard lock(state_->mu);
+    return state_->finished;
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::string> lines;
+    bool attached = false;
+    bool dropping = false;
+    bool delivered = false;
+    uint64_t drop_offset = 0;
+    uint64_t bytes = 0;
+    bool finished = false;
+    std::exception_ptr error;
+    std::optional<scene::ScenesReport> report;
+  };
+
+  void rethrow() {
+    std::exception_ptr e;
+    {
+      std::lock_guard lock(state_->mu);
+      e = state_->error;
+    }
+    if (e) std::rethrow_exception(e);
+  }
+
+  // GIL held: forwards progress; on Ctrl-C (or an exception of the progress callback) cancels the
+  // build, waits up to 2 s for it to stop and raises.
+  void check_signals() {
+    try {
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      forward_.poll();
+    } catch (...) {
+      control_->cancel();
+      state_->cv.notify_all();
+      wait_stopped(stopped_, std::chrono::milliseconds(2000));
+      throw;
+    }
+  }
+
+  std::shared_ptr<util::CallControl> control_;
+  std::shared_ptr<State> state_;
+  ProgressForwarder forward_;
+  std::future<void> stopped_;
+  std::thread worker_;
+};
+
 py::dict distil(const fs::path& work, const std::vector<std::string>& datasets, const std::string& name,
                 int64_t select, const std::string& filter_column, const std::string& sampling_column,
                 bool ascending, uint64_t seed, const std::string& allocation, const fs::path& system_prompt,
-                const fs::path& prompts_dir, unsigned threads, bool progress) {
+                const fs::path& prompts_dir, unsigned threads, py::object progress, bool terminal) {
   pipeline::DistilOptions o;
   o.work_dir = work;
   o.datasets = datasets;
@@ -120,8 +327,9 @@ py::dict distil(const fs::path& work, const std::vector<std::string>& datasets, 
   o.system_prompt_file = system_prompt;
   if (!prompts_dir.empty()) o.prompts_dir = prompts_dir;
   o.threads = threads;
-  o.progress = progress;
-  pipeline::DistilResult r = run_interruptible([o] { return pipeline::run_distil(o); });
+  o.progress = true;  // the bars exist for the CallControl; whether they draw is the control's choice
+  pipeline::DistilResult r = run_interruptible([o] { return pipeline::run_distil(o); },
+                                               {.progress = progress, .terminal = terminal});
   py::dict d;
   d["scenes"] = r.scenes;
   d["dropped"] = r.dropped;
@@ -148,7 +356,7 @@ py::dict distil(const fs::path& work, const std::vector<std::string>& datasets, 
 py::dict evaluate(const std::string& backend_spec, const fs::path& work, const std::vector<fs::path>& inputs,
                   const std::string& mode, const std::string& prompt, const fs::path& prompts_dir,
                   int repeats, int max_tokens, uint64_t seed, int64_t bootstrap, const fs::path& out,
-                  int64_t max_failures) {
+                  int64_t max_failures, py::object progress, bool terminal) {
   pipeline::EvaluateOptions o;
   o.work = work;
   o.inputs = inputs;
@@ -164,10 +372,12 @@ py::dict evaluate(const std::string& backend_spec, const fs::path& work, const s
   o.bootstrap = bootstrap;
   o.budget.max_failures = max_failures;
   o.out_dir = out.empty() ? work / "eval" / mode : out;
-  pipeline::EvaluateResult r = run_interruptible([o, backend_spec] {
-    auto be = backend::make_backend(backend_spec);
-    return pipeline::run_evaluate(*be, o);
-  });
+  pipeline::EvaluateResult r = run_interruptible(
+      [o, backend_spec] {
+        auto be = backend::make_backend(backend_spec);
+        return pipeline::run_evaluate(*be, o);
+      },
+      {.progress = progress, .terminal = terminal});
   py::dict d;
   d["scenes"] = r.scenes;
   d["expected_hit_rate"] = r.expected_hit_rate;
@@ -226,15 +436,34 @@ void bind_stages(py::module_& m) {
   m.def("prepare", &prepare, "dataset"_a, "raw"_a, "work"_a, "skip_bad"_a = false,
         "min_user_interactions"_a = py::none(), "max_user_interactions"_a = py::none(),
         "min_item_interactions"_a = py::none(), "kcore"_a = false, "keep_latest_fraction"_a = py::none(),
-        "min_rating_number"_a = py::none(), "max_rows"_a = py::none());
-  m.def("run_scenes", &scenes, "dataset"_a, "work"_a, "split"_a, "samples"_a, "min_exposure"_a,
-        "max_exposure"_a, "seed"_a, "threads"_a, "scorers"_a, "output"_a, "all_users"_a, "with_impressions"_a,
-        "impressions"_a, "progress"_a);
+        "min_rating_number"_a = py::none(), "max_rows"_a = py::none(), "progress"_a = py::none(),
+        "terminal"_a = true);
+  py::class_<SceneStream>(m, "SceneStream")
+      .def(py::init([](const std::string& dataset, const fs::path& work, const std::string& split,
+                       std::optional<int64_t> samples, std::optional<int> min_exposure,
+                       std::optional<int> max_exposure, uint64_t seed, unsigned threads,
+                       const std::vector<std::string>& scorers, const fs::path& output, bool all_users,
+                       bool with_impressions, const std::string& impressions, py::object progress,
+                       bool terminal) {
+             return std::make_unique<SceneStream>(
+                 scenes_options(dataset, work, split, samples, min_exposure, max_exposure, seed, threads,
+                                scorers, output, all_users, with_impressions, impressions),
+                 std::move(progress), terminal);
+           }),
+           "dataset"_a, "work"_a, "split"_a, "samples"_a, "min_exposure"_a, "max_exposure"_a, "seed"_a,
+           "threads"_a, "scorers"_a, "output"_a, "all_users"_a, "with_impressions"_a, "impressions"_a,
+           "progress"_a, "terminal"_a)
+      .def("attach", &SceneStream::attach)
+      .def("detach", &SceneStream::detach)
+      .def("next_lines", &SceneStream::next_lines)
+      .def("wait", &SceneStream::wait)
+      .def_property_readonly("finished", &SceneStream::finished);
   m.def("distil", &distil, "work"_a, "datasets"_a, "name"_a, "select"_a, "filter_column"_a,
         "sampling_column"_a, "ascending"_a, "seed"_a, "allocation"_a, "system_prompt"_a, "prompts_dir"_a,
-        "threads"_a, "progress"_a);
+        "threads"_a, "progress"_a, "terminal"_a);
   m.def("evaluate", &evaluate, "backend"_a, "work"_a, "inputs"_a, "mode"_a, "prompt"_a, "prompts_dir"_a,
-        "repeats"_a, "max_tokens"_a, "seed"_a, "bootstrap"_a, "out"_a, "max_failures"_a);
+        "repeats"_a, "max_tokens"_a, "seed"_a, "bootstrap"_a, "out"_a, "max_failures"_a, "progress"_a,
+        "terminal"_a);
   m.def("render_scene", &render_scene, "dataset"_a, "profile"_a, "history"_a, "items"_a);
   m.def("template_fields", &template_fields, "dataset"_a);
   m.def(

@@ -10,12 +10,17 @@
 //
 // Conventions shared by the binding files:
 // - Every long C++ call runs through run_interruptible(): the GIL is released, the call runs on a
-//   worker thread and the calling thread polls PyErr_CheckSignals every 50 ms, so Ctrl-C raises
-//   KeyboardInterrupt at once. The C++ work cannot be cancelled in the middle: the worker finishes in
-//   the background (every output is written atomically and the stages resume from their stores), and
-//   the interpreter waits for such workers at exit (join_background()).
+//   worker thread with a util::CallControl bound to it (util/progress.h), and the calling thread
+//   wakes every 50 ms with the GIL to check for signals and forward the bars' progress to the
+//   Python callback (throttled to 10 calls a second plus each bar's final state). Ctrl-C (or an
+//   exception raised by the callback) cancels the control: the C++ work throws util::Cancelled at
+//   its next bar tick or check_cancelled() and unwinds (outputs are written atomically or
+//   append-only, so nothing half-written looks complete); the call raises KeyboardInterrupt as soon
+//   as the worker has stopped, or after 2 s, leaving a worker without a cancellation point (e.g.
+//   prepare's parsing) to finish in the background; the interpreter waits for such workers at exit
+//   (join_background()).
 // - util::Error becomes usermirror.Error (util::NotSupported usermirror.NotSupported) with the
-//   attributes message, file, line, field and record.
+//   attributes message, file, line, field and record; util::Cancelled becomes KeyboardInterrupt.
 // Thread safety: as the wrapped components; Simulator and Env objects are used by one thread at a time.
 #include <pybind11/pybind11.h>
 
@@ -23,6 +28,7 @@
 #include <exception>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -32,6 +38,7 @@
 
 #include "backend/backend.h"
 #include "text/prompt.h"
+#include "util/progress.h"
 
 namespace um::python {
 
@@ -51,24 +58,61 @@ void adopt_background(std::thread t);
 // Joins every adopted worker (called at interpreter exit by the Python layer, GIL released).
 void join_background();
 
-// Runs fn() on a worker thread with the GIL released, polling for Ctrl-C every 50 ms; `poll`, when
-// given, runs with the GIL held at every poll and once at the end (progress reports; it may raise).
-// Must be called with the GIL held; fn must not touch Python objects except under
-// py::gil_scoped_acquire.
+// Forwards the bars of a util::CallControl to a Python callable progress(stage, done, total).
+// poll() runs with the GIL held: at most every 100 ms it calls `progress` once per bar updated since
+// the previous call (latest state), and a bar's final state always; flush() forwards everything left.
+// Exceptions of the callable propagate (they cancel the call).
+class ProgressForwarder {
+ public:
+  ProgressForwarder(std::shared_ptr<util::CallControl> control, py::object progress);
+  void poll() { forward(false); }
+  void flush() { forward(true); }
+
+ private:
+  void forward(bool all);
+  std::shared_ptr<util::CallControl> control_;
+  py::object progress_;
+  std::map<uint64_t, util::CallControl::Report> held_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+// Where a call's progress goes: `progress` a callable(stage, done, total) or None; `terminal`
+// whether the C++ bars still draw on stderr.
+struct CallProgress {
+  py::object progress = py::none();
+  bool terminal = true;
+};
+
+// Waits for `done` with the GIL released, up to `limit`, returning early on a signal; GIL held on
+// entry and exit.
+bool wait_stopped(const std::future<void>& done, std::chrono::milliseconds limit);
+
+// Runs fn() on a worker thread with the GIL released (see the conventions above). Must be called
+// with the GIL held; fn must not touch Python objects except under py::gil_scoped_acquire.
 template <class F>
-auto run_interruptible(F fn, const std::function<void()>& poll = {}) -> decltype(fn()) {
+auto run_interruptible(F fn, const CallProgress& where = {}) -> decltype(fn()) {
   using R = decltype(fn());
-  auto task = std::make_shared<std::packaged_task<R()>>(std::move(fn));
+  auto control = std::make_shared<util::CallControl>(where.terminal);
+  auto task = std::make_shared<std::packaged_task<R()>>([fn = std::move(fn), control]() mutable {
+    util::CallControl::Bind bind(control);
+    return fn();
+  });
   std::future<R> done = task->get_future();
-  std::thread worker([task] { (*task)(); });
+  std::promise<void> stopped;
+  std::future<void> stopped_f = stopped.get_future();
+  std::thread worker([task, stopped = std::move(stopped)]() mutable {
+    (*task)();
+    stopped.set_value();
+  });
+  ProgressForwarder forward(control, where.progress);
   std::exception_ptr raised;
   {
     py::gil_scoped_release release;
-    while (done.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+    while (stopped_f.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
       py::gil_scoped_acquire acquire;
       try {
         if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-        if (poll) poll();
+        forward.poll();
       } catch (...) {
         raised = std::current_exception();
         break;
@@ -76,11 +120,15 @@ auto run_interruptible(F fn, const std::function<void()>& poll = {}) -> decltype
     }
   }
   if (raised) {
-    adopt_background(std::move(worker));
+    control->cancel();
+    if (wait_stopped(stopped_f, std::chrono::milliseconds(2000)))
+      worker.join();
+    else
+      adopt_background(std::move(worker));
     std::rethrow_exception(raised);
   }
   worker.join();
-  if (poll) poll();
+  forward.flush();
   return done.get();
 }
 
@@ -107,6 +155,8 @@ class SimulatorCore {
   // exactly as `usermirror evaluate` does for its i-th scene. `done(n)` reports finished scenes
   // (from backend threads). Throws util::Error for a failed request. No GIL needed.
   // `first_record` shifts the streams (scene i uses first_record + i; the Env varies it per step).
+  // Requests go to the backend in chunks (two in flight); between chunks util::check_cancelled()
+  // lets a cancelled call stop (the results do not depend on the chunking).
   std::vector<std::vector<double>> choose(const std::vector<text::SceneText>& scenes,
                                           const std::function<void(size_t)>& done = {},
                                           uint64_t first_record = 0);

@@ -8,6 +8,7 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import shared_path
 
 import usermirror as um
 
@@ -33,16 +34,70 @@ def test_prepare_writes_the_cli_files(work_cli, work_py):
 
 def test_scenes_stream_the_cli_file(work_cli, work_py):
     s = um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, progress=False)
+    records = list(s)  # the first pass streams while the file is written
     assert read_bytes(s.path) == read_bytes(work_cli / "datasets/ml-100k_eval.jsonl")
-    records = list(s)
-    assert len(records) == len(s) == 24
+    assert len(records) == len(s) == s.report["written"] == 24
     with open(s.path, encoding="utf-8") as f:
         assert records == [json.loads(line) for line in f]
+    assert list(s) == records  # later passes read the file
     assert all(r["choice_cnt"] == 5 and len(r["text"]["action_list"]) == 5 for r in records)
     assert next(s) == records[0] and next(s) == records[1]
     seen = []
-    assert len(list(um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, progress=lambda d, t: seen.append((d, t))))) == 24
-    assert seen[-1] == (24, 24)
+    again = um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, progress=lambda *a: seen.append(a))
+    assert list(again) == records
+    assert seen[-1] == ("scenes ml-100k eval", 24, 24)
+    # Never iterated, or abandoned after one record: the file is still written in full.
+    lazy = um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, output=work_py / "lazy.jsonl", progress=False)
+    assert lazy.wait()["written"] == 24 and read_bytes(work_py / "lazy.jsonl") == read_bytes(s.path)
+    first = next(iter(um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, output=work_py / "one.jsonl",
+                                progress=False)))
+    assert first == records[0] and read_bytes(work_py / "one.jsonl") == read_bytes(s.path)
+
+
+def test_scenes_stream_past_the_queue(tmp_root, ml100k):
+    """More scenes than the stream queues (8192): a consumer that iterates at once gets them all in
+    order while they are built; one that starts late gets the queued ones, then the rest from the file."""
+    work = tmp_root / "work-stream"
+    um.prepare("ml-100k", ml100k, work, progress=False)
+    early = list(um.scenes("ml-100k", work, "train", 10000, 2, 4, 1, all_users=True, progress=False))
+    late_scenes = um.scenes("ml-100k", work, "train", 10000, 2, 4, 1, all_users=True, output=work / "late.jsonl",
+                            progress=False)
+    late_scenes.wait()
+    late = list(late_scenes)
+    assert len(early) == len(late) > 8192 and early == late
+    with open(work / "datasets/ml-100k_train.jsonl", "rb") as f:
+        assert early == [json.loads(line) for line in f]
+
+
+def test_progress_goes_to_a_callback_or_tqdm(work_py, monkeypatch):
+    calls = []
+    s = um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, output=work_py / "p.jsonl",
+                  progress=lambda stage, done, total: calls.append((stage, done, total)))
+    s.wait()
+    assert calls and calls[-1] == ("scenes ml-100k eval", 24, 24)
+    assert all(0 <= d <= t for _, d, t in calls)
+    assert [d for _, d, _ in calls] == sorted(d for _, d, _ in calls)
+
+    class FakeTqdm:  # the part of tqdm's API the package uses
+        made = []
+
+        def __init__(self, total=None, desc=None):
+            self.total, self.desc, self.n, self.closed = total, desc, 0, False
+            FakeTqdm.made.append(self)
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            self.closed = True
+    fake = type(os)("tqdm")
+    fake.tqdm = FakeTqdm
+    monkeypatch.setitem(__import__("sys").modules, "tqdm", fake)
+    list(um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, output=work_py / "q.jsonl", progress="tqdm"))
+    (bar,) = FakeTqdm.made
+    assert (bar.desc, bar.n, bar.total, bar.closed) == ("scenes ml-100k eval", 24, 24, True)
+    with pytest.raises(TypeError):
+        um.scenes("ml-100k", work_py, progress=42)
 
 
 def test_scenes_to_pandas(work_py):
@@ -108,16 +163,18 @@ def test_simulator_direct_equals_evaluate(work_cli, cli, tiny_model, tmp_root):
         scenes = [json.loads(line) for line in f]
     sim = um.Simulator(tiny_model, mode="direct")
     done = []
-    got = sim.choose_batch(scenes, progress=lambda d, t: done.append(d))
-    assert len(got) == len(expected) and done[-1] == len(scenes)
+    got = sim.choose_batch(scenes, progress=lambda stage, d, t: done.append((stage, d, t)))
+    assert len(got) == len(expected) and done[-1] == ("simulator", len(scenes), len(scenes))
     for g, e in zip(got, expected):
         assert isinstance(g, np.ndarray) and g.shape == (5,)
         np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-12)
         assert abs(g.sum() - 1) < 1e-9
     np.testing.assert_allclose(sim.choose(scenes[0]), expected[0], rtol=1e-9, atol=1e-12)
     # evaluate() from Python writes the same report as the CLI.
+    stages = set()
     report = um.evaluate(sim, work_cli, inputs=[scenes_file], mode="direct", seed=1, bootstrap=50,
-                         out=tmp_root / "eval-direct-py")
+                         out=tmp_root / "eval-direct-py", progress=lambda stage, d, t: stages.add(stage))
+    assert stages == {"evaluate direct (score)"}
     files = report.pop("files")
     with open(out / "report.json", encoding="utf-8") as f:
         assert report == json.load(f)
@@ -277,13 +334,65 @@ def test_env_episodes_are_reproducible(work_cli, tiny_model):
     assert e.value.field == "page"
 
 
-def test_ctrl_c_interrupts_a_long_call(tmp_root, ml100k, tiny_model):
-    sim = um.Simulator(tiny_model, mode="reasoning", repeats=1, max_tokens=48)
-    scene = {"text": {"profile": "A user.", "history": "", "action_list": ["a", "b", "c"]}}
-    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            sim.choose_batch([scene] * 6)
-    finally:
-        timer.cancel()
+def interrupt_at_first_report(prefix):
+    """A progress callback that, at the first report of a stage starting with ``prefix``, has another
+    thread send SIGINT to this process (as Ctrl-C does): the signal arrives while the C++ call runs,
+    whatever the machine's speed, because that call is at its start and takes seconds."""
+    sent = threading.Event()
+
+    def progress(stage, done, total):
+        if stage.startswith(prefix) and not sent.is_set():
+            sent.set()
+            threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT)).start()
+    return progress, sent
+
+
+def test_ctrl_c_stops_a_simulator_batch(work_cli, tiny_model):
+    with open(work_cli / "datasets/ml-100k_eval.jsonl", encoding="utf-8") as f:
+        scenes = [json.loads(line) for line in f]
+    sim = um.Simulator(tiny_model, mode="direct")
+    expected = sim.choose_batch(scenes[:4])
+    before = sim.stats()["requests"]
+    progress, sent = interrupt_at_first_report("simulator")
+    many = scenes * 25  # 600 scenes: many seconds of work, of which the call does at most two chunks
+    with pytest.raises(KeyboardInterrupt):
+        sim.choose_batch(many, progress=progress)
+    assert sent.is_set()
+    assert sim.stats()["requests"] - before < len(many)
+    # The simulator still works and gives the same answers.
+    for g, e in zip(sim.choose_batch(scenes[:4]), expected):
+        np.testing.assert_array_equal(g, e)
+
+
+def test_ctrl_c_stops_scenes_without_leaving_a_file(tmp_root, cli):
+    """Ctrl-C during scenes() on ml-1m: KeyboardInterrupt, the build stops (no output file, no
+    temporary left); a rerun writes exactly the CLI's file."""
+    ml1m = shared_path("data/ml-1m")
+    work = tmp_root / "work-ml-1m"
+    um.prepare("ml-1m", ml1m, work, progress=False)
+    args = ("ml-1m", work, "train", 20000, 2, 12, 7)
+    progress, sent = interrupt_at_first_report("scenes")
+    with pytest.raises(KeyboardInterrupt):
+        list(um.scenes(*args, all_users=True, progress=progress))
+    assert sent.is_set()
+    out = work / "datasets/ml-1m_train.jsonl"
+    assert not out.exists()
+    assert [p.name for p in (work / "datasets").iterdir()] == []
+    records = list(um.scenes(*args, all_users=True, progress=False))
+    cli("scenes", "--dataset", "ml-1m", "--work", work, "--split", "train", "--samples", 20000, "--min-exposure", 2,
+        "--max-exposure", 12, "--seed", 7, "--all-users", "--output", work / "cli.jsonl")
+    assert read_bytes(out) == read_bytes(work / "cli.jsonl")
+    assert len(records) == len(read_bytes(out).splitlines())
+
+
+def test_a_raising_progress_callback_cancels_the_call(work_py):
+    class Stop(Exception):
+        pass
+
+    def progress(stage, done, total):
+        raise Stop(stage)
+    out = work_py / "datasets/cancelled.jsonl"
+    with pytest.raises(Stop):
+        um.scenes("ml-100k", work_py, "train", 20000, 2, 12, 1, all_users=True, output=out,
+                  progress=progress).wait()
+    assert not out.exists()

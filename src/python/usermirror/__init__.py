@@ -11,14 +11,18 @@ policy in a Gymnasium-style environment.  See docs/python.md.
     sim = um.Simulator("local:work/models/tiny", mode="direct")
     probs = sim.choose_batch(list(scenes))          # one numpy array per scene
 
-Long calls release the GIL and run on a worker thread; Ctrl-C raises KeyboardInterrupt at once (the
-C++ work then finishes in the background: outputs are atomic and the stages resume from their stores).
-Errors of the C++ code are ``usermirror.Error`` with ``file``, ``line``, ``field`` and ``record``.
+Long calls release the GIL and run on a worker thread; Ctrl-C stops the C++ work at its next
+progress tick and raises KeyboardInterrupt (outputs are written atomically or append-only, so nothing
+half-written looks complete, and the LLM stages resume from their stores). ``progress=`` takes a
+callable ``progress(stage, done, total)``, ``"tqdm"`` (tqdm bars when tqdm is installed), ``True``
+(the CLI's bars on stderr) or ``False``. Errors of the C++ code are ``usermirror.Error`` with
+``file``, ``line``, ``field`` and ``record``.
 """
 
 import atexit as _atexit
 import json as _json
 import os as _os
+import warnings as _warnings
 
 from . import _usermirror as _core
 from ._usermirror import Error, NotSupported  # noqa: F401
@@ -41,9 +45,58 @@ def _path(p):
     return "" if p is None else _os.fspath(p)
 
 
-def _progress_default(progress):
-    """True/False for the C++ progress bars on stderr."""
-    return bool(progress) and _os.environ.get("UM_NO_PROGRESS", "0") != "1"
+class _TqdmProgress:
+    """progress(stage, done, total) drawing one tqdm bar per stage; close() ends them."""
+
+    def __init__(self, tqdm):
+        self._tqdm = tqdm
+        self._bars = {}
+
+    def __call__(self, stage, done, total):
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = self._bars[stage] = self._tqdm(total=total or None, desc=stage)
+        if total and bar.total != total:
+            bar.total = total
+        if done > bar.n:
+            bar.update(done - bar.n)
+
+    def close(self):
+        for bar in self._bars.values():
+            bar.close()
+        self._bars = {}
+
+
+def _progress_target(progress, default_terminal=True):
+    """(callable or None, terminal) for the C++ layer from a ``progress=`` argument.
+
+    callable: progress(stage, done, total), throttled to ~10 calls a second plus each stage's final
+    state; "tqdm": tqdm bars (the C++ bars on stderr when tqdm is not installed, with a warning);
+    True: the CLI's bars on stderr (``default_terminal=False``: tqdm when installed, else nothing);
+    False or None: nothing (None: the default of the call). UM_NO_PROGRESS=1 silences the stderr bars.
+    """
+    if progress is None:
+        progress = default_terminal
+    if progress is False:
+        return None, False
+    if progress == "tqdm" or (progress is True and not default_terminal):
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            if progress == "tqdm":
+                _warnings.warn("progress='tqdm' but tqdm is not installed: the bars go to stderr", stacklevel=3)
+            return None, progress == "tqdm"
+        return _TqdmProgress(tqdm), False
+    if progress is True:
+        return None, True
+    if callable(progress):
+        return progress, False
+    raise TypeError(f"progress must be a callable(stage, done, total), 'tqdm', True or False, not {progress!r}")
+
+
+def _close(target):
+    if hasattr(target, "close"):
+        target.close()
 
 
 def load_prompt(name, prompts_dir=None):
@@ -53,40 +106,91 @@ def load_prompt(name, prompts_dir=None):
 
 def prepare(dataset, raw, work, *, skip_bad=False, min_user_interactions=None, max_user_interactions=None,
             min_item_interactions=None, kcore=False, keep_latest_fraction=None, min_rating_number=None,
-            max_rows=None):
+            max_rows=None, progress=None):
     """``usermirror prepare``: raw public dataset -> ``work/raws/<dataset>_*.jsonl``.
 
-    Returns the counts as a dict (users, items, interactions, skipped, stats, output).
+    Returns the counts as a dict (users, items, interactions, skipped, stats, output). ``progress``:
+    see the module's docstring (stage "prepare <dataset>", 0/1 then 1/1).
     """
-    return _core.prepare(dataset, _path(raw), _path(work), skip_bad, min_user_interactions, max_user_interactions,
-                         min_item_interactions, kcore, keep_latest_fraction, min_rating_number, max_rows)
+    target, terminal = _progress_target(progress)
+    try:
+        return _core.prepare(dataset, _path(raw), _path(work), skip_bad, min_user_interactions,
+                             max_user_interactions, min_item_interactions, kcore, keep_latest_fraction,
+                             min_rating_number, max_rows, target, terminal)
+    finally:
+        _close(target)
 
 
 class Scenes:
-    """The scenes of one ``usermirror.scenes`` call: an iterator of dicts (the file's lines parsed, read
-    lazily; ``iter()`` starts a fresh pass), ``len()``, ``to_pandas()``; ``path`` is the file written,
-    ``report`` the counts."""
+    """The scenes of one ``usermirror.scenes`` call, streamed: the build runs in the background from
+    the call on and writes the CLI's file; the first pass over the object yields each scene (a dict,
+    the file's record) as soon as it is built, later passes read the finished file (``iter()``
+    starts a fresh pass). ``len()``, ``report`` and ``to_pandas()`` wait for the build, and so does
+    leaving the first pass early (``break``); ``path`` is the file, complete once the build has ended
+    (``wait()`` waits and returns the report)."""
 
-    def __init__(self, report, progress=None):
-        self.report = report
-        self.path = str(report["output"])
-        self._progress = progress
+    def __init__(self, stream, path, target):
+        self._stream = stream
+        self._target = target
+        self._report = None
+        self._streamed = False
+        self.path = path
+
+    def wait(self):
+        """Waits for the build (Ctrl-C cancels it) and returns the report (counts, output)."""
+        if self._report is None:
+            try:
+                self._report = self._stream.wait()
+            finally:
+                _close(self._target)
+        return self._report
+
+    @property
+    def report(self):
+        return self.wait()
 
     def __len__(self):
-        return self.report["written"]
+        return self.wait()["written"]
 
     def __iter__(self):
-        bar = _make_bar(self._progress, len(self), "scenes")
+        if self._streamed or self._report is not None:
+            return self._read(0)
+        self._streamed = True
+        return self._stream_pass()
+
+    def _stream_pass(self):
+        loads = _json.loads
+        st = self._stream
+        st.attach()
+        try:
+            while True:
+                got = st.next_lines()
+                if got is None:
+                    break
+                if isinstance(got, int):  # the lines from this offset on were only written to the file
+                    yield from self._read(got)
+                    break
+                for line in got:
+                    yield loads(line)
+        except GeneratorExit:
+            # Abandoned (a break, or next(iter(...))): the rest is built and written, not queued.
+            st.detach()
+            self.wait()
+            raise
+        finally:
+            st.detach()
+        self.wait()
+
+    def _read(self, offset):
+        self.wait()
+        loads = _json.loads
         with open(self.path, "rb") as f:
+            f.seek(offset)
             for line in f:
-                if bar is not None:
-                    bar(1)
-                yield _json.loads(line)
-        if bar is not None and hasattr(bar, "close"):
-            bar.close()
+                yield loads(line)
 
     def __next__(self):
-        """next(scenes) walks one shared pass over the file (iter() starts a fresh one each time)."""
+        """next(scenes) walks one shared pass (iter() starts a fresh one each time)."""
         if getattr(self, "_pass", None) is None:
             self._pass = iter(self)
         return next(self._pass)
@@ -100,21 +204,26 @@ class Scenes:
         return pd.DataFrame.from_records(list(self))
 
     def __repr__(self):
-        return f"Scenes({len(self)} scenes in {self.path!r})"
+        state = f"{len(self)} scenes" if self._stream.finished else "building"
+        return f"Scenes({state} in {self.path!r})"
 
 
 def scenes(dataset, work, split="eval", samples=None, min_exposure=None, max_exposure=None, seed=0, *,
            threads=0, scorers=None, output=None, all_users=False, with_impressions=False, impressions="auto",
            progress=True):
-    """``usermirror scenes``: builds the scenes, writes the CLI's file (``work/datasets/<dataset>_<split>.jsonl``
-    unless ``output``) and returns a ``Scenes`` that streams its records as dicts.
+    """``usermirror scenes``: builds the scenes and writes the CLI's file
+    (``work/datasets/<dataset>_<split>.jsonl`` unless ``output``); returns a ``Scenes`` that streams
+    the records as dicts while they are built.
 
     Defaults are the CLI's: eval 256 scenes of 5 options, train 1024 scenes of 2-12 options.
+    ``progress``: see the module's docstring (stage "scenes <dataset> <split>", in scenes).
     """
-    report = _core.run_scenes(dataset, _path(work), split, samples, min_exposure, max_exposure, seed, threads,
-                              list(scorers or []), _path(output), all_users, with_impressions, impressions,
-                              _progress_default(progress))
-    return Scenes(report, progress if callable(progress) else None)
+    target, terminal = _progress_target(progress)
+    path = _path(output) or _os.path.join(_path(work), "datasets", f"{dataset}_{split}.jsonl")
+    stream = _core.SceneStream(dataset, _path(work), split, samples, min_exposure, max_exposure, seed, threads,
+                               list(scorers or []), _path(output), all_users, with_impressions, impressions, target,
+                               terminal)
+    return Scenes(stream, path, target)
 
 
 def scene(dataset, profile, history, items):
@@ -131,32 +240,6 @@ def scene(dataset, profile, history, items):
 def template_fields(dataset):
     """The fields each of ``dataset``'s templates names: {"profile": [...], "history": [...], "items": [...]}."""
     return _core.template_fields(dataset)
-
-
-def _make_bar(progress, total, unit):
-    """A callable bar(n) from a user callback ``progress(done, total)``, tqdm when installed, or None."""
-    if progress is None or progress is False:
-        return None
-    if callable(progress):
-        state = {"done": 0}
-
-        def report(n):
-            state["done"] += n
-            progress(state["done"], total)
-        return report
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    bar = tqdm(total=total, unit=unit)
-
-    class _Bar:
-        def __call__(self, n):
-            bar.update(n)
-
-        def close(self):
-            bar.close()
-    return _Bar()
 
 
 class Simulator:
@@ -190,15 +273,17 @@ class Simulator:
     def choose_batch(self, scenes, progress=None):
         """One numpy array per scene. Scenes are dicts with ``text`` {profile, action_list, history}
         (what ``scenes()`` yields, or ``scene()`` builds) or those keys at the top level; a DataFrame
-        row works too. ``progress``: callable(done, total), True for tqdm, None for nothing."""
+        row works too. ``progress``: callable(stage, done, total) (stage "simulator", finished
+        scenes), "tqdm" or True for a tqdm bar when tqdm is installed, None/False for nothing."""
         if hasattr(scenes, "to_dict") and hasattr(scenes, "iterrows"):  # a DataFrame
             scenes = scenes.to_dict("records")
-        scenes = list(scenes)
-        bar = _make_bar(progress, len(scenes), "scenes")
-        out = self._core.choose_batch(scenes, bar)
-        if bar is not None and hasattr(bar, "close"):
-            bar.close()
-        return out
+        if not isinstance(scenes, list):
+            scenes = list(scenes)
+        target, _ = _progress_target(progress, default_terminal=False)
+        try:
+            return self._core.choose_batch(scenes, target)
+        finally:
+            _close(target)
 
     def stats(self):
         return self._core.stats()
@@ -214,12 +299,16 @@ def distil(work, datasets, name="UserMirrorer", *, select=10000, filter_column="
     probs files. Returns the report as a dict (counts, groups, output files)."""
     if isinstance(datasets, str):
         datasets = datasets.split(",")
-    return _core.distil(_path(work), list(datasets), name, select, filter_column, sampling_column, ascending, seed,
-                        allocation, _path(system_prompt), _path(prompts_dir), threads, _progress_default(progress))
+    target, terminal = _progress_target(progress)
+    try:
+        return _core.distil(_path(work), list(datasets), name, select, filter_column, sampling_column, ascending,
+                            seed, allocation, _path(system_prompt), _path(prompts_dir), threads, target, terminal)
+    finally:
+        _close(target)
 
 
 def evaluate(backend, work, *, datasets=None, inputs=None, mode="reasoning", prompt=None, prompts_dir=None,
-             repeats=3, max_tokens=1024, seed=0, bootstrap=1000, out=None, max_failures=0):
+             repeats=3, max_tokens=1024, seed=0, bootstrap=1000, out=None, max_failures=0, progress=True):
     """``usermirror evaluate``: the simulator's accuracy and calibration on eval scenes. ``backend`` is a
     spec or a ``Simulator`` (its spec is used). Returns report.json as a dict, with the written files
     under ``"files"``."""
@@ -229,8 +318,12 @@ def evaluate(backend, work, *, datasets=None, inputs=None, mode="reasoning", pro
         datasets = datasets.split(",")
     files = [_path(p) for p in (inputs or [])]
     files += [_os.path.join(_path(work), "datasets", f"{d}_eval.jsonl") for d in (datasets or [])]
-    r = _core.evaluate(backend, _path(work), files, mode, prompt or "", _path(prompts_dir), repeats, max_tokens,
-                       seed, bootstrap, _path(out), max_failures)
+    target, terminal = _progress_target(progress)
+    try:
+        r = _core.evaluate(backend, _path(work), files, mode, prompt or "", _path(prompts_dir), repeats, max_tokens,
+                           seed, bootstrap, _path(out), max_failures, target, terminal)
+    finally:
+        _close(target)
     with open(r["report_json"], encoding="utf-8") as f:
         report = _json.load(f)
     report["files"] = {k: str(r[k]) for k in ("predictions", "report_json", "report_md")}
@@ -277,15 +370,20 @@ def arena(work, dataset, recommenders, simulator, *, mode="direct", protocol="in
         repeats, max_tokens = simulator.repeats, simulator.max_tokens
         temperature, top_p = simulator.temperature, simulator.top_p
         simulator = simulator.spec
+    target, terminal = _progress_target(progress)
     options = dict(work=_path(work), dataset=dataset, recommenders=names, simulator=simulator, mode=mode,
                    protocol=protocol, users=users, page_size=page_size, rounds=rounds, offline_k=offline_k,
                    split=split, name=name or "", seed=seed, threads=threads, prompt=prompt or "",
                    prompts_dir=_path(prompts_dir), repeats=repeats, max_tokens=max_tokens, temperature=temperature,
                    top_p=top_p, max_failures=max_failures, controls=None if controls is None else list(controls),
-                   order=order, bootstrap=bootstrap, figures=figures, progress=_progress_default(progress))
+                   order=order, bootstrap=bootstrap, figures=figures,
+                   progress=terminal or target is not None)
     if summary is None:
-        summary = _progress_default(progress)
-    r = _core.run_arena(options, objects, core_sim, bool(summary))
+        summary = progress is True and _os.environ.get("UM_NO_PROGRESS", "0") != "1"
+    try:
+        r = _core.run_arena(options, objects, core_sim, bool(summary), target, terminal)
+    finally:
+        _close(target)
     with open(r["report_json"], encoding="utf-8") as f:
         report = _json.load(f)
     report["result"] = {k: (str(v) if isinstance(v, _os.PathLike) else v) for k, v in r.items()}

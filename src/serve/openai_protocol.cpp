@@ -211,6 +211,10 @@ json parse_body(const std::string& body) {
   } catch (const json::parse_error& e) {
     // nlohmann validates UTF-8 inside strings, so invalid UTF-8 lands here too.
     throw ApiError(400, std::string("request body is not valid JSON: ") + e.what(), "", "invalid_json");
+  } catch (const json::out_of_range& e) {
+    // A number beyond double's range (1e999): out_of_range.406, not a parse_error.
+    throw ApiError(400, std::string("request body holds a number out of range: ") + e.what(), "",
+                   "invalid_json");
   }
 }
 

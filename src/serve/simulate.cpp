@@ -1,5 +1,7 @@
 #include "serve/simulate.h"
 
+#include <algorithm>
+#include <climits>
 #include <random>
 
 #include "backend/simulation_requests.h"
@@ -34,6 +36,11 @@ std::vector<std::string> parse_letters(const json& b) {
         throw ApiError(400, "'letters' must hold strings", "letters");
       letters.push_back(l.get<std::string>());
     }
+    // The answer's distribution is keyed by letter: a repeated one would lose an option.
+    std::vector<std::string> sorted = letters;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+      throw ApiError(400, "'letters' must be distinct", "letters");
   } else if (b.contains("options")) {
     if (!b["options"].is_number_integer() || b["options"].get<int64_t>() < 1 ||
         b["options"].get<int64_t>() > 26) {
@@ -58,6 +65,8 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
       throw ApiError(404, "unknown model", "model", "model_not_found");
     }
   }
+  if (b.contains("mode") && !b["mode"].is_string())
+    throw ApiError(400, "'mode' must be direct or reasoning", "mode");
   std::string mode = b.value("mode", "direct");
   if (mode != "direct" && mode != "reasoning")
     throw ApiError(400, "'mode' must be direct or reasoning", "mode");
@@ -116,8 +125,8 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
       throw ApiError(400, "'letter_token_ids' must have one id per letter", "letter_token_ids");
     }
     for (const auto& x : b["letter_token_ids"]) {
-      if (!x.is_number_integer())
-        throw ApiError(400, "'letter_token_ids' must be integers", "letter_token_ids");
+      if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > INT32_MAX)
+        throw ApiError(400, "'letter_token_ids' must be non-negative integer token ids", "letter_token_ids");
       letter_ids.push_back(x.get<int32_t>());
     }
   }

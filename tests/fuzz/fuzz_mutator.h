@@ -14,6 +14,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -241,6 +242,22 @@ inline void run_case(const std::string& target, int64_t iteration, const std::st
     ADD_FAILURE() << target << " iteration " << iteration << ": unknown exception; input saved to "
                   << save_failure(target, iteration, input);
   }
+}
+
+// Runs `fn` on mutated seeds under the target's budget (fuzz_budget); returns the number of
+// executions. Stops at the first failure (one saved input is enough to start from).
+inline int64_t fuzz(const std::string& target, const std::vector<std::string>& seeds, int64_t ci_iterations,
+                    const std::function<void(const std::string&)>& fn) {
+  FuzzBudget budget = fuzz_budget(ci_iterations);
+  Mutator m(seeds, fuzz_seed(target));
+  int64_t i = 0;
+  for (; budget.more(i); ++i) {
+    run_case(target, i, m.next(), fn);
+    if (::testing::Test::HasFailure()) break;
+  }
+  ::testing::Test::RecordProperty("executions", std::to_string(i));
+  std::printf("[fuzz] %s: %lld executions\n", target.c_str(), static_cast<long long>(i));
+  return i;
 }
 
 // The first `max_bytes` of a file, cut back to the last complete line (seed corpora from real data).

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/batch_file.h"
@@ -74,21 +75,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-// Runs `fn` on mutated seeds under the target's budget; returns the number of executions.
-int64_t fuzz(const std::string& target, const std::vector<std::string>& seeds, int64_t ci_iterations,
-             const std::function<void(const std::string&)>& fn) {
-  FuzzBudget budget = fuzz_budget(ci_iterations);
-  Mutator m(seeds, fuzz_seed(target));
-  int64_t i = 0;
-  for (; budget.more(i); ++i) {
-    run_case(target, i, m.next(), fn);
-    if (::testing::Test::HasFailure()) break;  // one saved input is enough to start from
-  }
-  ::testing::Test::RecordProperty("executions", std::to_string(i));
-  std::printf("[fuzz] %s: %lld executions\n", target.c_str(), static_cast<long long>(i));
-  return i;
-}
-
 // ---- delimited text -----------------------------------------------------------------------
 
 TEST(Fuzz, Csv) {
@@ -137,18 +123,22 @@ void fuzz_prepare(const std::string& target, const RawSeed& raw, int64_t ci_iter
     fs::path dir = base / std::to_string(n++ % 2);
     fs::remove_all(dir);
     fs::create_directories(dir / "raw");
-    for (size_t j = 0; j < names.size(); ++j)
+    for (size_t j = 0; j < names.size(); ++j) {
+      fs::create_directories((dir / "raw" / names[j]).parent_path());
       write_all(dir / "raw" / names[j], j == k ? tagged.substr(1) : raw.files.at(names[j]));
+    }
     data::prepare(
         {.dataset = raw.dataset, .raw_dir = dir / "raw", .work_dir = dir / "work", .skip_bad = n % 3 == 0});
   });
 }
 
+// Every file under tests/fixtures/raw/<folder> (subfolders kept: MobileRec), ".fixture" dropped.
 RawSeed fixture_raw(const std::string& dataset, const std::string& folder) {
   RawSeed r{dataset, {}};
-  for (const auto& e : fs::directory_iterator(fixture("raw/" + folder))) {
+  const fs::path root = fixture("raw/" + folder);
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
     if (!e.is_regular_file()) continue;
-    std::string name = e.path().filename().string();
+    std::string name = fs::relative(e.path(), root).string();
     if (name.ends_with(".fixture")) name.resize(name.size() - 8);
     r.files[name] = read_all(e.path());
   }
@@ -182,6 +172,83 @@ TEST(Fuzz, PrepareKuairec) { fuzz_prepare("prepare-kuairec", fixture_raw("KuaiRe
 TEST(Fuzz, PrepareSteam) { fuzz_prepare("prepare-steam", fixture_raw("steam", "steam"), 150); }
 TEST(Fuzz, PrepareAmazon) {
   fuzz_prepare("prepare-amazon", fixture_raw("Amazon-All_Beauty", "amazon-2023"), 150);
+}
+TEST(Fuzz, PrepareGoodreads) {
+  fuzz_prepare("prepare-goodreads", fixture_raw("goodreads", "goodreads"), 150);
+}
+TEST(Fuzz, PrepareMobilerec) {
+  fuzz_prepare("prepare-mobilerec", fixture_raw("mobilerec", "mobilerec"), 150);
+}
+TEST(Fuzz, PrepareSteamAustralian) {
+  fuzz_prepare("prepare-steam-australian", fixture_raw("steam-australian", "steam-australian"), 150);
+}
+
+// Lines of `file` whose first `sep`-separated field is in `keys` (a raw side file cut down to the
+// entities a ratings head names).
+std::string lines_with_keys(const fs::path& file, const std::string& sep, const std::set<std::string>& keys,
+                            bool keep_header = false) {
+  std::string out;
+  util::LineReader in(file);
+  std::string_view line;
+  bool first = true;
+  while (in.next(line)) {
+    if ((first && keep_header) || keys.count(std::string(line.substr(0, line.find(sep)))))
+      (out += line) += '\n';
+    first = false;
+  }
+  return out;
+}
+
+TEST(Fuzz, PrepareMl100k) {
+  UM_REQUIRE_SHARED(ml, "data/ml-100k");
+  RawSeed r{"ml-100k", {}};
+  r.files["u.data"] = read_head(ml / "u.data", 3000);
+  std::set<std::string> users, movies;
+  for (const auto& l : lines_of(r.files["u.data"])) {
+    auto a = l.find('\t'), b = l.find('\t', a + 1);
+    users.insert(l.substr(0, a));
+    movies.insert(l.substr(a + 1, b - a - 1));
+  }
+  r.files["u.item"] = lines_with_keys(ml / "u.item", "|", movies);  // Latin-1 titles
+  r.files["u.user"] = lines_with_keys(ml / "u.user", "|", users);
+  r.files["u.genre"] = read_all(ml / "u.genre");
+  fuzz_prepare("prepare-ml-100k", r, 150);
+}
+
+TEST(Fuzz, PrepareMlLatest) {
+  UM_REQUIRE_SHARED(ml, "data/ml-latest-small");
+  // Quoted CSV with headers and CRLF line ends.
+  RawSeed r{"ml-latest-small", {}};
+  r.files["ratings.csv"] = read_head(ml / "ratings.csv", 3000);
+  std::set<std::string> movies;
+  bool header = true;
+  for (const auto& l : lines_of(r.files["ratings.csv"])) {
+    if (!std::exchange(header, false))
+      movies.insert(l.substr(l.find(',') + 1, l.find(',', l.find(',') + 1) - l.find(',') - 1));
+  }
+  r.files["movies.csv"] = lines_with_keys(ml / "movies.csv", ",", movies, true);
+  fuzz_prepare("prepare-ml-latest", r, 150);
+}
+
+TEST(Fuzz, PrepareAmazon2018) {
+  UM_REQUIRE_SHARED(am, "data/amazon-2018-Magazine_Subscriptions");
+  // The 2018 release's 5-core reviews and metadata (JSON Lines; read here uncompressed).
+  RawSeed r{"Amazon-Magazine_Subscriptions", {}};
+  r.files["Magazine_Subscriptions_5.json"] = read_head(am / "Magazine_Subscriptions_5.json.gz", 4000);
+  std::set<std::string> asins;
+  for (const auto& l : lines_of(r.files["Magazine_Subscriptions_5.json"])) {
+    auto at = l.find("\"asin\": \"");
+    if (at != std::string::npos) asins.insert(l.substr(at + 9, l.find('"', at + 9) - at - 9));
+  }
+  util::LineReader meta(am / "meta_Magazine_Subscriptions.json.gz");
+  std::string_view line;
+  while (meta.next(line)) {
+    auto at = line.find("\"asin\": \"");
+    if (at != std::string_view::npos &&
+        asins.count(std::string(line.substr(at + 9, line.find('"', at + 9) - at - 9))))
+      (r.files["meta_Magazine_Subscriptions.json"] += line) += '\n';
+  }
+  fuzz_prepare("prepare-amazon-2018", r, 150);
 }
 
 // ---- raws/<DS>_*.jsonl ----------------------------------------------------------------------
@@ -411,6 +478,28 @@ TEST(FuzzRegression, MovieLensHugeTimestamp) {
   auto r =
       data::prepare({.dataset = "ml-1m", .raw_dir = dir / "raw", .work_dir = dir / "w2", .skip_bad = true});
   EXPECT_EQ(r.interactions, 0u);
+}
+
+// A u.genre index of 9223372036854775807 (or -1) resized the genre table to that size
+// (std::length_error, or gigabytes allocated for 1597722).
+TEST(FuzzRegression, Ml100kGenreIndexOutOfRange) {
+  fs::path dir = testing::temp_dir("fuzz-regress-ml100k");
+  for (const char* index : {"9223372036854775807", "-1", "1597722"}) {
+    fs::remove_all(dir / "raw");
+    fs::create_directories(dir / "raw");
+    write_all(dir / "raw" / "u.data", "1\t1\t5\t881250949\n");
+    write_all(dir / "raw" / "u.item", "1|Toy Story (1995)|01-Jan-1995||http://x|0|1\n");
+    write_all(dir / "raw" / "u.user", "1|24|M|technician|85711\n");
+    write_all(dir / "raw" / "u.genre", std::string("unknown|0\nAction|") + index + "\n");
+    try {
+      data::prepare({.dataset = "ml-100k", .raw_dir = dir / "raw", .work_dir = dir / "w"});
+      ADD_FAILURE() << "index " << index << " accepted";
+    } catch (const util::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("u.genre"), std::string::npos) << e.what();
+    }
+  }
+  write_all(dir / "raw" / "u.genre", "unknown|0\nAction|1\n");
+  EXPECT_NO_THROW(data::prepare({.dataset = "ml-100k", .raw_dir = dir / "raw", .work_dir = dir / "ok"}));
 }
 
 // A KuaiRec timestamp that became INT64_MIN microseconds: append_datetime negated it (UBSan).

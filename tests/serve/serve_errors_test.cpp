@@ -93,6 +93,34 @@ TEST(ServeErrors, BadRequestsGetJsonErrorsAndServerKeepsServing) {
   EXPECT_GE(srv.server->stats().errors_4xx, 14);
 }
 
+// Found by the serve-request fuzz target and the soak (docs/reliability.md): each was answered 500
+// (internal_error: a nlohmann exception escaped) or, for a 'letters' repeat, 200 with a distribution
+// that lost an option.
+TEST(ServeErrors, FuzzFoundBodiesAre400) {
+  FakeBackend fake;
+  RunningServer srv(fake, {});
+  httplib::Client http("127.0.0.1", srv.port);
+  auto post = [&](const std::string& path, const std::string& body) {
+    return http.Post(path.c_str(), body, "application/json");
+  };
+  const json msgs = {{{"role", "user"}, {"content", "x"}}};
+  expect_error(
+      post("/v1/chat/completions", R"({"model":"fake-sim","messages":[],"max_tokens":999999991e308})"), 400,
+      "number beyond double's range");
+  expect_error(post("/v1/simulate", json{{"messages", msgs}, {"options", 3}, {"mode", 5}}.dump()), 400,
+               "mode not a string");
+  expect_error(post("/v1/simulate", json{{"messages", msgs}, {"letters", {"A", "B", "A"}}}.dump()), 400,
+               "repeated letter");
+  expect_error(
+      post("/v1/simulate", json{{"messages", msgs}, {"options", 2}, {"letter_token_ids", {-1, 5}}}.dump()),
+      400, "negative letter token id");
+  expect_error(post("/v1/simulate",
+                    json{{"messages", msgs}, {"options", 2}, {"letter_token_ids", {4294967296LL, 5}}}.dump()),
+               400, "letter token id beyond int32");
+  EXPECT_EQ(fake.calls.load(), 0);
+  EXPECT_EQ(srv.server->stats().errors_5xx, 0);
+}
+
 TEST(ServeErrors, BearerApiKey) {
   FakeBackend fake;
   serve::ServeOptions o;

@@ -178,8 +178,14 @@ Dataset read_ml100k(const ReadContext& ctx) {
       split_on(line, "|", f);
       if (f.size() != 2)
         throw util::Error("expected name|index", {.file = in.path(), .line = in.line_number()});
-      size_t idx = static_cast<size_t>(
-          parse_int(f[1], {.file = in.path(), .line = in.line_number(), .field = "index"}));
+      // A genre is a flag column of u.item: the index bounds that line's width (19 in the release).
+      constexpr int64_t kMaxGenres = 1024;
+      int64_t at = parse_int(f[1], {.file = in.path(), .line = in.line_number(), .field = "index"});
+      if (at < 0 || at >= kMaxGenres) {
+        throw util::Error("genre index out of range [0, " + std::to_string(kMaxGenres) + ")",
+                          {.file = in.path(), .line = in.line_number(), .field = "index"});
+      }
+      size_t idx = static_cast<size_t>(at);
       if (genres.size() <= idx) genres.resize(idx + 1);
       genres[idx] = std::string(f[0]);
     }

@@ -51,6 +51,9 @@ int64_t run_chunked(std::vector<Request> requests, backend::RequestStore& store,
   int64_t failed = 0;
   std::string first_error;
   for (size_t begin = 0; begin < requests.size(); begin += chunk) {
+    // A cancelled call (util::CallControl, the Python package's Ctrl-C) stops between chunks: every
+    // answer so far is in the store, so a rerun resumes from here.
+    util::check_cancelled();
     size_t end = std::min(requests.size(), begin + chunk);
     std::vector<Request> batch(std::make_move_iterator(requests.begin() + static_cast<std::ptrdiff_t>(begin)),
                                std::make_move_iterator(requests.begin() + static_cast<std::ptrdiff_t>(end)));

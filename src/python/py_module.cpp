@@ -11,9 +11,14 @@ namespace um::python {
 
 namespace {
 
+struct Background {
+  std::thread thread;
+  std::shared_future<void> stopped;
+};
+
 std::mutex background_mu;
-std::vector<std::thread>& background() {
-  static auto* threads = new std::vector<std::thread>();  // never destroyed: joined at exit instead
+std::vector<Background>& background() {
+  static auto* threads = new std::vector<Background>();  // never destroyed: joined at exit instead
   return *threads;
 }
 
@@ -34,18 +39,43 @@ void raise_error(PyObject* type, const util::Error& e) {
 
 }  // namespace
 
-void adopt_background(std::thread t) {
+void adopt_background(std::thread t, std::shared_future<void> stopped) {
   std::lock_guard lock(background_mu);
-  background().push_back(std::move(t));
+  background().push_back({std::move(t), std::move(stopped)});
 }
 
 void join_background() {
-  std::vector<std::thread> threads;
+  std::vector<Background> threads;
   {
     std::lock_guard lock(background_mu);
     threads.swap(background());
   }
-  for (auto& t : threads) t.join();
+  for (auto& b : threads) b.thread.join();
+}
+
+void wait_for_background() {
+  for (;;) {
+    std::shared_future<void> next;
+    {
+      std::lock_guard lock(background_mu);
+      auto& all = background();
+      for (auto it = all.begin(); it != all.end();) {
+        if (it->stopped.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+          it->thread.join();
+          it = all.erase(it);
+        } else {
+          if (!next.valid()) next = it->stopped;
+          ++it;
+        }
+      }
+    }
+    if (!next.valid()) return;
+    {
+      py::gil_scoped_release release;
+      next.wait_for(std::chrono::milliseconds(50));
+    }
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  }
 }
 
 ProgressForwarder::ProgressForwarder(std::shared_ptr<util::CallControl> control, py::object progress)
@@ -74,7 +104,7 @@ void ProgressForwarder::forward(bool all) {
   if (due) last_ = now;
 }
 
-bool wait_stopped(const std::future<void>& done, std::chrono::milliseconds limit) {
+bool wait_stopped(const std::shared_future<void>& done, std::chrono::milliseconds limit) {
   const auto until = std::chrono::steady_clock::now() + limit;
   for (;;) {
     {
@@ -149,6 +179,7 @@ PYBIND11_MODULE(_usermirror, m) {
     py::gil_scoped_release release;
     join_background();
   });
+  m.def("_wait_background", &wait_for_background);
   bind_stages(m);
   bind_simulator(m);
 #ifdef UM_HAVE_ARENA

@@ -152,8 +152,9 @@ class SceneStream {
       st->bytes += line.size();
       if (control->cancelled()) throw util::Cancelled();
     };
+    wait_for_background();
     std::promise<void> stopped;
-    stopped_ = stopped.get_future();
+    stopped_ = stopped.get_future().share();
     worker_ = std::thread(
         [st = state_, control = control_, o = std::move(o), stopped = std::move(stopped)]() mutable {
           util::CallControl::Bind bind(control);
@@ -180,7 +181,7 @@ class SceneStream {
     if (stopped_.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
       worker_.join();
     else
-      adopt_background(std::move(worker_));  // finishes writing the file; joined at exit
+      adopt_background(std::move(worker_), stopped_);  // finishes writing the file
   }
   SceneStream(const SceneStream&) = delete;
   SceneStream& operator=(const SceneStream&) = delete;
@@ -300,7 +301,7 @@ class SceneStream {
   std::shared_ptr<util::CallControl> control_;
   std::shared_ptr<State> state_;
   ProgressForwarder forward_;
-  std::future<void> stopped_;
+  std::shared_future<void> stopped_;
   std::thread worker_;
 };
 

@@ -53,10 +53,15 @@ void bind_env(py::module_& m);
 // Python values (dict, list, tuple, str, int, float, bool, None, numpy scalars) as JSON.
 nlohmann::json to_json(py::handle h);
 
-// Keeps a worker thread that outlived an interrupted call, for join_background().
-void adopt_background(std::thread t);
+// Keeps a worker thread that outlived an interrupted call (`stopped` becomes ready when its work has
+// ended), for wait_for_background() and join_background().
+void adopt_background(std::thread t, std::shared_future<void> stopped);
 // Joins every adopted worker (called at interpreter exit by the Python layer, GIL released).
 void join_background();
+// GIL held: waits (GIL released, Ctrl-C raising KeyboardInterrupt) until the workers of interrupted
+// calls have stopped, so that a new call never runs beside one of them (e.g. appending to the same
+// request store). Every long call starts with it.
+void wait_for_background();
 
 // Forwards the bars of a util::CallControl to a Python callable progress(stage, done, total).
 // poll() runs with the GIL held: at most every 100 ms it calls `progress` once per bar updated since
@@ -85,13 +90,14 @@ struct CallProgress {
 
 // Waits for `done` with the GIL released, up to `limit`, returning early on a signal; GIL held on
 // entry and exit.
-bool wait_stopped(const std::future<void>& done, std::chrono::milliseconds limit);
+bool wait_stopped(const std::shared_future<void>& done, std::chrono::milliseconds limit);
 
 // Runs fn() on a worker thread with the GIL released (see the conventions above). Must be called
 // with the GIL held; fn must not touch Python objects except under py::gil_scoped_acquire.
 template <class F>
 auto run_interruptible(F fn, const CallProgress& where = {}) -> decltype(fn()) {
   using R = decltype(fn());
+  wait_for_background();
   auto control = std::make_shared<util::CallControl>(where.terminal);
   auto task = std::make_shared<std::packaged_task<R()>>([fn = std::move(fn), control]() mutable {
     util::CallControl::Bind bind(control);
@@ -99,7 +105,7 @@ auto run_interruptible(F fn, const CallProgress& where = {}) -> decltype(fn()) {
   });
   std::future<R> done = task->get_future();
   std::promise<void> stopped;
-  std::future<void> stopped_f = stopped.get_future();
+  std::shared_future<void> stopped_f = stopped.get_future().share();
   std::thread worker([task, stopped = std::move(stopped)]() mutable {
     (*task)();
     stopped.set_value();
@@ -124,7 +130,7 @@ auto run_interruptible(F fn, const CallProgress& where = {}) -> decltype(fn()) {
     if (wait_stopped(stopped_f, std::chrono::milliseconds(2000)))
       worker.join();
     else
-      adopt_background(std::move(worker));
+      adopt_background(std::move(worker), stopped_f);
     std::rethrow_exception(raised);
   }
   worker.join();

@@ -5,6 +5,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -163,8 +164,12 @@ def test_simulator_direct_equals_evaluate(work_cli, cli, tiny_model, tmp_root):
         scenes = [json.loads(line) for line in f]
     sim = um.Simulator(tiny_model, mode="direct")
     done = []
+    t0 = time.monotonic()
     got = sim.choose_batch(scenes, progress=lambda stage, d, t: done.append((stage, d, t)))
+    elapsed = time.monotonic() - t0
     assert len(got) == len(expected) and done[-1] == ("simulator", len(scenes), len(scenes))
+    # Throttled: at most one call per 100 ms, plus the final state and the closing flush.
+    assert len(done) <= elapsed / 0.1 + 3
     for g, e in zip(got, expected):
         assert isinstance(g, np.ndarray) and g.shape == (5,)
         np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-12)
@@ -396,3 +401,27 @@ def test_a_raising_progress_callback_cancels_the_call(work_py):
         um.scenes("ml-100k", work_py, "train", 20000, 2, 12, 1, all_users=True, output=out,
                   progress=progress).wait()
     assert not out.exists()
+
+
+def test_ctrl_c_during_evaluate_then_rerun_resumes(work_cli, cli, tiny_model, tmp_root):
+    """evaluate stops between request chunks (256 option prompts); the rerun resumes from the request
+    store and writes exactly the files of an uninterrupted CLI run."""
+    with open(work_cli / "datasets/ml-100k_eval.jsonl", encoding="utf-8") as f:
+        lines = f.readlines()
+    scenes_file = tmp_root / "many.jsonl"
+    scenes_file.write_text("".join(lines * 12))  # 288 scenes: two chunks
+    ref = tmp_root / "eval-many-cli"
+    cli("evaluate", "--backend", tiny_model, "--work", work_cli, "--input", scenes_file, "--mode", "direct",
+        "--out", ref, "--seed", 2, "--bootstrap", 10)
+    out = tmp_root / "eval-many-py"
+    kw = dict(inputs=[scenes_file], mode="direct", seed=2, bootstrap=10, out=out)
+    progress, sent = interrupt_at_first_report("evaluate")
+    with pytest.raises(KeyboardInterrupt):
+        um.evaluate(tiny_model, work_cli, progress=progress, **kw)
+    assert sent.is_set()
+    um._core._wait_background()  # the interrupted work has stopped (at the end of its chunk)
+    assert not (out / "report.json").exists() and not (out / "predictions.jsonl").exists()
+    report = um.evaluate(tiny_model, work_cli, progress=False, **kw)
+    for name in ("predictions.jsonl", "report.json"):
+        assert read_bytes(out / name) == read_bytes(ref / name), name
+    assert report["files"]["predictions"] == str(out / "predictions.jsonl")

@@ -258,12 +258,17 @@ WRONG_TYPES = {
         {"prompt": [[-1, 2]]}, {"prompt": [99999999999]}, {"prompt": []}, {"prompt": {"a": 1}}, {"messages": MSG},
         {"prompt": "x", "allowed_token_ids": [-5]}, {"prompt": "x", "logprobs": 50}, {"prompt": "x", "n": -2},
         {"prompt": ["a"] * 20, "n": 8}, {"prompt": "x", "max_tokens": 1e999}],
+    # Raw bodies (not dumped from a dict): a number beyond double's range.
+    "raw": [b'{"model":"M","prompt":"x","max_tokens":999999991e308}',
+            b'{"model":"M","messages":[{"role":"user","content":"x"}],"temperature":1e400}',
+            b'{"model":"M","options":3,"messages":[{"role":"user","content":"x"}],"seed":-1e999}'],
     "/v1/simulate": [
         {"options": 0, "messages": MSG}, {"options": 100000, "messages": MSG}, {"letters": [], "messages": MSG},
         {"scene": {"text": {"profile": 1}}}, {"text": "x"}, {"mode": "sideways", "options": 3, "messages": MSG},
         {"options": 3}, {"mode": "reasoning", "options": 3, "messages": MSG, "n": 0},
         {"mode": "reasoning", "options": 3, "messages": MSG, "max_tokens": 0},
-        {"letters": ["A", 5], "messages": MSG}],
+        {"letters": ["A", 5], "messages": MSG}, {"options": 3, "messages": MSG, "mode": 5},
+        {"letters": ["A", "B", "A"], "messages": MSG}, {"options": 2, "messages": MSG, "letter_token_ids": [-1, 5]}],
 }
 
 
@@ -374,9 +379,13 @@ class Soak:
             else:
                 self.expect_4xx("malformed", status, ans)
         elif op == 1:  # well-formed JSON, wrong types or out-of-range values
-            bad = dict(rng.choice(WRONG_TYPES[path]))
-            bad.setdefault("model", self.model)
-            status, ans = raw_exchange(self.port, post_bytes(path, json.dumps(bad).encode()))
+            if rng.random() < 0.2:
+                data = rng.choice(WRONG_TYPES["raw"]).replace(b'"M"', json.dumps(self.model).encode())
+            else:
+                bad = dict(rng.choice(WRONG_TYPES[path]))
+                bad.setdefault("model", self.model)
+                data = json.dumps(bad).encode()
+            status, ans = raw_exchange(self.port, post_bytes(path, data))
             self.expect_4xx("bad-field", status, ans)
         elif op == 2:  # body over --max-body-bytes
             big = json.dumps({"model": self.model, "prompt": "x" * (self.args.max_body + 10)}).encode()
@@ -467,13 +476,24 @@ class Soak:
                 self.samples.append((self.done, rss, fds))
 
     def run(self):
-        # Warm-up: every valid request once, in order, on one connection (also fixes the answers).
+        # Warm-up: every valid request twice on one connection (also fixes the answers).
         rng = random.Random(self.args.seed)
         conn_box = [None]
         for _ in range(len(self.reqs) * 2):
             self.valid(rng, conn_box)
         if conn_box[0] is not None:
             conn_box[0].close()
+        # Every well-formed bad body once on its endpoint, and the raw ones on every endpoint, so a
+        # short run covers them all; the mixed load below draws them again at random.
+        for path, bodies in WRONG_TYPES.items():
+            for bad in bodies:
+                if path == "raw":
+                    for p in ("/v1/chat/completions", "/v1/completions", "/v1/simulate"):
+                        data = bad.replace(b'"M"', json.dumps(self.model).encode())
+                        self.expect_4xx("bad-field", *raw_exchange(self.port, post_bytes(p, data)))
+                else:
+                    data = json.dumps(dict({"model": self.model}, **bad)).encode()
+                    self.expect_4xx("bad-field", *raw_exchange(self.port, post_bytes(path, data)))
         time.sleep(0.5)
         self.rss0, self.fds0 = proc_stats(self.pid)
         log(f"after warm-up: VmRSS {self.rss0 / 1024:.1f} MB, {self.fds0} fds")

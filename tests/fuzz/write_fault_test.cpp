@@ -1,6 +1,6 @@
-// Injected write failures (issue 14, docs/reliability.md): `prepare`, `scenes` and a request store
-// append run in a forked child with RLIMIT_FSIZE set and SIGXFSZ ignored, so a write past the limit
-// fails with EFBIG as on a full disk. Each must end with util::Error naming the file, leave no output
+// Injected write failures (issue 14, docs/reliability.md): `prepare`, `scenes`, a request store
+// append and `distil` run in a forked child with RLIMIT_FSIZE set and SIGXFSZ ignored, so a write past the
+// limit fails with EFBIG as on a full disk. Each must end with util::Error naming the file, leave no output
 // that looks complete but is not, and a rerun without the limit must produce the bytes of an
 // uninterrupted run.
 #include <gtest/gtest.h>
@@ -19,7 +19,9 @@
 #include "common/shared_data.h"
 #include "data/data.h"
 #include "data/prepare.h"
+#include "pipeline/distil.h"
 #include "scene/scene.h"
+#include "support/synthetic_inputs.h"
 #include "util/error.h"
 
 namespace um::fuzz {
@@ -173,6 +175,50 @@ TEST(WriteFault, ScenesFailCleanlyAndRerunMatches) {
     expect_only_complete_files(work, ref);
     EXPECT_FALSE(fs::exists(work / out));
     scenes(work);
+    expect_same_tree(tree(work), ref);
+  }
+}
+
+TEST(WriteFault, DistilFailsCleanlyAndRerunMatches) {
+  fs::path base = testing::temp_dir("fault-distil");
+  fs::path inputs = base / "inputs";
+  pipeline::SyntheticSpec spec;
+  spec.scenes = 120;
+  spec.rationales = 3;
+  spec.rationale_chars = 200;
+  spec.max_options = 6;
+  spec.seed = 5;
+  pipeline::write_synthetic_distil_inputs(inputs, "dsA", spec);
+  std::ofstream(inputs / "system.txt") << "You are a test system prompt.\n";
+  auto distil = [&](const fs::path& work) {
+    pipeline::DistilOptions o;
+    o.work_dir = work;
+    o.datasets = {"dsA"};
+    o.select = 40;
+    o.system_prompt_file = work / "system.txt";
+    o.progress = false;
+    o.threads = 1;
+    pipeline::run_distil(o);
+  };
+  fs::copy(inputs, base / "ref", fs::copy_options::recursive);
+  distil(base / "ref");
+  auto ref = tree(base / "ref");
+  const auto in = tree(inputs);
+  size_t largest = 0, outputs = 0;
+  for (const auto& [name, bytes] : ref) {
+    if (in.count(name)) continue;
+    ++outputs;
+    largest = std::max(largest, bytes.size());
+  }
+  ASSERT_EQ(outputs, 3u) << "pref, sft and scene-metrics files";
+  for (rlim_t limit : {rlim_t{0}, rlim_t{largest / 2}, rlim_t{largest - 1}}) {
+    fs::path work = base / ("limit-" + std::to_string(limit));
+    fs::copy(inputs, work, fs::copy_options::recursive);
+    ChildResult r = run_with_file_size_limit(limit, [&] { distil(work); });
+    ASSERT_EQ(r.status, 3) << "limit " << limit << ": " << r.message;
+    EXPECT_NE(r.message.find(work.string()), std::string::npos) << "the error names no file: " << r.message;
+    expect_only_complete_files(work, ref);
+    distil(work);
     expect_same_tree(tree(work), ref);
   }
 }

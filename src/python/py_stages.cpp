@@ -191,15 +191,15 @@ class SceneStream {
     std::lock_guard lock(state_->mu);
     state_->attached = true;
   }
-  // The consumer stopped: nothing more is queued (the file is still written in full).
+  // The consumer stopped (or waits for the end): nothing more is queued, the lines not yet taken are
+  // dropped, and the consumer continues from the file at the first of them (the file is still
+  // written in full).
   void detach() {
     {
       std::lock_guard lock(state_->mu);
       state_->attached = false;
-      if (!state_->dropping) {
-        state_->dropping = true;
-        state_->drop_offset = state_->bytes;
-      }
+      state_->dropping = true;
+      state_->drop_offset = state_->taken_bytes;
       state_->lines.clear();
     }
     state_->cv.notify_all();
@@ -217,6 +217,7 @@ class SceneStream {
         state_->cv.wait_for(lock, std::chrono::milliseconds(50),
                             [&] { return !state_->lines.empty() || state_->finished; });
         got.swap(state_->lines);
+        for (const auto& line : got) state_->taken_bytes += line.size();
         finished = state_->finished;
         if (!got.empty()) state_->cv.notify_all();  // room in the queue again
       }
@@ -268,8 +269,9 @@ class SceneStream {
     bool attached = false;
     bool dropping = false;
     bool delivered = false;
-    uint64_t drop_offset = 0;
-    uint64_t bytes = 0;
+    uint64_t drop_offset = 0;  // the file holds the lines from here on that were not queued
+    uint64_t taken_bytes = 0;  // bytes of the lines handed to the consumer (they start the file)
+    uint64_t bytes = 0;        // bytes written
     bool finished = false;
     std::exception_ptr error;
     std::optional<scene::ScenesReport> report;
@@ -291,7 +293,10 @@ class SceneStream {
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
       forward_.poll();
     } catch (...) {
-      control_->cancel();
+      {
+        std::lock_guard lock(state_->mu);  // the build may be between its wait's test and its sleep
+        control_->cancel();
+      }
       state_->cv.notify_all();
       wait_stopped(stopped_, std::chrono::milliseconds(2000));
       throw;

@@ -66,6 +66,15 @@ def test_scenes_stream_past_the_queue(tmp_root, ml100k):
     late_scenes.wait()
     late = list(late_scenes)
     assert len(early) == len(late) > 8192 and early == late
+    # len() inside the first pass: the build is waited for, the pass goes on from the file.
+    mixed_scenes = um.scenes("ml-100k", work, "train", 10000, 2, 4, 1, all_users=True, output=work / "mixed.jsonl",
+                             progress=False)
+    mixed = []
+    for r in mixed_scenes:
+        if len(mixed) == 100:
+            assert len(mixed_scenes) == len(early)
+        mixed.append(r)
+    assert mixed == early
     with open(work / "datasets/ml-100k_train.jsonl", "rb") as f:
         assert early == [json.loads(line) for line in f]
 

@@ -6,6 +6,7 @@
 
 #include "model/model.h"
 #include "util/error.h"
+#include "util/thread_pool.h"
 
 namespace um::model {
 
@@ -39,94 +40,148 @@ TokenLogprobs token_logprobs(std::span<const float> logits, int32_t id, int k, T
   return out;
 }
 
-std::vector<Completion> generate(Session& s, std::span<const int32_t> prompt, const GenerateOptions& o) {
+Generation::Generation(Session& s, std::span<const int32_t> prompt, const GenerateOptions& o) : s_(s), o_(o) {
   if (o.n < 1) throw util::Error("n must be at least 1", {.field = "n"});
   if (o.max_tokens < 0) throw util::Error("max_tokens must be >= 0", {.field = "max_tokens"});
-  std::vector<int32_t> stops = o.stop_ids;
-  if (stops.empty() && !o.ignore_eos) {
-    for (auto e : s.model().config().eos_token_ids) stops.push_back(static_cast<int32_t>(e));
+  stops_ = o.stop_ids;
+  if (stops_.empty() && !o.ignore_eos) {
+    for (auto e : s.model().config().eos_token_ids) stops_.push_back(static_cast<int32_t>(e));
   }
   const size_t n = static_cast<size_t>(o.n);
-  std::vector<Completion> out(n);
-  auto cancelled = [&] { return o.cancel != nullptr && o.cancel->load(std::memory_order_relaxed); };
+  out_.resize(n);
   if (cancelled()) throw util::Error("generation cancelled");
   if (o.max_tokens == 0) {
     for (size_t i = 0; i < n; ++i) {
-      out[i].finish_reason = "length";
-      if (o.on_token) o.on_token(i, out[i]);
+      out_[i].finish_reason = "length";
+      if (o.on_token) o.on_token(i, out_[i]);
     }
-    return out;
+    return;
   }
-  std::vector<util::Rng> rngs;
-  for (size_t i = 0; i < n; ++i) rngs.push_back(util::Rng::stream(o.seed, "generate", i));
-
+  for (size_t i = 0; i < n; ++i) rngs_.push_back(util::Rng::stream(o.seed, "generate", i));
   Logits first;
   SeqId base = s.prefill_cached(prompt, &first, o.prompt_split);
-  std::vector<SeqId> seqs(n);
-  for (size_t i = 0; i < n; ++i) seqs[i] = i + 1 < n ? s.fork(base) : base;
-  std::vector<int32_t> next(n);
-  std::vector<bool> active(n, true);
-
-  // Takes sample i's next token from its logits row; returns false when the sample is finished.
-  auto take = [&](size_t i, std::span<const float> row) {
-    Completion& c = out[i];
-    int32_t t = sample(row, o.sampling, rngs[i], o.allowed);
-    if (std::find(stops.begin(), stops.end(), t) != stops.end()) {
-      c.finish_reason = "stop";
-      return false;
-    }
-    c.tokens.push_back(t);
-    if (o.top_logprobs >= 0) c.logprobs.push_back(token_logprobs(row, t, o.top_logprobs, o.allowed));
-    if (o.stop_check) {
-      int64_t keep = o.stop_check(i, c.tokens);
-      if (keep >= 0) {
-        const size_t k = std::min(c.tokens.size(), static_cast<size_t>(keep));
-        c.tokens.resize(k);
-        if (c.logprobs.size() > k) c.logprobs.resize(k);
-        c.finish_reason = "stop";
-        return false;
-      }
-    }
-    if (c.tokens.size() >= static_cast<size_t>(o.max_tokens)) {
-      c.finish_reason = "length";
-      return false;
-    }
-    next[i] = t;
-    if (o.on_token) o.on_token(i, c);
-    return true;
-  };
-  auto finish = [&](size_t i) {
-    active[i] = false;
-    s.release(seqs[i]);
-    if (o.on_token) o.on_token(i, out[i]);
-  };
+  // Sample n-1 owns the prefilled sequence, the others get forks of it.
+  seqs_.assign(n, base);
+  next_.assign(n, 0);
+  active_.assign(n, false);
+  active_[n - 1] = true;
+  running_ = 1;
   try {
-    for (size_t i = 0; i < n; ++i) {
-      if (!take(i, first.row(0))) finish(i);
+    for (size_t i = 0; i + 1 < n; ++i) {
+      seqs_[i] = s.fork(base);
+      active_[i] = true;
+      ++running_;
     }
-    while (true) {
-      std::vector<Append> step;
-      std::vector<size_t> who;
-      for (size_t i = 0; i < n; ++i) {
-        if (active[i]) {
-          step.push_back({seqs[i], {next[i]}, false});
-          who.push_back(i);
-        }
-      }
-      if (step.empty()) break;
-      if (cancelled()) throw util::Error("generation cancelled");
-      Logits l = s.append_batch(step);
-      for (size_t j = 0; j < who.size(); ++j) {
-        if (!take(who[j], l.row(j))) finish(who[j]);
-      }
+    for (size_t i = 0; i < n; ++i) {
+      Drawn d = draw_row(i, first.row(0));
+      if (!accept(d)) finish(i);
     }
   } catch (...) {
     for (size_t i = 0; i < n; ++i) {
-      if (active[i]) s.release(seqs[i]);
+      if (active_[i]) s.release(seqs_[i]);
     }
     throw;
   }
-  return out;
+}
+
+Generation::~Generation() {
+  for (size_t i = 0; i < active_.size(); ++i) {
+    if (active_[i]) s_.release(seqs_[i]);
+  }
+}
+
+size_t Generation::add_to_step(std::vector<Append>& step) const {
+  size_t added = 0;
+  for (size_t i = 0; i < active_.size(); ++i) {
+    if (active_[i]) {
+      step.push_back({seqs_[i], {next_[i]}, false});
+      ++added;
+    }
+  }
+  return added;
+}
+
+void Generation::take_step(const Logits& l, size_t first_row, unsigned threads) {
+  const size_t rows = begin_take(l, first_row);
+  util::parallel_for(rows, threads, [&](size_t j) { draw(j); });
+  end_take();
+}
+
+size_t Generation::begin_take(const Logits& l, size_t first_row) {
+  drawn_.clear();
+  for (size_t i = 0; i < active_.size(); ++i) {
+    if (active_[i]) drawn_.push_back({i, l.row(first_row + drawn_.size()), 0, {}});
+  }
+  return drawn_.size();
+}
+
+void Generation::draw(size_t j) {
+  Drawn& d = drawn_[j];
+  d = draw_row(d.sample, d.row);
+}
+
+void Generation::end_take() {
+  for (Drawn& d : drawn_) {
+    if (!accept(d)) finish(d.sample);
+  }
+  drawn_.clear();
+}
+
+// Sample i's next token from its logits row, and its logprobs when asked: depends on nothing but the
+// row and the sample's own random stream.
+Generation::Drawn Generation::draw_row(size_t i, std::span<const float> row) {
+  Drawn d{i, row, sample(row, o_.sampling, rngs_[i], o_.allowed), {}};
+  if (o_.top_logprobs >= 0) d.logprobs = token_logprobs(row, d.token, o_.top_logprobs, o_.allowed);
+  return d;
+}
+
+// Applies a drawn token to its sample; returns false when the sample is finished.
+bool Generation::accept(Drawn& d) {
+  const size_t i = d.sample;
+  Completion& c = out_[i];
+  const int32_t t = d.token;
+  if (std::find(stops_.begin(), stops_.end(), t) != stops_.end()) {
+    c.finish_reason = "stop";
+    return false;
+  }
+  c.tokens.push_back(t);
+  if (o_.top_logprobs >= 0) c.logprobs.push_back(std::move(d.logprobs));
+  if (o_.stop_check) {
+    int64_t keep = o_.stop_check(i, c.tokens);
+    if (keep >= 0) {
+      const size_t k = std::min(c.tokens.size(), static_cast<size_t>(keep));
+      c.tokens.resize(k);
+      if (c.logprobs.size() > k) c.logprobs.resize(k);
+      c.finish_reason = "stop";
+      return false;
+    }
+  }
+  if (c.tokens.size() >= static_cast<size_t>(o_.max_tokens)) {
+    c.finish_reason = "length";
+    return false;
+  }
+  next_[i] = t;
+  if (o_.on_token) o_.on_token(i, c);
+  return true;
+}
+
+void Generation::finish(size_t i) {
+  active_[i] = false;
+  --running_;
+  s_.release(seqs_[i]);
+  if (o_.on_token) o_.on_token(i, out_[i]);
+}
+
+std::vector<Completion> generate(Session& s, std::span<const int32_t> prompt, const GenerateOptions& o) {
+  Generation g(s, prompt, o);
+  while (!g.done()) {
+    if (g.cancelled()) throw util::Error("generation cancelled");
+    std::vector<Append> step;
+    g.add_to_step(step);
+    Logits l = s.append_batch(step);
+    g.take_step(l, 0, /*threads=*/0);
+  }
+  return g.take_result();
 }
 
 }  // namespace um::model

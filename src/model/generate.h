@@ -11,7 +11,11 @@
 
 namespace um::model {
 
+class Model;
 class Session;
+struct Append;
+struct Logits;
+using SeqId = int64_t;
 
 // The log-probability of a generated token and the most likely ids at its position: the
 // full-vocabulary log-softmax of the model's logits (before temperature and truncation, as vLLM
@@ -55,6 +59,79 @@ struct GenerateOptions {
 };
 
 std::vector<Completion> generate(Session& s, std::span<const int32_t> prompt, const GenerateOptions& o);
+
+// One prompt's generation advanced step by step, so that a scheduler can decode the samples of many
+// generations in one batched Session::append_batch (continuous batching, backend/embedded). generate()
+// is this class driven alone. A sample's tokens depend only on the prompt, the options and its own
+// logits rows; since a decode row does not depend on the other rows of its batch (docs/benchmarks.md
+// "Continuous batching" says where this holds), a generation batched with others gives the same
+// result as alone.
+//
+//   Generation g(s, prompt, o);            // prefill (prefix cache) and the first token of each sample
+//   while (!g.done()) {
+//     std::vector<Append> step;
+//     g.add_to_step(step);                 // one row per running sample, appended to `step`
+//     Logits l = s.append_batch(step);
+//     g.take_step(l, 0);                   // this generation's rows start at row 0 here
+//   }
+//   std::vector<Completion> out = g.take_result();
+//
+// The options (and the memory of o.allowed) must outlive the Generation; callbacks run on the thread
+// that calls the constructor and take_step. The destructor releases every sequence still held.
+class Generation {
+ public:
+  Generation(Session& s, std::span<const int32_t> prompt, const GenerateOptions& o);
+  ~Generation();
+  Generation(const Generation&) = delete;
+  Generation& operator=(const Generation&) = delete;
+
+  bool done() const { return running_ == 0; }
+  size_t running() const { return running_; }  // samples that need another decode step
+  bool cancelled() const { return o_.cancel != nullptr && o_.cancel->load(std::memory_order_relaxed); }
+  // Appends the next token of every running sample (in sample order) to `step`; returns how many.
+  size_t add_to_step(std::vector<Append>& step) const;
+  // Consumes this generation's rows of a step's logits, [first_row, first_row + the count
+  // add_to_step returned), drawing them on up to `threads` threads (0 = cores). On an exception (a
+  // callback threw) the generation is unusable: destroy it.
+  void take_step(const Logits& l, size_t first_row, unsigned threads = 1);
+  // take_step in three parts, for a scheduler that draws the rows of many generations in one parallel
+  // loop: begin_take returns the row count r, draw(j) for j in [0, r) may run concurrently (each
+  // touches only its own sample's random stream), end_take applies stop ids, stop_check and on_token
+  // on the calling thread. `l` must stay alive until end_take.
+  size_t begin_take(const Logits& l, size_t first_row);
+  void draw(size_t j);
+  void end_take();
+  std::vector<Completion> take_result() { return std::move(out_); }
+
+ private:
+  struct Drawn {
+    size_t sample = 0;
+    std::span<const float> row;
+    int32_t token = 0;
+    TokenLogprobs logprobs;
+  };
+  Drawn draw_row(size_t i, std::span<const float> row);
+  bool accept(Drawn& d);
+  void finish(size_t i);
+
+  Session& s_;
+  const GenerateOptions& o_;
+  std::vector<int32_t> stops_;
+  std::vector<Completion> out_;
+  std::vector<util::Rng> rngs_;
+  std::vector<SeqId> seqs_;
+  std::vector<int32_t> next_;
+  std::vector<bool> active_;
+  size_t running_ = 0;
+  std::vector<Drawn> drawn_;  // the rows of the step being taken
+};
+
+// The largest number of one-token rows a decode step (Session::append_batch) may have such that every
+// row is bit-identical to the same sequence's step taken alone: kSmallBatchMaxRows (64) for bf16
+// compute on the fused decode step (AVX-512 BF16, stored bf16 weights: detail/decode_step.h), 1
+// otherwise: libtorch's GEMMs (f32 compute, or bf16 without those kernels) sum in an order that depends
+// on the number of rows (docs/benchmarks.md "Continuous batching" has the measurement).
+size_t independent_decode_rows(const Model& m);
 
 // Logprob of `id` and the k most likely allowed ids of one logits row (TokenLogprobs), in O(V).
 TokenLogprobs token_logprobs(std::span<const float> logits, int32_t id, int k, TokenMask allowed = {});

@@ -3,9 +3,13 @@
 #ifdef UM_BACKEND_EMBEDDED
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <future>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "backend/backend.h"
 #include "backend/simulation_requests.h"
@@ -202,6 +206,118 @@ TEST(EmbeddedBackend, CancelStopsTheRequest) {
   req.sampling.stop = {};
   EXPECT_THROW(be->generate_one(req), util::Error);
   EXPECT_EQ(deltas, 1);
+}
+
+// Continuous batching: seeded requests submitted together (decoded in shared steps, joining and
+// leaving at different steps, one of them cancelled midway, an option request between steps) give
+// exactly what each gives when it runs alone on a fresh backend: same text, finish reason, token
+// counts and logprobs, for f32 and bf16 compute.
+TEST(EmbeddedBackend, ConcurrentSeededRequestsEqualEachRunAlone) {
+  UM_REQUIRE_SHARED(tok_dir, "tokenizers/qwen3");
+  const std::string dir = tiny_qwen3(tok_dir).string();
+  std::vector<GenerateRequest> reqs;
+  for (int i = 0; i < 7; ++i) {
+    GenerateRequest r{.key = "r" + std::to_string(i)};
+    if (i % 3 == 2) {
+      r.prompt = "Once upon a time " + std::to_string(i);
+    } else {
+      r.messages = {{"system", "You are user " + std::to_string(i)}, {"user", "Say something about films"}};
+    }
+    r.sampling.n = 1 + i % 3;
+    r.sampling.max_tokens = 6 + 5 * i;
+    r.sampling.seed = 100 + static_cast<uint64_t>(i);
+    r.sampling.temperature = i == 0 ? 0.0 : 0.6 + 0.2 * i;
+    r.sampling.top_p = i % 2 ? 0.9 : 1.0;
+    r.sampling.top_k = i == 4 ? 40 : 0;
+    if (i == 3) r.sampling.stop = {"e"};
+    if (i % 2 == 0) r.top_logprobs = 2;
+    reqs.push_back(std::move(r));
+  }
+  OptionRequest opt{.key = "opt",
+                    .messages = {{"system", "sys"}, {"user", "Pick one"}, {"assistant", "Behavior: ["}},
+                    .letters = {"A", "B", "C"}};
+  for (const char* dtype : {"f32", "bf16"}) {
+    SCOPED_TRACE(dtype);
+    const std::string spec = "local:" + dir + "?dtype=" + dtype;
+    std::vector<GenerateResult> alone;
+    {
+      auto be = make_backend(spec);
+      for (const auto& r : reqs) alone.push_back(be->generate_one(r));
+    }
+    OptionResult opt_alone = make_backend(spec)->option_distribution_one(opt);
+
+    auto be = make_backend(spec);
+    std::vector<GenerateRequest> batch = reqs;
+    // Which request each streamed delta belonged to, in order (shows that the requests interleaved).
+    std::mutex mu;
+    std::vector<int> order;
+    std::atomic<bool> submitted{false};
+    for (size_t i = 0; i < batch.size(); ++i) {
+      batch[i].on_delta = [&, i](const SampleDelta&) {
+        // The first request's first token waits until every request is queued, so they all join the
+        // batch at the next step boundary, while it is running.
+        while (i == 0 && !submitted.load()) std::this_thread::yield();
+        std::lock_guard lock(mu);
+        order.push_back(static_cast<int>(i));
+      };
+    }
+    // One more request, cancelled after its third delta: it fails, the others are unaffected.
+    GenerateRequest doomed{.key = "doomed", .messages = {{"user", "Keep talking"}}};
+    doomed.sampling.max_tokens = 500;
+    doomed.sampling.seed = 9;
+    doomed.sampling.stop = {};
+    auto flag = std::make_shared<std::atomic<bool>>(false);
+    doomed.cancel = flag;
+    int doomed_deltas = 0;
+    doomed.on_delta = [&doomed_deltas, flag](const SampleDelta&) {
+      if (++doomed_deltas == 3) flag->store(true);
+    };
+    batch.insert(batch.begin() + 1, doomed);
+    std::vector<std::promise<GenerateResult>> promises(batch.size());
+    std::vector<std::future<GenerateResult>> futures;
+    for (auto& p : promises) futures.push_back(p.get_future());
+    be->submit_generate(batch, [&](size_t i, GenerateResult&& r, std::exception_ptr e) {
+      if (e) {
+        promises[i].set_exception(e);
+      } else {
+        promises[i].set_value(std::move(r));
+      }
+    });
+    auto opt_future = be->option_distribution({opt});
+    submitted.store(true);
+    EXPECT_THROW(futures[1].get(), util::Error);
+    EXPECT_EQ(doomed_deltas, 3);
+    OptionResult opt_batched = opt_future[0].get();
+    EXPECT_EQ(opt_batched.probs, opt_alone.probs);
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      SCOPED_TRACE(reqs[i].key);
+      GenerateResult got = futures[i < 1 ? i : i + 1].get();
+      const GenerateResult& want = alone[i];
+      EXPECT_EQ(got.prompt_tokens, want.prompt_tokens);
+      EXPECT_EQ(got.completion_tokens, want.completion_tokens);
+      ASSERT_EQ(got.samples.size(), want.samples.size());
+      for (size_t k = 0; k < want.samples.size(); ++k) {
+        EXPECT_EQ(got.samples[k].text, want.samples[k].text) << k;
+        EXPECT_EQ(got.samples[k].finish_reason, want.samples[k].finish_reason) << k;
+        ASSERT_EQ(got.samples[k].logprobs.size(), want.samples[k].logprobs.size()) << k;
+        for (size_t t = 0; t < want.samples[k].logprobs.size(); ++t) {
+          EXPECT_EQ(got.samples[k].logprobs[t].token, want.samples[k].logprobs[t].token);
+          EXPECT_EQ(got.samples[k].logprobs[t].logprob, want.samples[k].logprobs[t].logprob);
+          ASSERT_EQ(got.samples[k].logprobs[t].top.size(), want.samples[k].logprobs[t].top.size());
+          for (size_t j = 0; j < want.samples[k].logprobs[t].top.size(); ++j)
+            EXPECT_EQ(got.samples[k].logprobs[t].top[j].logprob, want.samples[k].logprobs[t].top[j].logprob);
+        }
+      }
+    }
+    // The requests were decoded together: some request streamed a token between two of another's.
+    size_t interleaved = 0;
+    for (size_t j = 2; j < order.size(); ++j) {
+      if (order[j] != order[j - 1] &&
+          std::find(order.begin() + static_cast<std::ptrdiff_t>(j), order.end(), order[j - 1]) != order.end())
+        ++interleaved;
+    }
+    EXPECT_GT(interleaved, 10u);
+  }
 }
 
 // A padded vocabulary (config vocab_size above the tokenizer's ids, as in the real Qwen2.5 configs):

@@ -17,11 +17,14 @@
 #include "text/tokenizer.h"
 #include "util/error.h"
 #include "util/rng.h"
+#include "util/thread_pool.h"
 
 namespace um::backend {
 namespace {
 
 constexpr size_t kStopWindowTokens = 64;
+// Most option requests scored as one group (the pages of one user; bounds the batched forward).
+constexpr size_t kMaxOptionGroup = 32;
 
 std::vector<text::ChatMessage> chat_messages(const std::vector<Message>& messages) {
   std::vector<text::ChatMessage> out;
@@ -46,16 +49,18 @@ class EmbeddedBackend final : public Backend {
         template_(text::ChatTemplate::from_tokenizer_config(dir)) {
     build_decodable_mask();
     warn_if_letters_differ_in_context();
+    shared_steps_ = model::independent_decode_rows(*model_) >= kMaxStepRows;
+    draw_threads_ = static_cast<unsigned>(std::max(load.threads, 0));
     for (int w = 0; w < workers; ++w) {
       threads_.emplace_back([this, prefix_cache] {
-        model::Session session(model_, prefix_cache);
-        work(session);
+        Worker worker{model::Session(model_, prefix_cache), {}};
+        work(worker);
       });
     }
   }
 
   ~EmbeddedBackend() override {
-    std::deque<std::function<void(model::Session*)>> orphans;
+    std::deque<Job> orphans;
     {
       std::lock_guard lock(mu_);
       stop_ = true;
@@ -63,7 +68,7 @@ class EmbeddedBackend final : public Backend {
     }
     cv_.notify_all();
     for (auto& t : threads_) t.join();
-    for (auto& job : orphans) job(nullptr);  // nullptr session: fail with "shut down"
+    for (auto& job : orphans) job.run(nullptr);  // nullptr worker: fail with "shut down"
   }
 
   std::string model_name() const override { return name_; }
@@ -72,37 +77,54 @@ class EmbeddedBackend final : public Backend {
     auto shared = std::make_shared<std::vector<GenerateRequest>>(std::move(requests));
     auto cb = std::make_shared<GenerateCallback>(std::move(done));
     for (size_t i = 0; i < shared->size(); ++i) {
-      enqueue([this, shared, cb, i](model::Session* s) {
-        const GenerateRequest& req = (*shared)[i];
-        try {
-          if (!s) throw util::Error("embedded backend shut down before the request ran", {.record = req.key});
-          GenerateResult r = run_generate(*s, req);
-          finish(false);
-          (*cb)(i, std::move(r), nullptr);
-        } catch (...) {
-          finish(true);
-          (*cb)(i, GenerateResult{}, std::current_exception());
-        }
-      });
+      const size_t rows = static_cast<size_t>(std::max((*shared)[i].sampling.n, 1));
+      enqueue({rows, [this, shared, cb, i](Worker* w) {
+                 const GenerateRequest& req = (*shared)[i];
+                 auto reply = [this, shared, cb, i](GenerateResult r, std::exception_ptr e) {
+                   finish(e != nullptr);
+                   (*cb)(i, std::move(r), e);
+                 };
+                 try {
+                   if (!w)
+                     throw util::Error("embedded backend shut down before the request ran",
+                                       {.record = req.key});
+                   start_generate(*w, req, reply);
+                 } catch (...) {
+                   reply(GenerateResult{}, std::current_exception());
+                 }
+               }});
     }
   }
 
+  // Option requests: consecutive requests whose SharedPrefix hints name the same shared text (the
+  // pages shown to one user) run as one group (model::score_option_group: the shared part once, the
+  // rest batched). A group's results depend on its requests only, so a caller that always sends the
+  // same groups (the arena re-asks whole groups) gets the same results on every run.
   void submit_options(std::vector<OptionRequest> requests, OptionCallback done) override {
     auto shared = std::make_shared<std::vector<OptionRequest>>(std::move(requests));
     auto cb = std::make_shared<OptionCallback>(std::move(done));
-    for (size_t i = 0; i < shared->size(); ++i) {
-      enqueue([this, shared, cb, i](model::Session* s) {
-        const OptionRequest& req = (*shared)[i];
-        try {
-          if (!s) throw util::Error("embedded backend shut down before the request ran", {.record = req.key});
-          OptionResult r = run_options(*s, req);
-          finish(false);
-          (*cb)(i, std::move(r), nullptr);
-        } catch (...) {
-          finish(true);
-          (*cb)(i, OptionResult{}, std::current_exception());
-        }
-      });
+    for (size_t begin = 0; begin < shared->size();) {
+      const std::string head = shared_head((*shared)[begin]);
+      size_t end = begin + 1;
+      while (!head.empty() && end < shared->size() && end - begin < kMaxOptionGroup &&
+             shared_head((*shared)[end]) == head)
+        ++end;
+      enqueue({0, [this, shared, cb, begin, end](Worker* w) {
+                 std::vector<OptionResult> rs(end - begin);
+                 std::vector<std::exception_ptr> errs(end - begin);
+                 if (!w) {
+                   for (size_t i = begin; i < end; ++i)
+                     errs[i - begin] = std::make_exception_ptr(util::Error(
+                         "embedded backend shut down before the request ran", {.record = (*shared)[i].key}));
+                 } else {
+                   run_option_group(w->session, *shared, begin, end, rs, errs);
+                 }
+                 for (size_t i = begin; i < end; ++i) {
+                   finish(errs[i - begin] != nullptr);
+                   (*cb)(i, std::move(rs[i - begin]), errs[i - begin]);
+                 }
+               }});
+      begin = end;
     }
   }
 
@@ -170,7 +192,47 @@ class EmbeddedBackend final : public Backend {
     return out;
   }
 
-  void enqueue(std::function<void(model::Session*)> job) {
+  // Continuous batching. A worker owns a Session and the generate requests admitted to it; each
+  // iteration it takes queued jobs (option requests run right away, between decode steps; generate
+  // requests are prefilled and join the batch), then advances every running sample of every admitted
+  // request by one token in one Session::append_batch. Requests leave the batch when their samples
+  // finish or they are cancelled. A step holds at most kMaxStepRows samples (a request with more
+  // samples than that runs alone), the bound up to which a decode row of the fused bf16 step does not
+  // depend on the rest of the batch (model::independent_decode_rows), so a seeded request gives the
+  // same result whatever runs beside it. Where rows do depend on the batch (f32 compute, no AVX-512
+  // BF16), the admitted requests take turns: one forward per request per step, the same tokens as
+  // alone, without the shared weight streaming (docs/benchmarks.md "Continuous batching").
+  static constexpr size_t kMaxStepRows = 64;
+
+  using Reply = std::function<void(GenerateResult, std::exception_ptr)>;
+  struct Sent {  // streaming: how much text and how many tokens' logprobs a sample already sent
+    size_t bytes = 0, tokens = 0;
+  };
+  // A generate request in a worker's batch. Heap-allocated: the options' callbacks point into it.
+  struct Running {
+    const GenerateRequest* req = nullptr;
+    Reply reply;
+    int64_t prompt_tokens = 0;
+    std::vector<uint8_t> allowed;  // allowed_token_ids ∩ decodable ids (go.allowed points here)
+    model::GenerateOptions go;
+    std::vector<Sent> sent;
+    std::unique_ptr<model::Generation> gen;
+  };
+  struct Worker {
+    model::Session session;
+    std::vector<std::unique_ptr<Running>> running;
+    size_t rows() const {
+      size_t n = 0;
+      for (const auto& r : running) n += r->gen->running();
+      return n;
+    }
+  };
+  struct Job {
+    size_t rows = 0;                   // samples it adds to a decode batch (0: an option request)
+    std::function<void(Worker*)> run;  // nullptr: the backend shut down before the job ran
+  };
+
+  void enqueue(Job job) {
     {
       std::lock_guard lock(mu_);
       if (!stop_) {
@@ -179,21 +241,125 @@ class EmbeddedBackend final : public Backend {
         return;
       }
     }
-    job(nullptr);
+    job.run(nullptr);
   }
 
-  void work(model::Session& session) {
+  void work(Worker& w) {
     while (true) {
-      std::function<void(model::Session*)> job;
+      std::vector<Job> jobs;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-        if (stop_) return;
-        job = std::move(queue_.front());
-        queue_.pop_front();
+        cv_.wait(lock, [&] { return stop_ || !queue_.empty() || !w.running.empty(); });
+        if (stop_) break;
+        // Queued jobs join in order while the batch has room (an empty batch takes any job).
+        size_t rows = w.rows();
+        while (!queue_.empty() && (rows == 0 || rows + queue_.front().rows <= kMaxStepRows)) {
+          rows += queue_.front().rows;
+          jobs.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
-      job(&session);
+      for (auto& job : jobs) job.run(&w);
+      decode_step(w);
     }
+    for (auto& r : w.running) {
+      r->gen.reset();  // releases its sequences
+      fail(*r,
+           util::Error("embedded backend shut down before the request finished", {.record = r->req->key}));
+    }
+  }
+
+  void fail(Running& r, const util::Error& e) { r.reply(GenerateResult{}, std::make_exception_ptr(e)); }
+
+  // One decode step for every running sample of the worker's batch; finished, cancelled and failed
+  // requests leave it (and are answered).
+  void decode_step(Worker& w) {
+    auto& running = w.running;
+    for (auto& r : running) {
+      if (r->gen->cancelled()) {
+        r->gen.reset();
+        fail(*r, util::Error("generation cancelled", {.record = r->req->key}));
+      }
+    }
+    std::erase_if(running, [](const auto& r) { return !r->gen; });
+    if (running.empty()) return;
+    // One forward for the whole batch where decode rows do not depend on each other; otherwise one
+    // per request (its samples together, as when it runs alone): the same tokens either way.
+    std::vector<std::exception_ptr> errors(running.size());
+    const size_t groups = shared_steps_ ? 1 : running.size();
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t begin = shared_steps_ ? 0 : g, end = shared_steps_ ? running.size() : g + 1;
+      std::vector<model::Append> step;
+      std::vector<size_t> first;
+      for (size_t i = begin; i < end; ++i) {
+        first.push_back(step.size());
+        running[i]->gen->add_to_step(step);
+      }
+      try {
+        model::Logits l = w.session.append_batch(step);
+        // Every row's draw (the sampler and logprobs: O(vocabulary) each) in one parallel loop; the
+        // callbacks (stop strings, streaming) afterwards, request by request.
+        std::vector<std::pair<size_t, size_t>> rows;  // (request, row of that request)
+        for (size_t i = begin; i < end; ++i) {
+          const size_t r = running[i]->gen->begin_take(l, first[i - begin]);
+          for (size_t j = 0; j < r; ++j) rows.emplace_back(i, j);
+        }
+        util::parallel_for(rows.size(), draw_threads_,
+                           [&](size_t k) { running[rows[k].first]->gen->draw(rows[k].second); });
+        for (size_t i = begin; i < end; ++i) {
+          try {
+            running[i]->gen->end_take();
+          } catch (...) {
+            errors[i] = std::current_exception();
+          }
+        }
+      } catch (...) {
+        // One request's sequences could not be appended (forward() changes nothing then): step each
+        // request alone so that only the one at fault fails.
+        for (size_t i = begin; i < end; ++i) {
+          try {
+            std::vector<model::Append> own;
+            running[i]->gen->add_to_step(own);
+            running[i]->gen->take_step(w.session.append_batch(own), 0);
+          } catch (...) {
+            errors[i] = std::current_exception();
+          }
+        }
+      }
+    }
+    for (size_t i = 0; i < running.size(); ++i) {
+      Running& r = *running[i];
+      if (errors[i]) {
+        r.gen.reset();
+        r.reply(GenerateResult{}, errors[i]);
+      } else if (r.gen->done()) {
+        complete(r);
+      }
+    }
+    std::erase_if(running, [](const auto& r) { return !r->gen; });
+  }
+
+  // Answers a finished request and drops its Generation.
+  void complete(Running& r) {
+    GenerateResult out;
+    std::exception_ptr err;
+    try {
+      std::vector<model::Completion> outs = r.gen->take_result();
+      out.prompt_tokens = r.prompt_tokens;
+      for (auto& c : outs) {
+        Sample smp = finished_sample(c, r.req->sampling.stop);
+        if (r.req->top_logprobs >= 0) {
+          for (const auto& t : c.logprobs) smp.logprobs.push_back(token_logprob(t));
+        }
+        out.completion_tokens += static_cast<int64_t>(c.tokens.size());
+        out.samples.push_back(std::move(smp));
+      }
+    } catch (...) {
+      out = GenerateResult{};
+      err = std::current_exception();
+    }
+    r.gen.reset();
+    r.reply(std::move(out), err);
   }
 
   void finish(bool failed) {
@@ -242,7 +408,10 @@ class EmbeddedBackend final : public Backend {
     return encode_messages(req.messages, o, req.shared_prefix);
   }
 
-  GenerateResult run_generate(model::Session& s, const GenerateRequest& req) {
+  // Prefills a generate request and adds it to the worker's batch, or answers it right away (the
+  // one-token scoring case, max_tokens 0, samples that all stop at their first token). Throws on a
+  // bad request.
+  void start_generate(Worker& w, const GenerateRequest& req, const Reply& reply) {
     Encoded enc = prompt_ids(req);
     std::vector<int32_t> prompt = std::move(enc.ids);
     if (prompt.empty()) throw util::Error("empty prompt", {.record = req.key});
@@ -252,78 +421,78 @@ class EmbeddedBackend final : public Backend {
     if (req.cancel && req.cancel->load()) throw util::Error("generation cancelled", {.record = req.key});
     // The scoring case (one token, no streaming) keeps its single-prefill path.
     if ((req.top_logprobs >= 0 || !req.allowed_token_ids.empty()) && sp.max_tokens == 1 && !req.on_delta) {
-      return one_token(s, prompt, enc.split, req, msp, seed);
+      reply(one_token(w.session, prompt, enc.split, req, msp, seed), nullptr);
+      return;
     }
-    std::vector<uint8_t> allowed;  // allowed_token_ids ∩ decodable ids
+    auto r = std::make_unique<Running>();
+    Running& run = *r;
+    run.req = &req;
+    run.reply = reply;
+    run.prompt_tokens = static_cast<int64_t>(prompt.size());
     if (!req.allowed_token_ids.empty()) {
-      allowed.assign(static_cast<size_t>(model_->config().vocab_size), 0);
+      run.allowed.assign(static_cast<size_t>(model_->config().vocab_size), 0);
       for (int32_t id : req.allowed_token_ids) {
-        if (id < 0 || static_cast<size_t>(id) >= allowed.size()) {
+        if (id < 0 || static_cast<size_t>(id) >= run.allowed.size()) {
           throw util::Error("allowed token id " + std::to_string(id) + " is outside the vocabulary",
                             {.field = "allowed_token_ids", .record = req.key});
         }
-        allowed[static_cast<size_t>(id)] = can_decode(id) ? 1 : 0;
+        run.allowed[static_cast<size_t>(id)] = can_decode(id) ? 1 : 0;
       }
     }
-    model::GenerateOptions go;
+    model::GenerateOptions& go = run.go;
     go.n = sp.n;
     go.max_tokens = sp.max_tokens;
     go.sampling = msp;
     go.seed = seed;
-    go.allowed = allowed.empty() ? model::TokenMask(decodable_) : model::TokenMask(allowed);
+    go.allowed = run.allowed.empty() ? model::TokenMask(decodable_) : model::TokenMask(run.allowed);
     go.top_logprobs = req.top_logprobs;
     go.cancel = req.cancel.get();
     go.prompt_split = enc.split;
     if (!sp.stop.empty()) {
-      go.stop_check = [&](size_t, const std::vector<int32_t>& toks) -> int64_t {
+      go.stop_check = [this, &sp](size_t, const std::vector<int32_t>& toks) -> int64_t {
         size_t from = toks.size() > kStopWindowTokens ? toks.size() - kStopWindowTokens : 0;
         std::string tail = decode(std::span<const int32_t>(toks).subspan(from), /*skip_special=*/true);
         return find_stop(tail, sp.stop) == std::string::npos ? -1 : static_cast<int64_t>(toks.size());
       };
     }
-    // Streaming: per sample, how much text and how many tokens' logprobs were already sent.
-    struct Sent {
-      size_t bytes = 0, tokens = 0;
-    };
-    std::vector<Sent> sent(static_cast<size_t>(std::max(sp.n, 0)));
+    run.sent.resize(static_cast<size_t>(std::max(sp.n, 0)));
     if (req.on_delta) {
-      go.on_token = [&](size_t i, const model::Completion& c) {
-        SampleDelta d;
-        d.sample = static_cast<int>(i);
-        std::string text = decode(c.tokens, /*skip_special=*/true);
-        size_t ready = text.size();
-        if (!c.finish_reason.empty()) {
-          Sample last = finished_sample(c, sp.stop);
-          text = std::move(last.text);
-          ready = text.size();
-          d.finish_reason = last.finish_reason;
-        } else {
-          ready = stable_prefix(text, sp.stop);
-        }
-        if (ready > sent[i].bytes) {
-          d.text = text.substr(sent[i].bytes, ready - sent[i].bytes);
-          sent[i].bytes = ready;
-        }
-        if (req.top_logprobs >= 0 && (!d.text.empty() || !d.finish_reason.empty())) {
-          for (size_t t = sent[i].tokens; t < c.logprobs.size(); ++t)
-            d.logprobs.push_back(token_logprob(c.logprobs[t]));
-          sent[i].tokens = c.logprobs.size();
-        }
-        if (!d.text.empty() || !d.logprobs.empty() || !d.finish_reason.empty()) req.on_delta(d);
-      };
+      go.on_token = [this, &run](size_t i, const model::Completion& c) { stream(run, i, c); };
     }
-    std::vector<model::Completion> outs = model::generate(s, prompt, go);
-    GenerateResult r;
-    r.prompt_tokens = static_cast<int64_t>(prompt.size());
-    for (auto& c : outs) {
-      Sample smp = finished_sample(c, sp.stop);
-      if (req.top_logprobs >= 0) {
-        for (const auto& t : c.logprobs) smp.logprobs.push_back(token_logprob(t));
-      }
-      r.completion_tokens += static_cast<int64_t>(c.tokens.size());
-      r.samples.push_back(std::move(smp));
+    run.gen = std::make_unique<model::Generation>(w.session, prompt, go);
+    if (run.gen->done()) {
+      complete(run);
+      return;
     }
-    return r;
+    w.running.push_back(std::move(r));
+  }
+
+  // Streaming: sends what is new and stable in sample i's text (and its tokens' logprobs).
+  void stream(Running& run, size_t i, const model::Completion& c) const {
+    const GenerateRequest& req = *run.req;
+    SampleDelta d;
+    d.sample = static_cast<int>(i);
+    std::string text = decode(c.tokens, /*skip_special=*/true);
+    size_t ready = text.size();
+    if (!c.finish_reason.empty()) {
+      Sample last = finished_sample(c, req.sampling.stop);
+      text = std::move(last.text);
+      ready = text.size();
+      d.finish_reason = last.finish_reason;
+    } else {
+      ready = stable_prefix(text, req.sampling.stop);
+    }
+    Sent& sent = run.sent[i];
+    if (ready > sent.bytes) {
+      d.text = text.substr(sent.bytes, ready - sent.bytes);
+      sent.bytes = ready;
+    }
+    if (req.top_logprobs >= 0 && (!d.text.empty() || !d.finish_reason.empty())) {
+      for (size_t t = sent.tokens; t < c.logprobs.size(); ++t)
+        d.logprobs.push_back(token_logprob(c.logprobs[t]));
+      sent.tokens = c.logprobs.size();
+    }
+    if (!d.text.empty() || !d.logprobs.empty() || !d.finish_reason.empty()) req.on_delta(d);
   }
 
   // A finished completion's text: decoded without special tokens, cut before the first stop string.
@@ -419,11 +588,35 @@ class EmbeddedBackend final : public Backend {
     return r;
   }
 
-  OptionResult run_options(model::Session& s, const OptionRequest& req) {
+  // The text a request's SharedPrefix hint names (the messages before the hinted one, and the
+  // hinted prefix of its content), or "" without a usable hint.
+  static std::string shared_head(const OptionRequest& req) {
+    if (!req.shared_prefix || req.prompt || req.shared_prefix->chars == 0) return {};
+    const SharedPrefix& h = *req.shared_prefix;
+    if (h.message >= req.messages.size() || h.chars > req.messages[h.message].content.size()) return {};
+    std::string key;
+    for (size_t m = 0; m < h.message; ++m) {
+      key += req.messages[m].role;
+      key += '\x1f';
+      key += req.messages[m].content;
+      key += '\x1e';
+    }
+    key += req.messages[h.message].role;
+    key += '\x1f';
+    key.append(req.messages[h.message].content, 0, h.chars);
+    return key;
+  }
+
+  // A request's prompt ids, shared-prefix split and option letter ids.
+  struct OptionInput {
     std::vector<int32_t> ids;
     size_t split = 0;
+    std::vector<int32_t> letters;
+  };
+  OptionInput option_input(const OptionRequest& req) const {
+    OptionInput in;
     if (req.prompt) {
-      ids = tok_.encode(*req.prompt, /*add_special_tokens=*/true);
+      in.ids = tok_.encode(*req.prompt, /*add_special_tokens=*/true);
     } else {
       if (req.messages.empty() || req.messages.back().role != "assistant") {
         throw util::Error("option request needs messages ending in the open assistant prefix",
@@ -432,25 +625,26 @@ class EmbeddedBackend final : public Backend {
       text::ChatRenderOptions o;
       o.continue_final_message = true;
       Encoded enc = encode_messages(req.messages, o, req.shared_prefix);
-      ids = std::move(enc.ids);
-      split = enc.split;
+      in.ids = std::move(enc.ids);
+      in.split = enc.split;
     }
-    std::vector<int32_t> letters = req.letter_token_ids;
-    if (letters.empty()) {
+    if (in.ids.empty()) throw util::Error("empty prompt", {.record = req.key});
+    in.letters = req.letter_token_ids;
+    if (in.letters.empty()) {
       for (const auto& l : req.letters) {
         std::vector<int32_t> enc = tok_.encode(l, /*add_special_tokens=*/false);
         if (enc.empty())
           throw util::Error("option letter '" + l + "' encodes to no token", {.record = req.key});
-        letters.push_back(enc[0]);
+        in.letters.push_back(enc[0]);
       }
     }
-    if (letters.size() != req.letters.size()) {
+    if (in.letters.size() != req.letters.size()) {
       throw util::Error("letter_token_ids must have one id per letter", {.record = req.key});
     }
-    const size_t computed_before = s.tokens_computed();
-    model::OptionScores sc = model::score_options(s, ids, letters, /*full_logprobs=*/false, split);
-    option_tokens_ += static_cast<int64_t>(ids.size());
-    option_computed_ += static_cast<int64_t>(s.tokens_computed() - computed_before);
+    return in;
+  }
+
+  static OptionResult option_result(const model::OptionScores& sc) {
     OptionResult r;
     r.probs = sc.probs;
     r.raw_logprobs.reserve(sc.probs.size());
@@ -458,14 +652,46 @@ class EmbeddedBackend final : public Backend {
     return r;
   }
 
+  // Requests [begin, end) of `reqs` as one group: those that encode are scored together with the
+  // split of the first of them; a request that fails to encode fails alone.
+  void run_option_group(model::Session& s, const std::vector<OptionRequest>& reqs, size_t begin, size_t end,
+                        std::vector<OptionResult>& out, std::vector<std::exception_ptr>& errs) {
+    std::vector<size_t> ok;
+    std::vector<std::vector<int32_t>> prompts, letters;
+    size_t split = 0;
+    for (size_t i = begin; i < end; ++i) {
+      try {
+        OptionInput in = option_input(reqs[i]);
+        if (ok.empty()) split = in.split;
+        ok.push_back(i - begin);
+        prompts.push_back(std::move(in.ids));
+        letters.push_back(std::move(in.letters));
+      } catch (...) {
+        errs[i - begin] = std::current_exception();
+      }
+    }
+    if (ok.empty()) return;
+    const size_t computed_before = s.tokens_computed();
+    try {
+      std::vector<model::OptionScores> sc = model::score_option_group(s, prompts, split, letters);
+      for (size_t j = 0; j < ok.size(); ++j) out[ok[j]] = option_result(sc[j]);
+    } catch (...) {
+      for (size_t j : ok) errs[j] = std::current_exception();
+    }
+    for (const auto& p : prompts) option_tokens_ += static_cast<int64_t>(p.size());
+    option_computed_ += static_cast<int64_t>(s.tokens_computed() - computed_before);
+  }
+
   std::string name_;
   std::shared_ptr<const model::Model> model_;
   std::vector<uint8_t> decodable_;  // empty = every id of the model's rows decodes
+  bool shared_steps_ = false;       // one forward per decode step for all requests (see decode_step)
+  unsigned draw_threads_ = 0;       // threads drawing a step's tokens (0 = cores, as the forward)
   text::Tokenizer tok_;
   text::ChatTemplate template_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void(model::Session*)>> queue_;
+  std::deque<Job> queue_;
   bool stop_ = false;
   std::vector<std::thread> threads_;
   std::atomic<int64_t> requests_{0}, failed_{0};

@@ -6,6 +6,13 @@
 //   workers: engine sessions serving requests in parallel (each has its own KV/prefix cache; torch
 //   already spreads one forward over `threads` cores, so 1 is right on small machines).
 //
+// Continuous batching: each worker decodes the samples of all the generate requests it has admitted
+// in one batched step (at most 64 samples a step; a request with more runs alone). Queued requests
+// join at step boundaries (prompt prefilled with the prefix cache), finished or cancelled ones leave
+// there, and option requests run between steps. A seeded request gives the same tokens as when it
+// runs alone (a decode row does not depend on the other rows of its step: docs/benchmarks.md
+// "Continuous batching"). Destroying the backend fails requests still queued or running.
+//
 // Generation: messages are rendered with the chat template (add_generation_prompt, or
 // continue_final_message for an open assistant turn) and encoded without special tokens; a prompt
 // string is encoded with them (as vLLM's completions endpoint does). Stop strings are found in the

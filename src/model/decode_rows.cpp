@@ -1,0 +1,25 @@
+// Which decode batches keep every row independent of the others (model::independent_decode_rows).
+#include <cstdint>
+#include <vector>
+
+#include "model/detail/decode_step.h"
+#include "model/detail/small_batch_linear.h"
+#include "model/generate.h"
+
+namespace um::model {
+
+size_t independent_decode_rows(const Model& model) {
+  const Model::Impl& m = model.impl();
+  // The fused bf16 decode step computes each row on its own (decode_step.h); it is taken for 1 to
+  // kSmallBatchMaxRows one-token segments, so the step alone and the step in a batch run the same code.
+  static const int32_t token = 0;
+  std::vector<detail::Segment> one(1);
+  one[0].tokens = {&token, 1};
+  if (!detail::fused_decode_applicable(m, one)) return 1;
+  // The vocabulary projection after the layers: the same small-batch kernel for every row count.
+  const at::Tensor row = at::zeros({1, m.config.hidden_size}, at::TensorOptions().dtype(m.scalar));
+  if (m.lm_head.transposed || !detail::small_batch_qualifies(row, m.lm_head.w)) return 1;
+  return static_cast<size_t>(detail::kSmallBatchMaxRows);
+}
+
+}  // namespace um::model

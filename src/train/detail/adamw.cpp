@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "train/detail/tensor_file.h"
 #include "util/error.h"
 
 namespace um::train::detail {
@@ -108,7 +109,7 @@ void FlatAdamW::step(double lr) {
 
 void FlatAdamW::save(const std::filesystem::path& file) const {
   std::vector<torch::Tensor> state = {torch::tensor({step_}, torch::kLong), exp_avg_, exp_avg_sq_};
-  torch::save(state, file.string());
+  save_tensors(state, file);
 }
 
 void FlatAdamW::load(const std::filesystem::path& file) {

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "train/detail/artifacts.h"
+#include "train/detail/tensor_file.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/line_reader.h"
@@ -41,7 +42,7 @@ void save_checkpoint(const fs::path& out_dir, const CausalLM& m, const FlatAdamW
     tensors.push_back(t.detach());
     names.push_back(name);
   }
-  torch::save(tensors, (tmp / "trainable.pt").string());
+  save_tensors(tensors, tmp / "trainable.pt");
   opt.save(tmp / "optimizer.pt");
   nlohmann::ordered_json j;
   j["magic"] = kMagic;

@@ -81,11 +81,17 @@ void wait_for_background() {
 ProgressForwarder::ProgressForwarder(std::shared_ptr<util::CallControl> control, py::object progress)
     : control_(std::move(control)), progress_(std::move(progress)) {}
 
-void ProgressForwarder::forward(bool all) {
+bool ProgressForwarder::absorb() {
   for (auto& r : control_->take()) {
+    seen_ = true;
     auto& held = held_[r.bar];
     if (!held.final) held = std::move(r);
   }
+  return seen_;
+}
+
+void ProgressForwarder::forward(bool all) {
+  absorb();
   if (progress_.is_none()) {
     held_.clear();
     return;

@@ -122,12 +122,12 @@ py::dict scenes_report(const scene::ScenesReport& r) {
 // line written is also queued for the consumer:
 // - while a consumer iterates (attach()), the queue holds at most kQueueLines lines and the build
 //   waits for the consumer when it is full (bounded memory, scenes reach Python as they are built);
-// - while nobody iterates, the first kQueueLines lines are kept and the rest are only written; the
-//   consumer then gets the kept lines and the byte offset of the first line not kept, to read the
-//   rest from the finished file. So dropping the result, or never iterating, never blocks the build.
-// next_lines() and wait() release the GIL, forward progress and turn Ctrl-C into a cancellation:
-// the build stops at its next line (util::Cancelled), the temporary file is removed, and
-// KeyboardInterrupt is raised.
+// - otherwise the first kQueueLines lines are kept and the rest are only written; the consumer
+//   then gets the kept lines and the byte offset of the first line not kept, to read the rest from
+//   the finished file. So never iterating never blocks the build.
+// wait_started(), next_lines() and wait() release the GIL, forward progress and turn Ctrl-C into a
+// cancellation: the build stops at its next line (util::Cancelled), the temporary file is removed,
+// and KeyboardInterrupt is raised; cancel() does the same for a consumer that stops early.
 class SceneStream {
  public:
   static constexpr size_t kQueueLines = 8192;
@@ -205,10 +205,38 @@ class SceneStream {
     state_->cv.notify_all();
   }
 
+  // Waits until the build has loaded the dataset and started building (its bar reported), or has
+  // ended; raises the build's error (a missing or bad input is raised by usermirror.scenes() itself).
+  void wait_started() {
+    for (;;) {
+      if (forward_.absorb()) return;
+      {
+        py::gil_scoped_release release;
+        if (stopped_.wait_for(std::chrono::milliseconds(20)) == std::future_status::ready) break;
+      }
+      check_signals(false);
+    }
+    rethrow();
+  }
+
+  // Stops the build (the consumer left the first pass early: break, an exception, Ctrl-C): no file
+  // is written. Waits up to 2 s for it to stop (it stops at its next line).
+  void cancel() {
+    {
+      std::lock_guard lock(state_->mu);
+      if (state_->finished) return;
+      control_->cancel();
+    }
+    state_->cv.notify_all();
+    wait_stopped(stopped_, std::chrono::milliseconds(2000));
+  }
+
   // The next queued lines (a non-empty list of bytes); at the end, the byte offset (int) from which
   // the finished file holds lines that were not queued, or None when every line was delivered.
   py::object next_lines() {
     std::deque<std::string> got;
+    // While lines flow, signals and progress are still looked at every 100 ms.
+    if (std::chrono::steady_clock::now() - last_check_ >= std::chrono::milliseconds(100)) check_signals();
     for (;;) {
       bool finished = false;
       {
@@ -288,10 +316,11 @@ class SceneStream {
 
   // GIL held: forwards progress; on Ctrl-C (or an exception of the progress callback) cancels the
   // build, waits up to 2 s for it to stop and raises.
-  void check_signals() {
+  void check_signals(bool forward = true) {
+    last_check_ = std::chrono::steady_clock::now();
     try {
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-      forward_.poll();
+      if (forward) forward_.poll();
     } catch (...) {
       {
         std::lock_guard lock(state_->mu);  // the build may be between its wait's test and its sleep
@@ -308,6 +337,7 @@ class SceneStream {
   ProgressForwarder forward_;
   std::shared_future<void> stopped_;
   std::thread worker_;
+  std::chrono::steady_clock::time_point last_check_;
 };
 
 py::dict distil(const fs::path& work, const std::vector<std::string>& datasets, const std::string& name,
@@ -462,6 +492,8 @@ void bind_stages(py::module_& m) {
       .def("attach", &SceneStream::attach)
       .def("detach", &SceneStream::detach)
       .def("next_lines", &SceneStream::next_lines)
+      .def("wait_started", &SceneStream::wait_started)
+      .def("cancel", &SceneStream::cancel)
       .def("wait", &SceneStream::wait)
       .def_property_readonly("finished", &SceneStream::finished);
   m.def("distil", &distil, "work"_a, "datasets"_a, "name"_a, "select"_a, "filter_column"_a,

@@ -72,6 +72,9 @@ class ProgressForwarder {
   ProgressForwarder(std::shared_ptr<util::CallControl> control, py::object progress);
   void poll() { forward(false); }
   void flush() { forward(true); }
+  // Collects the reports without calling `progress` (they are forwarded by the next poll); true
+  // once any bar has reported.
+  bool absorb();
 
  private:
   void forward(bool all);
@@ -79,6 +82,7 @@ class ProgressForwarder {
   py::object progress_;
   std::map<uint64_t, util::CallControl::Report> held_;
   std::chrono::steady_clock::time_point last_;
+  bool seen_ = false;
 };
 
 // Where a call's progress goes: `progress` a callable(stage, done, total) or None; `terminal`

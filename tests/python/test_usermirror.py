@@ -47,12 +47,20 @@ def test_scenes_stream_the_cli_file(work_cli, work_py):
     again = um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, progress=lambda *a: seen.append(a))
     assert list(again) == records
     assert seen[-1] == ("scenes ml-100k eval", 24, 24)
-    # Never iterated, or abandoned after one record: the file is still written in full.
+    # Never iterated: the file is written in full; the first pass left early: the build stops, no file.
     lazy = um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, output=work_py / "lazy.jsonl", progress=False)
     assert lazy.wait()["written"] == 24 and read_bytes(work_py / "lazy.jsonl") == read_bytes(s.path)
-    first = next(iter(um.scenes("ml-100k", work_py, "eval", 24, 5, 5, 3, output=work_py / "one.jsonl",
-                                progress=False)))
-    assert first == records[0] and read_bytes(work_py / "one.jsonl") == read_bytes(s.path)
+    first = next(iter(um.scenes("ml-100k", work_py, "train", 20000, 2, 12, 3, all_users=True,
+                                output=work_py / "one.jsonl", progress=False)))
+    assert first["choice_cnt"] >= 2 and not (work_py / "one.jsonl").exists()
+    um._core._wait_background()
+    assert not any(p.name.startswith("one.jsonl") for p in work_py.iterdir())
+    # Bad inputs are raised by scenes() itself.
+    with pytest.raises(um.Error):
+        um.scenes("ml-1m", work_py, "eval", 24)
+    with pytest.raises(um.Error) as e:
+        um.scenes("ml-100k", work_py, "test", 24)
+    assert e.value.field == "split"
 
 
 def test_scenes_stream_past_the_queue(tmp_root, ml100k):

@@ -125,9 +125,11 @@ class Scenes:
     """The scenes of one ``usermirror.scenes`` call, streamed: the build runs in the background from
     the call on and writes the CLI's file; the first pass over the object yields each scene (a dict,
     the file's record) as soon as it is built, later passes read the finished file (``iter()``
-    starts a fresh pass). ``len()``, ``report`` and ``to_pandas()`` wait for the build, and so does
-    leaving the first pass early (``break``); ``path`` is the file, complete once the build has ended
-    (``wait()`` waits and returns the report)."""
+    starts a fresh pass). ``len()``, ``report`` and ``to_pandas()`` wait for the build; ``path`` is
+    the file, complete once the build has ended (``wait()`` waits and returns the report).
+    Leaving the first pass before its end (``break``, ``next(iter(s))``, an exception, Ctrl-C) stops
+    the build: no file is written (call ``wait()`` first to have the whole file). Never iterating
+    lets the build finish in the background."""
 
     def __init__(self, stream, path, target):
         self._stream = stream
@@ -172,10 +174,9 @@ class Scenes:
                     break
                 for line in got:
                     yield loads(line)
-        except GeneratorExit:
-            # Abandoned (a break, or next(iter(...))): the rest is built and written, not queued.
-            st.detach()
-            self.wait()
+        except BaseException:
+            # Left early (break, next(iter(...)), an exception, Ctrl-C): the build is stopped.
+            st.cancel()
             raise
         finally:
             st.detach()
@@ -215,14 +216,16 @@ def scenes(dataset, work, split="eval", samples=None, min_exposure=None, max_exp
     (``work/datasets/<dataset>_<split>.jsonl`` unless ``output``); returns a ``Scenes`` that streams
     the records as dicts while they are built.
 
-    Defaults are the CLI's: eval 256 scenes of 5 options, train 1024 scenes of 2-12 options.
-    ``progress``: see the module's docstring (stage "scenes <dataset> <split>", in scenes).
+    Defaults are the CLI's: eval 256 scenes of 5 options, train 1024 scenes of 2-12 options. Returns
+    once the dataset is loaded (errors of the inputs are raised here). ``progress``: see the module's
+    docstring (stage "scenes <dataset> <split>", in scenes).
     """
     target, terminal = _progress_target(progress)
     path = _path(output) or _os.path.join(_path(work), "datasets", f"{dataset}_{split}.jsonl")
     stream = _core.SceneStream(dataset, _path(work), split, samples, min_exposure, max_exposure, seed, threads,
                                list(scorers or []), _path(output), all_users, with_impressions, impressions, target,
                                terminal)
+    stream.wait_started()  # errors of the inputs are raised here
     return Scenes(stream, path, target)
 
 

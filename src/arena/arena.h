@@ -19,8 +19,9 @@
 //
 // Determinism: every random choice comes from util::Rng::stream(seed, "arena/...", record), so the
 // outputs depend only on (data, options, seed) and the simulator's answers. Resumable: LLM answers
-// are appended to <out>/requests.store.jsonl as they arrive; a rerun (after kill -9) asks only what
-// is missing and rebuilds byte-identical outputs. Errors: util::Error with file/line/field.
+// are appended to <out>/requests.store.jsonl as they arrive; a rerun (after kill -9) asks again only
+// the page groups with a missing answer (the pages of one user at one time, which the embedded
+// engine scores together) and rebuilds byte-identical outputs. Errors: util::Error with file/line/field.
 #include <cstdint>
 #include <filesystem>
 #include <functional>

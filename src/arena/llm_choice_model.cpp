@@ -5,11 +5,15 @@
 
 #include "backend/simulation_requests.h"
 #include "pipeline/llm_stage.h"
+#include "text/prompt.h"
 #include "util/error.h"
 #include "util/rng.h"
 
 namespace um::arena {
 namespace {
+
+// Option requests per backend call (whole page groups; a group larger than this is one call).
+constexpr size_t kChunkRequests = 256;
 
 std::string probs_json(const backend::OptionResult& r) {
   nlohmann::json v;
@@ -69,30 +73,60 @@ std::vector<std::vector<double>> LlmChoiceModel::choose(const std::vector<const 
     }
     auto generated =
         direct ? std::map<std::string, nlohmann::json>{} : pipeline::load_store(store_path_, stage_);
-    std::vector<backend::OptionRequest> todo;
+    // The option requests, page group by page group: consecutive pages with the same shared text
+    // (the pages of one user at one time, in the grouped order) carry one SharedPrefix hint, and the
+    // embedded engine scores such a run of requests as one group whose results depend on the group
+    // alone. So a group is asked whole or not at all: with any of its answers missing (a resumed
+    // run), all of its requests are sent again (the stored answers are kept; the recomputed ones are
+    // identical), and a chunk sent to the backend always holds whole groups.
+    std::vector<std::vector<backend::OptionRequest>> groups;
+    std::string prev_head;
     for (const PageScene* p : pages) {
+      std::string head = text::user_message_head(p->text);
+      if (groups.empty() || head != prev_head) groups.emplace_back();
+      prev_head = std::move(head);
+      auto& g = groups.back();
       if (direct) {
-        if (store.contains(opt_key(*p, 0))) {
-          ++reused_;
-          continue;
-        }
-        todo.push_back(backend::direct_option_request(opt_key(*p, 0), base(*p), p->items.size()));
-        todo.back().shared_prefix = backend::scene_shared_prefix(p->text);
+        g.push_back(backend::direct_option_request(opt_key(*p, 0), base(*p), p->items.size()));
+        g.back().shared_prefix = backend::scene_shared_prefix(p->text);
         continue;
       }
-      auto g = generated.find(gen_key(*p));
-      if (g == generated.end()) continue;  // generation failed within the budget
-      auto contents = g->second.at("contents").get<std::vector<std::string>>();
+      auto gen = generated.find(gen_key(*p));
+      if (gen == generated.end()) continue;  // generation failed within the budget
+      auto contents = gen->second.at("contents").get<std::vector<std::string>>();
       for (size_t r = 0; r < contents.size(); ++r) {
-        if (store.contains(opt_key(*p, r))) continue;
-        todo.push_back(
+        g.push_back(
             backend::reasoning_option_request(opt_key(*p, r), base(*p), contents[r], p->items.size()));
-        todo.back().shared_prefix = backend::scene_shared_prefix(p->text);
+        g.back().shared_prefix = backend::scene_shared_prefix(p->text);
       }
     }
-    sent_ += static_cast<int64_t>(todo.size());
-    util::Progress bar("arena (" + opts_.mode + ")", todo.size(), "prompts");
-    failed_ += pipeline::run_options(be_, std::move(todo), store, probs_json, bar, budget);
+    std::vector<std::vector<backend::OptionRequest>*> ask;
+    size_t asked = 0;
+    for (auto& g : groups) {
+      size_t missing = 0;
+      for (const auto& r : g) missing += store.contains(r.key) ? 0 : 1;
+      if (missing == 0) {
+        if (direct) reused_ += static_cast<int64_t>(g.size());
+        continue;
+      }
+      asked += g.size();
+      ask.push_back(&g);
+    }
+    sent_ += static_cast<int64_t>(asked);
+    util::Progress bar("arena (" + opts_.mode + ")", asked, "prompts");
+    std::vector<backend::OptionRequest> chunk;
+    auto flush = [&] {
+      if (chunk.empty()) return;
+      const size_t n = chunk.size();
+      failed_ += pipeline::run_options(be_, std::move(chunk), store, probs_json, bar, budget, n);
+      budget.max_failures = opts_.max_failures - failed_;
+      chunk.clear();
+    };
+    for (auto* g : ask) {
+      if (!chunk.empty() && chunk.size() + g->size() > kChunkRequests) flush();
+      for (auto& r : *g) chunk.push_back(std::move(r));
+    }
+    flush();
     bar.finish();
   }
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -153,6 +153,17 @@ struct OptionScores {
 // `split`: Session::prefill_cached's shared-prefix boundary (0 = none).
 OptionScores score_options(Session& s, std::span<const int32_t> prefix_tokens,
                            std::span<const int32_t> option_ids, bool full_logprobs = false, size_t split = 0);
+// A group of prompts that share their first `split` tokens (the pages shown to one user at one
+// time): prompt 0 as score_options(s, prompts[0], ..., split) — bit-identical to asking it alone —
+// then every other prompt whose first `split` tokens equal prompt 0's continues from a fork of that
+// shared part, their remaining blocks (kPrefillBlock tokens from `split`) batched block step by block
+// step, so the projections see all of their tokens at once. The others are asked alone. Results
+// depend on the group (its prompts, in order) and nothing else — not on the cache or on earlier
+// requests — so a caller that re-asks whole groups gets identical results on every run; they may
+// differ in the last bits from asking each prompt alone. option_ids: one list per prompt.
+std::vector<OptionScores> score_option_group(Session& s, const std::vector<std::vector<int32_t>>& prompts,
+                                             size_t split,
+                                             const std::vector<std::vector<int32_t>>& option_ids);
 // Prefix sharing: `prompt` is prefilled once (prefix cache), every continuation is appended to a fork
 // of it in one batch, and the option distribution after each continuation is returned.
 std::vector<OptionScores> score_continuations(Session& s, std::span<const int32_t> prompt,

@@ -1,4 +1,7 @@
 // Option scoring over a Session, with prefix sharing (torch-free: only the Session API).
+#include <algorithm>
+#include <cstdint>
+
 #include "model/model.h"
 #include "util/error.h"
 
@@ -12,6 +15,69 @@ OptionScores score_options(Session& s, std::span<const int32_t> prefix_tokens,
   OptionScores out;
   out.probs = option_distribution(l.row(0), option_ids);
   if (full_logprobs) out.logprobs = log_softmax(l.row(0));
+  return out;
+}
+
+std::vector<OptionScores> score_option_group(Session& s, const std::vector<std::vector<int32_t>>& prompts,
+                                             size_t split,
+                                             const std::vector<std::vector<int32_t>>& option_ids) {
+  if (option_ids.size() != prompts.size())
+    throw util::Error("score_option_group needs one option list per prompt", {.field = "option_ids"});
+  std::vector<OptionScores> out(prompts.size());
+  if (prompts.empty()) return out;
+  const auto& first = prompts[0];
+  if (first.empty()) throw util::Error("prefill needs at least one token", {.field = "tokens"});
+  if (split >= first.size()) split = 0;
+  // Prompt 0 alone; its sequence, cut to the shared part, is the base of the others.
+  Logits l0;
+  SeqId seq0 = s.prefill_cached(first, &l0, split);
+  out[0].probs = option_distribution(l0.row(0), option_ids[0]);
+  std::vector<size_t> batched;  // prompts continued from the shared part
+  for (size_t i = 1; i < prompts.size(); ++i) {
+    const auto& p = prompts[i];
+    if (split > 0 && p.size() > split &&
+        std::equal(first.begin(), first.begin() + static_cast<long>(split), p.begin())) {
+      batched.push_back(i);
+    } else {
+      out[i] = score_options(s, p, option_ids[i], false, split > 0 && p.size() > split ? split : 0);
+    }
+  }
+  if (batched.empty()) {
+    s.release(seq0);
+    return out;
+  }
+  s.truncate(seq0, split);
+  std::vector<SeqId> seqs;
+  try {
+    for (size_t i : batched) seqs.push_back(s.fork(seq0, prompts[i].size() - split));
+    s.release(seq0);
+    seq0 = 0;
+    // Block steps: every prompt's next block (aligned to `split`, as prefill_cached computes it) in
+    // one batched forward, until every prompt is done.
+    for (size_t pos = split;; pos += Session::kPrefillBlock) {
+      std::vector<Append> step;
+      std::vector<size_t> last;  // prompts whose final block this step holds
+      for (size_t j = 0; j < batched.size(); ++j) {
+        const auto& p = prompts[batched[j]];
+        if (pos >= p.size()) continue;
+        const size_t end = std::min(p.size(), pos + Session::kPrefillBlock);
+        step.push_back(
+            {seqs[j],
+             std::vector<int32_t>(p.begin() + static_cast<long>(pos), p.begin() + static_cast<long>(end)),
+             false});
+        last.push_back(end == p.size() ? batched[j] : SIZE_MAX);
+      }
+      if (step.empty()) break;
+      Logits l = s.append_batch(step);
+      for (size_t r = 0; r < last.size(); ++r)
+        if (last[r] != SIZE_MAX) out[last[r]].probs = option_distribution(l.row(r), option_ids[last[r]]);
+    }
+  } catch (...) {
+    if (seq0 != 0) s.release(seq0);
+    for (SeqId q : seqs) s.release(q);
+    throw;
+  }
+  for (SeqId q : seqs) s.release(q);
   return out;
 }
 

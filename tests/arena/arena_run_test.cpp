@@ -8,10 +8,12 @@
 #include <sstream>
 
 #include "arena/arena.h"
+#include "backend/backend.h"
 #include "common/shared_data.h"
 #include "data/dataset_io.h"
 #include "data/prepare.h"
 #include "fake_simulator_backend.h"
+#include "model/init.h"
 #include "util/error.h"
 
 namespace um::arena {
@@ -164,6 +166,105 @@ TEST(ArenaRun, KilledRunsResumeFromTheStoreAndWriteTheSameBytes) {
     EXPECT_EQ(slurp(r.report_json), json);
   }
 }
+
+// Interleaving asks the pages of one user together, as one group of the engine; a run killed in
+// the middle of a group asks that group again whole (the fake backend, like the engine, answers
+// depending on the group), and the outputs are the same bytes.
+TEST(ArenaRun, KilledInTheMiddleOfAPageGroupResumesWholeGroups) {
+  UM_REQUIRE_SHARED(raw, "data/ml-100k");
+  fs::path work = prepared_ml100k(raw, "arena-resume-groups");
+  ArenaOptions o = base_options(work);
+  o.simulator = "fake";
+  o.users = 10;
+  std::string json, pages;
+  std::vector<std::string> first_keys;
+  {
+    testing::FakeSimulatorBackend be;
+    util::Summary s("arena");
+    ArenaResult r = run_arena(o, be, s);
+    json = slurp(r.report_json);
+    pages = slurp(r.pages_jsonl);
+    first_keys = be.keys();
+  }
+  ASSERT_GT(first_keys.size(), 12u);
+  const fs::path out = work / "arena" / "interleave";
+  const fs::path store = out / "requests.store.jsonl";
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(store);
+    std::string l;
+    while (std::getline(in, l)) lines.push_back(l);
+  }
+  {
+    std::ofstream t(store, std::ios::trunc);  // 4 recommenders: 6 pages per user; keep 1 + 8 answers
+    for (size_t i = 0; i < 9; ++i) t << lines[i] << "\n";
+  }
+  for (const char* f : {"report.json", "report.md", "pages.jsonl"}) fs::remove(out / f);
+  testing::FakeSimulatorBackend be;
+  util::Summary s("arena");
+  ArenaResult r = run_arena(o, be, s);
+  // The second user's group (answers 7 and 8 kept) is asked again whole: 6 fewer than the first run.
+  EXPECT_EQ(be.keys().size(), first_keys.size() - 6);
+  EXPECT_EQ(slurp(r.report_json), json);
+  EXPECT_EQ(slurp(r.pages_jsonl), pages);
+}
+
+#ifdef UM_BACKEND_EMBEDDED
+// The same with the embedded engine (the shared prompt prefix once, the exposure lists of a user's
+// pages batched): a run killed in the middle of a group writes the same bytes as an uninterrupted one.
+TEST(ArenaRun, EmbeddedEngineResumesWholePageGroupsByteIdentically) {
+  UM_REQUIRE_SHARED(raw, "data/ml-100k");
+  UM_REQUIRE_SHARED(tok, "tokenizers/qwen3");
+  model::InitOptions mo;
+  mo.arch = "qwen3";
+  mo.layers = 1;
+  mo.hidden = 32;
+  mo.heads = 2;
+  mo.kv_heads = 1;
+  mo.intermediate = 48;
+  mo.tie_embeddings = true;
+  mo.dtype = "f32";
+  mo.seed = 5;
+  mo.tokenizer_dir = tok;
+  mo.out_dir = um::testing::temp_dir("arena-tiny-model");
+  model::init_random_model(mo);
+  fs::path work = prepared_ml100k(raw, "arena-embedded-resume");
+  ArenaOptions o = base_options(work);
+  o.recommenders = {"random", "pop", "itemknn"};
+  o.simulator = "local:" + mo.out_dir.string() + "?dtype=f32";
+  o.users = 6;
+  o.controls = {};
+  std::string json, pages;
+  {
+    auto be = backend::make_backend(o.simulator);
+    util::Summary s("arena");
+    ArenaResult r = run_arena(o, *be, s);
+    json = slurp(r.report_json);
+    pages = slurp(r.pages_jsonl);
+    // Pages of one user share the prompt prefix: most prompt tokens come from the cache.
+    ASSERT_GT(r.prefix_cache_hit_rate, 0.5);
+  }
+  const fs::path out = work / "arena" / "interleave";
+  const fs::path store = out / "requests.store.jsonl";
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(store);
+    std::string l;
+    while (std::getline(in, l)) lines.push_back(l);
+  }
+  ASSERT_GT(lines.size(), 8u);
+  {
+    std::ofstream t(store, std::ios::trunc);  // killed in the middle of a group (3 pairs per user)
+    for (size_t i = 0; i < 5; ++i) t << lines[i] << "\n";
+  }
+  for (const char* f : {"report.json", "report.md", "pages.jsonl"}) fs::remove(out / f);
+  auto be = backend::make_backend(o.simulator);
+  util::Summary s("arena");
+  ArenaResult r = run_arena(o, *be, s);
+  EXPECT_EQ(slurp(r.report_json), json);
+  EXPECT_EQ(slurp(r.pages_jsonl), pages);
+}
+#endif
 
 TEST(ArenaRun, ControlSimulatorsOnRealData) {
   UM_REQUIRE_SHARED(raw, "data/ml-100k");

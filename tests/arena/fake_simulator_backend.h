@@ -26,12 +26,22 @@ class FakeSimulatorBackend final : public backend::Backend {
       done(i, std::move(r), nullptr);
     }
   }
+  // Like the embedded engine, a run of consecutive requests whose SharedPrefix hints name the same
+  // text is one group, and the answers depend on the group: here every answer is seeded by its
+  // prompt and by the keys of its whole group, so a caller that re-asks part of a group gets other
+  // answers.
   void submit_options(std::vector<backend::OptionRequest> requests, backend::OptionCallback done) override {
+    std::vector<std::string> heads;
+    for (const auto& r : requests) heads.push_back(shared_head(r));
     for (size_t i = 0; i < requests.size(); ++i) {
       const auto& req = requests[i];
       record(req.key, req.messages);
+      size_t b = i, e = i + 1;
+      while (!heads[i].empty() && b > 0 && heads[b - 1] == heads[i]) --b;
+      while (!heads[i].empty() && e < requests.size() && heads[e] == heads[i]) ++e;
       std::string prompt;
       for (const auto& m : req.messages) prompt += m.role + ":" + m.content + "\n";
+      for (size_t j = b; j < e; ++j) prompt += "|" + requests[j].key;
       util::Rng rng(util::hash64(prompt));
       std::vector<double> lp;
       for (size_t k = 0; k < req.letters.size(); ++k) lp.push_back(std::log(0.05 + rng.uniform01()));
@@ -49,6 +59,13 @@ class FakeSimulatorBackend final : public backend::Backend {
   }
 
  private:
+  static std::string shared_head(const backend::OptionRequest& r) {
+    if (!r.shared_prefix || r.shared_prefix->message >= r.messages.size()) return {};
+    std::string h;
+    for (size_t m = 0; m < r.shared_prefix->message; ++m)
+      h += r.messages[m].role + ":" + r.messages[m].content + "\n";
+    return h + r.messages[r.shared_prefix->message].content.substr(0, r.shared_prefix->chars);
+  }
   void record(const std::string& key, const std::vector<backend::Message>& m) {
     std::lock_guard<std::mutex> lock(mu_);
     keys_.push_back(key);

@@ -331,3 +331,48 @@ TEST_F(SessionTest, SharedPrefixSplitReusesExactlyAndStaysBitIdentical) {
 
 }  // namespace
 }  // namespace um
+
+namespace um {
+namespace {
+
+// A group of pages (score_option_group): results depend on the group only — identical on a fresh
+// session and on one whose prefix cache already holds the shared part or other prompts — prompt 0
+// and prompts that do not share the prefix equal asking them alone bit for bit, and the batched ones
+// equal it up to rounding.
+TEST_F(SessionTest, OptionGroupDependsOnTheGroupOnly) {
+  constexpr size_t B = model::Session::kPrefillBlock;
+  const size_t split = B + 57;
+  auto head = ids(static_cast<int>(split), 21);
+  std::vector<std::vector<int32_t>> prompts;
+  for (int k : {90, 70, 12, 200, 1}) {  // suffixes shorter and longer than one block
+    auto p = head;
+    for (int32_t t : ids(k, 40 + k)) p.push_back(t);
+    prompts.push_back(p);
+  }
+  prompts.push_back(ids(150, 7));  // does not share the prefix: asked alone
+  const std::vector<std::vector<int32_t>> letters(prompts.size(), std::vector<int32_t>{3, 4, 5});
+  for (auto dtype : {model::DType::F32, model::DType::BF16}) {
+    auto m = model::Model::load(*dir_, {.dtype = dtype});
+    model::Session fresh(m, 8), warm(m, 8), alone(m, 8);
+    auto a = model::score_option_group(fresh, prompts, split, letters);
+    warm.release(warm.prefill_cached(prompts[3], nullptr, split));
+    warm.release(warm.prefill_cached(ids(300, 3), nullptr));
+    auto b = model::score_option_group(warm, prompts, split, letters);
+    ASSERT_EQ(a.size(), prompts.size());
+    EXPECT_EQ(fresh.live_sequences(), 0u);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      EXPECT_EQ(a[i].probs, b[i].probs) << i;
+      auto one =
+          model::score_options(alone, prompts[i], letters[i], false, i + 1 < prompts.size() ? split : 0);
+      if (i == 0 || i + 1 == prompts.size()) {
+        EXPECT_EQ(a[i].probs, one.probs) << i;
+      } else {
+        for (size_t k = 0; k < one.probs.size(); ++k)
+          EXPECT_NEAR(a[i].probs[k], one.probs[k], dtype == model::DType::F32 ? 1e-5 : 2e-2) << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace um

@@ -33,7 +33,8 @@ Command distil_command() {
       "Select teacher/student preference pairs from probs files (datasets/NAME_pref.jsonl, _sft.jsonl)",
       [](CLI::App& app) {
         auto o = std::make_shared<pipeline::DistilOptions>();
-        auto allocation = std::make_shared<std::string>("proportional");
+        auto allocation = std::make_shared<std::string>();
+        auto compat = std::make_shared<std::string>("usermirror");
         app.add_option("--work", o->work_dir, "Work directory (datasets/, probs/)")->required();
         app.add_option("--datasets", o->datasets, "Datasets to use, comma separated")
             ->required()
@@ -62,13 +63,20 @@ Command distil_command() {
                        "Pairs per (dataset, choice_cnt): proportional (exact shares) or reference (the "
                        "authors' row-based ceiling allocation)")
             ->check(CLI::IsMember({"proportional", "reference"}))
+            ->default_str("proportional; reference with --compat reference");
+        app.add_option("--compat", *compat,
+                       "usermirror | reference: the reference's allocation and 5-letter behaviour sampling "
+                       "(docs/reference-differences.md); an explicit --allocation wins")
+            ->check(CLI::IsMember({"usermirror", "reference"}))
             ->capture_default_str();
         app.add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
         return [=] {
           pipeline::DistilOptions opts = *o;
           if (!prompts_dir->empty()) opts.prompts_dir = *prompts_dir;
-          opts.allocation = *allocation == "reference" ? pipeline::Allocation::reference
-                                                       : pipeline::Allocation::proportional;
+          opts.compat = data::parse_compat(*compat);
+          if (!allocation->empty())
+            opts.allocation = *allocation == "reference" ? pipeline::Allocation::reference
+                                                         : pipeline::Allocation::proportional;
           return um::cli::run_distil(opts);
         };
       }};

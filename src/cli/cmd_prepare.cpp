@@ -44,8 +44,15 @@ Command prepare_command() {
         app.add_option("--min-rating-number", *min_rating_number,
                        "Override (Amazon): item rating_number minimum");
         app.add_option("--max-rows", *max_rows, "Read at most this many interaction rows");
+        auto compat = std::make_shared<std::string>("usermirror");
+        app.add_option("--compat", *compat,
+                       "usermirror | reference: the reference's preprocessing where we deliberately differ "
+                       "(ml-1m: its age labels, users without ratings kept; docs/reference-differences.md)")
+            ->check(CLI::IsMember({"usermirror", "reference"}))
+            ->capture_default_str();
         return [=] {
           data::PrepareOptions o = *opts;
+          o.compat = data::parse_compat(*compat);
           if (*min_user >= 0) o.filters.min_user_interactions = *min_user;
           if (*max_user >= 0) o.filters.max_user_interactions = *max_user;
           if (*min_item >= 0) o.filters.min_item_interactions = *min_item;

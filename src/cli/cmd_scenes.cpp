@@ -63,10 +63,20 @@ Command scenes_command() {
         app.add_option("--impressions", *impressions,
                        "auto (real impressions for MIND train), real, or sampled")
             ->check(CLI::IsMember({"auto", "real", "sampled"}));
-        app.add_flag("--reference-positions", o->shape.reference_positions,
-                     "Never put the ground truth last, as the reference does");
-        app.add_flag("--collaborative-full-history", o->collaborative_full_history,
-                     "Collaborative query uses the user's whole row, future included (reference)");
+        app.add_flag_function(
+            "--reference-positions", [o](int64_t n) { o->shape.reference_positions = n > 0; },
+            "Never put the ground truth last, as the reference does (=false: uniform even with --compat "
+            "reference)");
+        app.add_flag_function(
+            "--collaborative-full-history", [o](int64_t n) { o->collaborative_full_history = n > 0; },
+            "Collaborative query uses the user's whole row, future included, as the reference (=false: "
+            "earlier interactions only even with --compat reference)");
+        auto compat = std::make_shared<std::string>("usermirror");
+        app.add_option("--compat", *compat,
+                       "usermirror | reference: every reference behaviour of scene building at once "
+                       "(docs/reference-differences.md); explicit options still win")
+            ->check(CLI::IsMember({"usermirror", "reference"}))
+            ->capture_default_str();
         app.add_flag("!--all-users", o->use_eval_users,
                      "Train split: do not restrict to the users of <DS>_eval.jsonl");
         app.add_flag("--with-impressions", o->with_impressions,
@@ -80,6 +90,7 @@ Command scenes_command() {
             ->capture_default_str();
         return [=] {
           scene::ScenesOptions opts = *o;
+          opts.compat = data::parse_compat(*compat);
           bool eval = opts.split == "eval";
           opts.samples = *samples >= 0 ? static_cast<size_t>(*samples) : (eval ? 256 : 1024);
           opts.shape.min_options = *min_exp >= 0 ? *min_exp : (eval ? 5 : 2);

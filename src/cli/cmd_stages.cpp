@@ -128,13 +128,21 @@ Command evaluate_command() {
             app.add_option("--max-context", o->max_context,
                            "Score scenes longer than N tokens (messages with the chat template) as uniform "
                            "without asking the model, as the reference (6124); 0 = off")
+                ->default_str("0; 6124 with --compat reference");
+            auto compat = std::make_shared<std::string>("usermirror");
+            app.add_option("--compat", *compat,
+                           "usermirror | reference: the reference's context limit (6124) by default "
+                           "(docs/reference-differences.md); an explicit --max-context wins")
+                ->check(CLI::IsMember({"usermirror", "reference"}))
                 ->capture_default_str();
             app.add_option(
                 "--context-tokenizer", o->context_tokenizer,
                 "Tokenizer folder for --max-context (default: the model folder of a local: backend)");
             return [=] {
               pipeline::EvaluateOptions opts = *o;
-              if (opts.max_context > 0 && opts.context_tokenizer.empty()) {
+              opts.compat = data::parse_compat(*compat);
+              const size_t max_context = pipeline::context_limit(opts);
+              if (max_context > 0 && opts.context_tokenizer.empty()) {
                 const std::string local = "local:";
                 if (common->backend.rfind(local, 0) != 0)
                   throw util::Error("--max-context needs --context-tokenizer with a non-local backend",
@@ -156,8 +164,8 @@ Command evaluate_command() {
               util::Summary s("evaluate " + opts.mode);
               pipeline::EvaluateResult r = pipeline::run_evaluate(*be, opts);
               s.count("scenes", static_cast<uint64_t>(r.scenes));
-              if (opts.max_context > 0)
-                s.count("longer than " + std::to_string(opts.max_context) + " tokens (scored uniform)",
+              if (max_context > 0)
+                s.count("longer than " + std::to_string(max_context) + " tokens (scored uniform)",
                         static_cast<uint64_t>(r.over_context));
               s.set("expected hit rate", fmt::format("{:.4f}", r.expected_hit_rate));
               s.set("report", r.report_md.string());

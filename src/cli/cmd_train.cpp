@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "cli/command_registry.h"
+#include "data/compat.h"
+#include "train/reference_defaults.h"
 #include "train/train.h"
 #include "util/progress.h"
 
@@ -58,6 +60,20 @@ void add_train_options(CLI::App* app, train::TrainOptions& o) {
       "--no-plot", [&o](int64_t) { o.plot = false; }, "Do not draw OUT/loss.png");
 }
 
+void add_compat_option(CLI::App* app, std::string& compat) {
+  app->add_option("--compat", compat,
+                  "usermirror | reference: the reference run's bf16 compute and activation checkpointing "
+                  "(an explicit --dtype / --activation-checkpointing wins)")
+      ->check(CLI::IsMember({"usermirror", "reference"}))
+      ->capture_default_str();
+}
+
+// --compat reference: the reference run's defaults for the options not given (train/reference_defaults.h).
+void apply_compat(const CLI::App& app, const std::string& compat, train::TrainOptions& o) {
+  if (data::parse_compat(compat) != data::Compat::reference) return;
+  train::apply_reference_defaults(o, app.count("--dtype") > 0, app.count("--activation-checkpointing") > 0);
+}
+
 // `s` was created before the run so its wall time covers it.
 int report(util::Summary& s, const std::string& stage, const train::TrainOptions& o,
            const train::TrainResult& r) {
@@ -98,20 +114,28 @@ Command train_command() {
             auto dpo = std::make_shared<train::TrainOptions>(train::dpo_defaults());
             auto dpo_loss = std::make_shared<train::DpoOptions>();
             sft->progress = dpo->progress = true;
+            auto sft_compat = std::make_shared<std::string>("usermirror");
+            auto dpo_compat = std::make_shared<std::string>("usermirror");
             CLI::App* s = app.add_subcommand("sft", "Supervised fine-tuning on the assistant turns");
             add_train_options(s, *sft);
+            add_compat_option(s, *sft_compat);
             s->add_option("--column", sft->column,
                           "Conversation column (default: messages, else messages_chosen)");
             CLI::App* d = app.add_subcommand("dpo", "Direct preference optimisation on a pref file");
             add_train_options(d, *dpo);
+            add_compat_option(d, *dpo_compat);
             d->add_option("--beta", dpo_loss->beta, "DPO beta")->capture_default_str();
             d->add_option("--label-smoothing", dpo_loss->label_smoothing, "Conservative DPO label smoothing")
                 ->capture_default_str();
             d->add_option("--ref", dpo_loss->reference_dir, "Reference model (default: --model)");
-            return [s, sft, dpo, dpo_loss] {
+            return [s, d, sft, dpo, dpo_loss, sft_compat, dpo_compat] {
               const std::string stage = s->parsed() ? "sft" : "dpo";
               util::Summary summary("train " + stage);
-              if (stage == "sft") return report(summary, stage, *sft, train::run_sft(*sft));
+              if (stage == "sft") {
+                apply_compat(*s, *sft_compat, *sft);
+                return report(summary, stage, *sft, train::run_sft(*sft));
+              }
+              apply_compat(*d, *dpo_compat, *dpo);
               return report(summary, stage, *dpo, train::run_dpo(*dpo, *dpo_loss));
             };
           }};

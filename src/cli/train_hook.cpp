@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "train/reference_defaults.h"
 #include "train/train.h"
 #include "util/error.h"
 
@@ -30,6 +31,7 @@ std::string train_hook(const pipeline::RunConfig& c, const fs::path& sft_file, c
   sft.seed = c.seed;
   sft.threads = static_cast<int>(c.threads);
   sft.progress = true;
+  if (c.compat == data::Compat::reference) train::apply_reference_defaults(sft, false, false);
   std::printf("[run] train: SFT on %s\n", sft_file.string().c_str());
   train::TrainResult s = train::run_sft(sft);
 
@@ -42,6 +44,7 @@ std::string train_hook(const pipeline::RunConfig& c, const fs::path& sft_file, c
   dpo.seed = c.seed;
   dpo.threads = static_cast<int>(c.threads);
   dpo.progress = true;
+  if (c.compat == data::Compat::reference) train::apply_reference_defaults(dpo, false, false);
   std::printf("[run] train: DPO on %s\n", pref_file.string().c_str());
   train::TrainResult d = train::run_dpo(dpo, train::DpoOptions{});
   if (d.model_out != trained_model_dir(c))

@@ -15,6 +15,7 @@ PrepareResult prepare(const PrepareOptions& opts) {
                   .dataset = opts.dataset,
                   .filters = opts.filters,
                   .bad = &bad,
+                  .compat = opts.compat,
                   .stats = &result.stats};
   Dataset ds = reader.read(ctx);
   ds.name = opts.dataset;

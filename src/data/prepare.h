@@ -16,6 +16,7 @@ struct PrepareOptions {
   std::filesystem::path work_dir;
   bool skip_bad = false;
   FilterOptions filters;
+  Compat compat = Compat::usermirror;  // docs/reference-differences.md, "--compat reference"
 };
 
 struct PrepareResult {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "data/compat.h"
 #include "data/schema.h"
 #include "util/error.h"
 
@@ -45,6 +46,9 @@ struct ReadContext {
   std::string dataset;  // the name asked for (e.g. "Amazon-Beauty")
   FilterOptions filters;
   BadRecords* bad = nullptr;
+  // Compat::reference: the reference's preprocessing where usermirror deliberately differs (ml-1m:
+  // the reference's age labels and every users.dat line, docs/reference-differences.md).
+  Compat compat = Compat::usermirror;
   // Named counters the reader wants in the summary (e.g. "ratings read", "dropped: duplicate").
   std::map<std::string, uint64_t>* stats = nullptr;
   void count(const std::string& key, uint64_t n = 1) const {

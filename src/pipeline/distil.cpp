@@ -295,6 +295,11 @@ struct StreamNames {
         sampling("distil/sampling/" + ds) {}
 };
 
+Allocation allocation(const DistilOptions& o) {
+  return o.allocation.value_or(o.compat == data::Compat::reference ? Allocation::reference
+                                                                   : Allocation::proportional);
+}
+
 // Pass 1 for one row: parse the numbers, compute every §8.1–8.5 quantity, and remember where a
 // candidate's texts are.
 void analyse_row(const StreamNames& streams, int64_t cid, const Row* const (&row)[3],
@@ -322,7 +327,8 @@ void analyse_row(const StreamNames& streams, int64_t cid, const Row* const (&row
   for (size_t v = 0; v < 2; ++v) {
     util::Rng rng = util::Rng::stream(o.seed, streams.behavior[v], static_cast<uint64_t>(cid));
     stats[v].clear();
-    sum[v] = summarise_variant(probs[v].choice, scene.choice_cnt, scene.item_pos, rng, stats[v]);
+    sum[v] = summarise_variant(probs[v].choice, scene.choice_cnt, scene.item_pos, rng, stats[v],
+                               o.compat == data::Compat::reference ? kReferenceSampleSupport : 0);
   }
   out.n_strong = static_cast<uint16_t>(sum[0].n);
   out.n_weak = static_cast<uint16_t>(sum[1].n);
@@ -529,7 +535,7 @@ DistilResult run_distil(const DistilOptions& o) {
   result.candidates = static_cast<int64_t>(ranked.size());
   // A random key is a shuffle: its direction is irrelevant.
   const bool ascending = random_filter ? false : o.ascending;
-  for (size_t i : select_scenes(ranked, o.select, ascending, o.allocation, &result.groups)) {
+  for (size_t i : select_scenes(ranked, o.select, ascending, allocation(o), &result.groups)) {
     SceneState& s = scenes[ranked_at[i].first][ranked_at[i].second];
     s.selected = true;
     ++result.pairs;

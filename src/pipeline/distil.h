@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "data/compat.h"
 #include "pipeline/distil_select.h"
 #include "pipeline/work_layout.h"
 
@@ -34,7 +35,11 @@ struct DistilOptions {
   std::string sampling_column = "entropy";               // entropy | logloss | random
   bool ascending = false;
   uint64_t seed = 0;
-  Allocation allocation = Allocation::proportional;
+  // Unset: the compat default (proportional; reference with Compat::reference).
+  std::optional<Allocation> allocation;
+  // Compat::reference: the reference's allocation by default, and behaviours sampled over at least
+  // the 5 letters A–E (phantom letters of C < 5 carry the 1e-10 floor, §11.21).
+  data::Compat compat = data::Compat::usermirror;
   // System prompt of the training messages: a file path, or a prompt name (text/prompt_store.h);
   // empty = reasoning-v1. It must be the prompt the rationales were generated with.
   std::filesystem::path system_prompt_file;

@@ -1,5 +1,6 @@
 #include "pipeline/distil_scene.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 
@@ -8,10 +9,11 @@ namespace um::pipeline {
 const char* variant_name(Variant v) { return v == Variant::strong ? "strong" : "weak"; }
 
 VariantSummary summarise_variant(std::span<const LetterProbs> choice, int choice_cnt, int truth,
-                                 util::Rng& rng, std::vector<DecisionStat>& out) {
+                                 util::Rng& rng, std::vector<DecisionStat>& out, int sample_support) {
   assert(!choice.empty());
   const auto c = static_cast<size_t>(choice_cnt);
-  std::array<double, kMaxOptions> p{}, mean{};
+  const int support = std::min(std::max(choice_cnt, sample_support), kMaxOptions);
+  std::array<double, kMaxOptions> p{}, mean{}, padded{};
   VariantSummary s;
   s.n = static_cast<int>(choice.size());
   int hits = 0;
@@ -21,7 +23,13 @@ VariantSummary summarise_variant(std::span<const LetterProbs> choice, int choice
     DecisionStat st;
     st.entropy = entropy_bits(pv);
     st.logloss = logloss_bits(pv, truth);
-    st.behavior = sample_option(pv, rng);
+    if (support > choice_cnt) {
+      const std::span<double> sv(padded.data(), static_cast<size_t>(support));
+      prob_vector(d, support, sv);
+      st.behavior = sample_option(sv, rng);
+    } else {
+      st.behavior = sample_option(pv, rng);
+    }
     st.preference = st.behavior == truth;
     for (size_t k = 0; k < c; ++k) mean[k] += p[k];
     s.mean_entropy += st.entropy;

@@ -33,9 +33,13 @@ struct VariantSummary {
 };
 
 // Computes every decision's stats (appended to `out`) and the variant summary. Behaviours are drawn
-// from `rng` in decision order, one draw per decision. Requires choice non-empty.
+// from `rng` in decision order, one draw per decision. Requires choice non-empty. `sample_support`:
+// 0 = behaviours are sampled over exactly the C options; n > C = over n letters built like the
+// probability vector (letters past C carry the 1e-10 floor unless the dict has them), as the
+// reference's hard-coded 5 (kReferenceSampleSupport, §11.21): a phantom letter is a miss.
+inline constexpr int kReferenceSampleSupport = 5;
 VariantSummary summarise_variant(std::span<const LetterProbs> choice, int choice_cnt, int truth,
-                                 util::Rng& rng, std::vector<DecisionStat>& out);
+                                 util::Rng& rng, std::vector<DecisionStat>& out, int sample_support = 0);
 
 // The §8.3 metrics (teacher = strong, student = weak), plus hit rates computed per scene.
 struct SceneMetrics {

@@ -132,7 +132,8 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
   const std::string stage = "evaluate/" + opts.mode;
   // Scenes over the context limit get no request (docs/method.md §10).
   std::vector<char> over_context(scenes.size(), 0);
-  if (opts.max_context > 0) {
+  const size_t max_context = context_limit(opts);
+  if (max_context > 0) {
     if (opts.context_tokenizer.empty())
       throw util::Error("max_context needs a tokenizer folder", {.field = "context_tokenizer"});
     const auto tok = text::Tokenizer::load(opts.context_tokenizer);
@@ -141,7 +142,7 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
     for (size_t i = 0; i < scenes.size(); ++i) {
       const std::string rendered =
           tpl.render(text::scene_messages(scenes[i].text, opts.system_prompt, prefix));
-      over_context[i] = tok.encode(rendered, /*add_special_tokens=*/false).size() > opts.max_context;
+      over_context[i] = tok.encode(rendered, /*add_special_tokens=*/false).size() > max_context;
     }
   }
   auto base_messages = [&](const SceneRecord& s) {

@@ -9,10 +9,12 @@
 // Resumable like decide/score: answers go to <out_dir>/predictions.store.jsonl as they arrive.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backend/backend.h"
+#include "data/compat.h"
 #include "pipeline/llm_stage.h"
 
 namespace um::pipeline {
@@ -34,10 +36,18 @@ struct EvaluateOptions {
   // max_context_length, and scores them uniform): a scene whose messages (system, user and the mode's
   // assistant prefix), rendered with `context_tokenizer`'s chat template and tokenised, exceed
   // max_context tokens is not sent to the backend; it counts as uniform (without_prediction).
-  // 0 = off (the default).
-  size_t max_context = 0;
+  // 0 = off; unset = the compat default (off; kReferenceMaxContext with Compat::reference).
+  std::optional<size_t> max_context;
   std::filesystem::path context_tokenizer;  // a Hugging Face tokenizer folder
+  data::Compat compat = data::Compat::usermirror;
 };
+
+// The reference's hard-coded max_context_length (run_eval).
+inline constexpr size_t kReferenceMaxContext = 6124;
+// The context limit in force: max_context when set, else the compat default.
+inline size_t context_limit(const EvaluateOptions& o) {
+  return o.max_context.value_or(o.compat == data::Compat::reference ? kReferenceMaxContext : 0);
+}
 
 struct EvaluateResult {
   int64_t scenes = 0;

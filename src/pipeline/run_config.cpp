@@ -104,8 +104,19 @@ RunConfig load_run_config(const fs::path& file) {
   run.get("prompts", c.prompts);
   run.get("eval_max_tokens", c.eval_max_tokens);
   run.get_path("length_tokenizer", c.length_tokenizer, base);
+  std::string compat = data::compat_name(c.compat);
+  run.get("compat", compat);
   run.finish();
   if (c.work.empty()) throw util::Error("required", run.where("work"));
+  c.compat = data::parse_compat(compat, run.where("compat"));
+  if (c.compat == data::Compat::reference) {
+    // The reference's run-level settings, for the keys the file does not set.
+    auto given = [&](const char* key) {
+      return root->contains("run") && root->get_table("run")->contains(key);
+    };
+    if (!given("prompts") && !given("system_prompt") && !given("direct_prompt")) c.prompts = "authors";
+    if (!given("eval_max_tokens")) c.eval_max_tokens = kReferenceEvalMaxTokens;
+  }
   if (c.prompts == "authors") {
     if (c.system_prompt != "reasoning-v1" || c.direct_prompt != "direct-v1")
       throw util::Error("set either prompts or system_prompt/direct_prompt", run.where("prompts"));

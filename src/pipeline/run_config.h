@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "data/compat.h"
+
 namespace um::pipeline {
 
 struct RunDataset {
@@ -79,6 +81,10 @@ struct RunConfig {
   uint64_t seed = 0;
   unsigned threads = 0;
   std::filesystem::path prompts_dir;  // empty = default search order
+  // [run] compat = "reference": every stage follows the reference where usermirror deliberately differs
+  // (docs/reference-differences.md); keys the file sets explicitly still win. Its run-level defaults:
+  // prompts = "authors" and eval_max_tokens = 6144 (the reference's run script).
+  data::Compat compat = data::Compat::usermirror;
   // "ours" (reasoning-v1 / direct-v1) or "authors" (authors-default / authors-direct, imported with
   // `usermirror prompts import --from-repo`); system_prompt / direct_prompt name other prompts.
   std::string prompts = "ours";
@@ -98,6 +104,9 @@ struct RunConfig {
   RunTrain train;
   RunArena arena;
 };
+
+// The reference's run script length-filters the eval sets at 6,144 tokens (compat = "reference").
+inline constexpr int64_t kReferenceEvalMaxTokens = 6144;
 
 // Parses and validates; util::Error names the file, the line where cpptoml reports one, and the key.
 RunConfig load_run_config(const std::filesystem::path& file);

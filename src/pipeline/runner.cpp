@@ -51,6 +51,7 @@ void remove_if_exists(const fs::path& p) {
 
 RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary& summary) {
   RunReport report;
+  const bool reference = c.compat == data::Compat::reference;
   fs::create_directories(c.work);
   std::optional<fs::path> prompts_dir;
   if (!c.prompts_dir.empty()) prompts_dir = c.prompts_dir;
@@ -73,7 +74,9 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
 
   // The eval length filter's tokenizer: the weak model's (the student), as the reference's run script.
   fs::path length_tokenizer = c.length_tokenizer;
-  if (c.eval_max_tokens > 0 && length_tokenizer.empty()) {
+  // compat = "reference" also needs it for evaluate's context limit (6,124 tokens of the simulator, run
+  // here with the student's tokenizer as the length filter).
+  if ((c.eval_max_tokens > 0 || reference) && length_tokenizer.empty()) {
     const std::string local = "local:";
     if (student.rfind(local, 0) != 0)
       throw util::Error("eval_max_tokens needs length_tokenizer when the student is not a local model",
@@ -89,8 +92,10 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
                                   c.work / "raws" / (d.name + "_interaction.jsonl")};
     Fingerprint fp;
     fp.add("dataset", d.name).add_file("raw", d.raw);
+    if (reference) fp.add("compat", "reference");  // absent by default: existing work dirs stay valid
     stage(c, report, "prepare/" + d.name, fp, raws, [&] {
-      data::PrepareResult r = data::prepare({.dataset = d.name, .raw_dir = d.raw, .work_dir = c.work});
+      data::PrepareResult r =
+          data::prepare({.dataset = d.name, .raw_dir = d.raw, .work_dir = c.work, .compat = c.compat});
       summary.count("interactions prepared", r.interactions);
     });
     Fingerprint raws_fp;
@@ -107,6 +112,7 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
       o.shape.max_options = static_cast<size_t>(eval ? d.eval_max_exposure : d.train_max_exposure);
       o.seed = c.seed;
       o.threads = c.threads;
+      o.compat = c.compat;
       // Eval scenes carry impression_list (as the released eval set does) for the popularity baseline.
       o.with_impressions = eval;
       fs::path out = scenes_path(c.work, d.name, split);
@@ -117,6 +123,7 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
           .add("max", static_cast<int64_t>(o.shape.max_options))
           .add("seed", static_cast<int64_t>(c.seed));
       if (!eval) sfp.add_file("eval", scenes_path(c.work, d.name, "eval"));
+      if (reference) sfp.add("compat", "reference");
       if (eval && c.eval_max_tokens > 0) {  // docs/method.md §3.6
         o.max_tokens = static_cast<size_t>(c.eval_max_tokens);
         o.tokenizer = length_tokenizer;
@@ -201,6 +208,7 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
   dopt.seed = c.seed;
   dopt.system_prompt_file = prompt_file;
   dopt.threads = c.threads;
+  dopt.compat = c.compat;
   fs::path pref = c.work / "datasets" / (c.distil.name + "_pref.jsonl");
   fs::path sft = c.work / "datasets" / (c.distil.name + "_sft.jsonl");
   fs::path metrics = c.work / "datasets" / (c.distil.name + "_scene_metrics.jsonl");
@@ -213,6 +221,7 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
         .add("ascending", std::string(c.distil.ascending ? "1" : "0"))
         .add("seed", static_cast<int64_t>(c.seed))
         .add("prompt", system_prompt);
+    if (reference) fp.add("compat", "reference");
     for (const auto& d : c.datasets) {
       fp.add_file("train/" + d.name, scenes_path(c.work, d.name, "train"));
       fp.add_file("strong/" + d.name, probs_path(c.work, d.name, "strong"));
@@ -238,6 +247,7 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
         .add("seed", static_cast<int64_t>(c.seed))
         .add_file("sft", sft)
         .add_file("pref", pref);
+    if (reference) fp.add("compat", "reference");
     stage(c, report, "train", fp, {model_dir}, [&] { hooks.train(c, sft, pref, student); });
     simulator = "local:" + model_dir.string();
   }
@@ -254,6 +264,8 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
       o.max_tokens = static_cast<int>(c.evaluate.max_tokens);
       o.seed = c.seed;
       o.out_dir = c.work / "eval" / mode;
+      o.compat = c.compat;
+      if (context_limit(o) > 0) o.context_tokenizer = length_tokenizer;
       Fingerprint fp;
       fp.add("backend", simulator)
           .add("mode", mode)
@@ -261,6 +273,7 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
           .add("repeats", c.evaluate.repeats)
           .add("max_tokens", c.evaluate.max_tokens)
           .add("seed", static_cast<int64_t>(c.seed));
+      if (reference) fp.add("compat", "reference");
       for (const auto& in : o.inputs) fp.add_file(in.filename().string(), in);
       if (c.train.enabled) fp.add_file("pref", pref);
       stage(

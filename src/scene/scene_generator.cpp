@@ -36,6 +36,10 @@ SceneGenerator::SceneGenerator(const data::Dataset& ds, SceneConfig cfg)
   if (cfg_.shape.min_options < 1 || cfg_.shape.max_options < cfg_.shape.min_options) {
     throw util::Error("exposure range must satisfy 1 <= min <= max", {.field = "min-exposure"});
   }
+  // Resolve the compat defaults once: build() and the scorers see plain values.
+  const bool reference = cfg_.compat == data::Compat::reference;
+  cfg_.shape.reference_positions = data::resolve(cfg_.shape.reference_positions, cfg_.compat);
+  cfg_.collaborative_full_history = data::resolve(cfg_.collaborative_full_history, cfg_.compat);
   k_ = cfg_.top_k ? cfg_.top_k : std::max<size_t>(32, 3 * static_cast<size_t>(cfg_.shape.max_options));
 
   // Item descriptions are parsed once; release times only when the strategy filters on them.
@@ -70,7 +74,7 @@ SceneGenerator::SceneGenerator(const data::Dataset& ds, SceneConfig cfg)
   }
 
   bool want_real = cfg_.impressions == ImpressionMode::Real ||
-                   (cfg_.impressions == ImpressionMode::Auto && cfg_.split == "train");
+                   (cfg_.impressions == ImpressionMode::Auto && cfg_.split == "train" && !reference);
   if (cfg_.impressions == ImpressionMode::Real && !strategy_->has_real_impressions()) {
     throw util::NotSupported("dataset '" + ds.name + "' has no real impressions", {.field = "impressions"});
   }
@@ -83,6 +87,15 @@ SceneGenerator::SceneGenerator(const data::Dataset& ds, SceneConfig cfg)
       bool have_vectors = !cfg_.content_vectors.empty() ||
                           (!cfg_.work.empty() && std::filesystem::exists(cfg_.work / "embeddings" /
                                                                          (ds.name + ".content.safetensors")));
+      if (reference && !have_vectors) {
+        // The reference always ranks with the content scorer (it embeds the items with a vLLM model).
+        throw util::Error(
+            "--compat reference uses the content scorer, as the reference always does: pass "
+            "--content-vectors FILE (or put " +
+                (cfg_.work / "embeddings" / (ds.name + ".content.safetensors")).string() +
+                "), or name the scorers with --scorers",
+            {.field = "content-vectors"});
+      }
       if (have_vectors) scorer_names_.push_back("content");
     }
     ScorerContext ctx{index_,
@@ -91,7 +104,8 @@ SceneGenerator::SceneGenerator(const data::Dataset& ds, SceneConfig cfg)
                       cfg_.content_vectors,
                       cfg_.seed,
                       cfg_.threads,
-                      cfg_.collaborative_full_history};
+                      *cfg_.collaborative_full_history,
+                      cfg_.compat};
     for (const auto& n : scorer_names_) scorers_.push_back(make_scorer(n, ctx));
   }
 }

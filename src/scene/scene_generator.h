@@ -34,9 +34,15 @@ struct SceneConfig {
   std::vector<std::string> scorers;       // empty = the strategy's defaults (+ content if vectors exist)
   std::filesystem::path work;             // embedding caches under work/embeddings ("" = none)
   std::filesystem::path content_vectors;  // see exposure/content.cpp
-  bool collaborative_full_history = false;
+  // Unset: the compat default (false; true with Compat::reference).
+  std::optional<bool> collaborative_full_history;
+  // Auto with Compat::reference is Sampled (the reference's only working path, §4.8).
   ImpressionMode impressions = ImpressionMode::Auto;
   size_t top_k = 0;  // per-scorer list length; 0 = max(32, 3 × max_options) as the reference
+  // Compat::reference turns on every reference behaviour of scene building at once (ground-truth
+  // positions, collaborative query and float32-softmax ranking, content query, social scorer, the
+  // scorer set with content always on, sampled MIND train exposures); explicit options still win.
+  data::Compat compat = data::Compat::usermirror;
 };
 
 struct SceneOutcome {

@@ -1,7 +1,7 @@
 // MobileRec (Hugging Face recmeapp/mobilerec): interactions/mobilerec_final.csv and
 // app_meta/app_meta.csv (also accepted directly in the raw folder). Output follows docs/method.md
-// §2.8; the reference reads only the first 100,000 interaction rows (use --max-rows 100000 for
-// that) and keeps duplicate app_meta rows, which we de-duplicate (first kept, §11.11).
+// §2.8; the reference reads only the first 100,000 interaction rows (--max-rows 100000 or --compat
+// reference for that) and keeps duplicate app_meta rows, which we de-duplicate (first kept, §11.11).
 #include <charconv>
 #include <cmath>
 #include <string>
@@ -22,7 +22,13 @@ std::optional<double> to_double(std::string_view s) {
   return v;
 }
 
-Dataset read_mobilerec(const ReadContext& ctx) {
+// The reference reads the first 100,000 interaction rows (nrows=100000).
+constexpr int64_t kReferenceRows = 100000;
+
+Dataset read_mobilerec(const ReadContext& given) {
+  // --compat reference: the reference's row limit unless --max-rows is given.
+  ReadContext ctx = given;
+  if (ctx.compat == Compat::reference && !ctx.filters.max_rows) ctx.filters.max_rows = kReferenceRows;
   Dataset ds;
   auto inter = ctx.require_any({"interactions/mobilerec_final.csv", "mobilerec_final.csv",
                                 "interactions/mobilerec_final.csv.gz", "mobilerec_final.csv.gz"});
@@ -62,6 +68,11 @@ Dataset read_mobilerec(const ReadContext& ctx) {
                             .with_reason("bad number in " + std::string(bad)));
         continue;
       }
+      auto ts_us = scale_timestamp(*ts, 1000000);
+      if (!ts_us) {
+        report_bad_timestamp(ctx, t.at(), "unix_timestamp");
+        continue;
+      }
       int64_t as_int = 0;
       std::string_view rtext = t.get("rating");
       auto ri = std::from_chars(rtext.data(), rtext.data() + rtext.size(), as_int);
@@ -76,8 +87,7 @@ Dataset read_mobilerec(const ReadContext& ctx) {
       }
       user_stats[it->second].sum += *rating;
       user_stats[it->second].n++;
-      ds.interactions.push_back({std::move(user), std::string(t.get("app_package")),
-                                 static_cast<int64_t>(std::llround(*ts)) * 1000000, ""});
+      ds.interactions.push_back({std::move(user), std::string(t.get("app_package")), *ts_us, ""});
     }
     ctx.count("interaction rows read", rows);
     // pandas reads the rating column as int64 when every value read is an integer, so the reference

@@ -237,6 +237,12 @@ const std::unordered_map<std::string, std::string>& ml1m_ages() {
   return m;
 }
 
+const std::unordered_map<std::string, std::string>& ml1m_reference_ages() {
+  static const std::unordered_map<std::string, std::string> m = {
+      {"1", "Under 18"}, {"18", "18-24"}, {"25", "25-34"}, {"35", "35-44"}, {"45", "45+"}};
+  return m;
+}
+
 const std::array<const char*, 21>& ml1m_occupations() {
   static const std::array<const char*, 21> o = {"other",
                                                 "academic/educator",
@@ -291,7 +297,9 @@ Dataset read_ml1m(const ReadContext& ctx) {
       bool ok;
       read_fields(in.path(), in.line_number(), f, 5, "user line", ctx, ok);
       if (!ok) continue;
-      auto age = ml1m_ages().find(std::string(f[2]));
+      // --compat reference: the reference's map (45 → "45+", 50 and 56 unmapped → "Unknown").
+      const auto& ages = ctx.compat == Compat::reference ? ml1m_reference_ages() : ml1m_ages();
+      auto age = ages.find(std::string(f[2]));
       util::Location at{.file = in.path(), .line = in.line_number(), .field = "Occupation"};
       int64_t occ = -1;
       try {
@@ -302,11 +310,21 @@ Dataset read_ml1m(const ReadContext& ctx) {
       }
       std::string occupation =
           occ >= 0 && occ < 21 ? ml1m_occupations()[static_cast<size_t>(occ)] : "Unknown";
-      ds.users.push_back(
-          {std::string(f[0]),
-           user_description(f[1], age == ml1m_ages().end() ? "Unknown" : age->second, occupation),
-           zip_features(f[4])});
+      ds.users.push_back({std::string(f[0]),
+                          user_description(f[1], age == ages.end() ? "Unknown" : age->second, occupation),
+                          zip_features(f[4])});
     }
+  }
+  if (ctx.compat == Compat::reference) {
+    // The reference writes every users.dat line, users without ratings included.
+    std::vector<User> all = ds.users;
+    apply_count_filter(ds, resolve(ctx.filters, kMovieLensDefaults), ctx);
+    if (all.size() != ds.users.size()) {
+      if (ctx.stats) ctx.stats->erase("dropped: users without interactions");
+      ctx.count("users without interactions kept (--compat reference)", all.size() - ds.users.size());
+    }
+    ds.users = std::move(all);
+    return ds;
   }
   apply_count_filter(ds, resolve(ctx.filters, kMovieLensDefaults), ctx);
   return ds;

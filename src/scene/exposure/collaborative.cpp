@@ -1,6 +1,7 @@
 // Collaborative scorer (docs/method.md §4.3): s = r_u · E · Eᵀ over the iid space. The query row r_u
 // holds only the user's interactions strictly before the target (reference: the whole row, future
-// items and the ground truth included, §11.3; kept as an option).
+// items and the ground truth included, §11.3; kept as an option). With --compat reference the scores
+// go through the reference's float32 softmax before top-k (docs/reference-differences.md).
 #include <Eigen/Dense>
 
 #include "scene/exposure/collaborative_embedding.h"
@@ -15,7 +16,9 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 class Collaborative final : public Scorer {
  public:
   explicit Collaborative(const ScorerContext& ctx)
-      : index_(ctx.index), full_(ctx.collaborative_full_history) {
+      : index_(ctx.index),
+        full_(ctx.collaborative_full_history),
+        softmax_(ctx.compat == data::Compat::reference) {
     CollaborativeParams p;
     p.seed = ctx.seed;
     p.threads = ctx.threads;
@@ -33,6 +36,7 @@ class Collaborative final : public Scorer {
     Eigen::RowVectorXf query = Eigen::RowVectorXf::Zero(e_.cols());
     for (size_t i = 0; i < end; ++i) query += e_.row(index_.item_iid(index_.interaction_item(tl.begin()[i])));
     Eigen::VectorXf scores = e_ * query.transpose();
+    if (softmax_) float32_softmax(scores.data(), static_cast<size_t>(scores.size()));
     std::vector<uint32_t> iids;
     top_k_indices(scores.data(), static_cast<size_t>(scores.size()), k, iids);
     for (uint32_t iid : iids) out.push_back(index_.iid_item(iid));
@@ -41,6 +45,7 @@ class Collaborative final : public Scorer {
  private:
   const DatasetIndex& index_;
   bool full_;
+  bool softmax_;
   RowMat e_;
 };
 

@@ -5,6 +5,9 @@
 // safetensors file with tensor "item_content_embedding" of shape (#items, dim) in item-file order
 // (the reference's cache <work>/embeddings/<DS>.content.safetensors, used when no file is given).
 // Items without a vector are never proposed; a ground truth without a vector yields no candidates.
+// With --compat reference the query is the reference's: the row whose index is the ground truth's
+// iid (its rank of first appearance in the interaction file), not the ground truth's own row (§11.2),
+// and the scores go through the reference's float32 softmax before top-k.
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
@@ -27,7 +30,8 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 
 class Content final : public Scorer {
  public:
-  explicit Content(const ScorerContext& ctx) {
+  explicit Content(const ScorerContext& ctx)
+      : index_(ctx.index), reference_query_(ctx.compat == data::Compat::reference) {
     std::filesystem::path path = ctx.content_vectors;
     if (path.empty() && !ctx.work.empty()) {
       path = ctx.work / "embeddings" / (ctx.index.dataset().name + ".content.safetensors");
@@ -95,19 +99,20 @@ class Content final : public Scorer {
   // The list depends only on (ground truth, k): computed once per ground-truth item and reused by every
   // scene with that ground truth (exact: no randomness is involved).
   void top_k(const ScoreQuery& q, size_t k, util::Rng&, std::vector<uint32_t>& out) const override {
-    if (!has_[q.ground_truth] || c_.cols() == 0) return;
+    const uint32_t row = query_row(q.ground_truth);
+    if (!has_[row] || c_.cols() == 0) return;
     {
       std::lock_guard<std::mutex> lock(memo_mu_);
-      if (auto it = memo_.find(key(q.ground_truth, k)); it != memo_.end()) {
+      if (auto it = memo_.find(key(row, k)); it != memo_.end()) {
         out.insert(out.end(), it->second.begin(), it->second.end());
         return;
       }
     }
     std::vector<uint32_t> list;
-    compute_top_k(q.ground_truth, k, list);
+    compute_top_k(row, k, list);
     out.insert(out.end(), list.begin(), list.end());
     std::lock_guard<std::mutex> lock(memo_mu_);
-    memo_.emplace(key(q.ground_truth, k), std::move(list));
+    memo_.emplace(key(row, k), std::move(list));
   }
 
   // The distinct ground truths not yet known, in blocks of B queries: S = C · Q_Bᵀ (one matrix-matrix
@@ -120,8 +125,9 @@ class Content final : public Scorer {
       std::lock_guard<std::mutex> lock(memo_mu_);
       std::unordered_map<uint32_t, char> seen;
       for (const auto& q : queries) {
-        if (!has_[q.ground_truth] || memo_.count(key(q.ground_truth, k))) continue;
-        if (seen.emplace(q.ground_truth, 1).second) todo.push_back(q.ground_truth);
+        const uint32_t row = query_row(q.ground_truth);
+        if (!has_[row] || memo_.count(key(row, k))) continue;
+        if (seen.emplace(row, 1).second) todo.push_back(row);
       }
     }
     if (todo.empty()) return;
@@ -143,8 +149,7 @@ class Content final : public Scorer {
                                                ? col[i]
                                                : -std::numeric_limits<float>::infinity();
         std::vector<uint32_t> list;
-        top_k_indices(scores.data(), scores.size(), k, list);
-        while (!list.empty() && !has_[list.back()]) list.pop_back();
+        rank(scores.data(), scores.size(), k, list);
         std::lock_guard<std::mutex> lock(memo_mu_);
         memo_.emplace(key(todo[j], k), std::move(list));
       }
@@ -152,22 +157,36 @@ class Content final : public Scorer {
   }
 
  private:
-  static uint64_t key(uint32_t ground_truth, size_t k) {
-    return (static_cast<uint64_t>(ground_truth) << 32) | static_cast<uint32_t>(k);
+  // The embedding row queried for a ground-truth item row (lists are memoised by this row).
+  uint32_t query_row(uint32_t ground_truth) const {
+    return reference_query_ ? static_cast<uint32_t>(index_.item_iid(ground_truth)) : ground_truth;
+  }
+  static uint64_t key(uint32_t row, size_t k) {
+    return (static_cast<uint64_t>(row) << 32) | static_cast<uint32_t>(k);
   }
 
-  void compute_top_k(uint32_t ground_truth, size_t k, std::vector<uint32_t>& out) const {
-    Eigen::VectorXf scores = c_ * c_.row(ground_truth).transpose();
+  void compute_top_k(uint32_t row, size_t k, std::vector<uint32_t>& out) const {
+    Eigen::VectorXf scores = c_ * c_.row(row).transpose();
     for (Eigen::Index i = 0; i < scores.size(); ++i) {
       if (!has_[static_cast<size_t>(i)] || !std::isfinite(scores[i]))
         scores[i] = -std::numeric_limits<float>::infinity();
     }
-    size_t before = out.size();
-    top_k_indices(scores.data(), static_cast<size_t>(scores.size()), k, out);
-    // drop the -inf tail (items without vectors) when fewer than k items have one
-    while (out.size() > before && !has_[out.back()]) out.pop_back();
+    rank(scores.data(), static_cast<size_t>(scores.size()), k, out);
   }
 
+  // Top k of one score row (items without a vector at -inf), appended to `out` without the items that
+  // have no vector. Compat::reference: the reference's float32 softmax first (§4.3).
+  void rank(float* scores, size_t n, size_t k, std::vector<uint32_t>& out) const {
+    if (reference_query_) float32_softmax(scores, n);
+    const size_t before = out.size();
+    top_k_indices(scores, n, k, out);
+    out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(),
+                             [&](uint32_t i) { return !has_[i]; }),
+              out.end());
+  }
+
+  const DatasetIndex& index_;
+  bool reference_query_;
   RowMat c_;
   std::vector<char> has_;
   mutable std::mutex memo_mu_;

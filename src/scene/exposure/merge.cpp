@@ -42,7 +42,7 @@ std::optional<Exposure> shape_exposure(const std::vector<uint32_t>& negatives, u
   Exposure e;
   e.items.assign(negatives.begin(), negatives.begin() + n_neg);
   // Reference: randint(0, n_neg − 1), which fails for n_neg = 0; there we use position 0.
-  int64_t hi = shape.reference_positions ? std::max<int64_t>(n_neg - 1, 0) : n_neg;
+  int64_t hi = shape.reference_positions.value_or(false) ? std::max<int64_t>(n_neg - 1, 0) : n_neg;
   e.item_pos = static_cast<int>(pos_rng.uniform_int(0, hi));
   e.items.insert(e.items.begin() + e.item_pos, ground_truth);
   return e;

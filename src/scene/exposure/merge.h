@@ -18,8 +18,9 @@ struct ExposureShape {
   int min_options = 5;  // exposure length range, ground truth included
   int max_options = 5;
   // false: ground truth uniform over all n_neg + 1 positions (our default); true: uniform over
-  // 0..n_neg−1 as the reference (never last, docs/method.md §11.1).
-  bool reference_positions = false;
+  // 0..n_neg−1 as the reference (never last, docs/method.md §11.1). Unset: the compat default
+  // (SceneConfig::compat; false here).
+  std::optional<bool> reference_positions;
 };
 
 struct Exposure {

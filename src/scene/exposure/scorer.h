@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "data/compat.h"
 #include "scene/dataset_index.h"
 #include "scene/strategy.h"
 #include "util/rng.h"
@@ -31,7 +32,16 @@ struct ScorerContext {
   uint64_t seed = 0;
   unsigned threads = 0;
   bool collaborative_full_history = false;  // reference §11.3: query with the user's whole row
+  // --compat reference (docs/reference-differences.md): the collaborative and social scores go
+  // through the reference's float32 row softmax before top-k (scores far below the maximum underflow
+  // to 0 and the zero-probability ties fill the list at the lowest iids); the social scorer counts
+  // friends' interactions at any time over every iid; the content query is the embedding row whose
+  // index is the ground truth's iid (§11.2).
+  data::Compat compat = data::Compat::usermirror;
 };
+
+// The reference's torch.softmax over one float32 row, in place: p = exp(s − max) · (1 / Σ exp(s − max)).
+void float32_softmax(float* scores, size_t n);
 
 class Scorer {
  public:

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 
 #include "scene/exposure/scorer.h"
 #include "util/error.h"
@@ -32,6 +33,19 @@ std::vector<std::string> scorer_names() {
   std::vector<std::string> v;
   for (const auto& r : kScorers) v.emplace_back(r.name);
   return v;
+}
+
+void float32_softmax(float* scores, size_t n) {
+  if (n == 0) return;
+  float m = scores[0];
+  for (size_t i = 1; i < n; ++i) m = std::max(m, scores[i]);
+  float sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    scores[i] = std::exp(scores[i] - m);
+    sum += scores[i];
+  }
+  const float inv = 1.0f / sum;
+  for (size_t i = 0; i < n; ++i) scores[i] *= inv;
 }
 
 void top_k_indices(const float* scores, size_t n, size_t k, std::vector<uint32_t>& out) {

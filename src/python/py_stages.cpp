@@ -131,6 +131,7 @@ py::dict scenes_report(const scene::ScenesReport& r) {
 class SceneStream {
  public:
   static constexpr size_t kQueueLines = 8192;
+  static constexpr size_t kWakeLines = 256;
 
   SceneStream(scene::ScenesOptions o, py::object progress, bool terminal)
       : control_(std::make_shared<util::CallControl>(terminal)),
@@ -146,7 +147,9 @@ class SceneStream {
           st->drop_offset = st->bytes;
         } else {
           st->lines.emplace_back(line);
-          st->cv.notify_all();
+          // The consumer is woken by batches (or takes what is there after its 50 ms wait), not
+          // once per line: far fewer round trips into Python.
+          if (st->lines.size() == kWakeLines) st->cv.notify_all();
         }
       }
       st->bytes += line.size();
@@ -243,7 +246,7 @@ class SceneStream {
         py::gil_scoped_release release;
         std::unique_lock lock(state_->mu);
         state_->cv.wait_for(lock, std::chrono::milliseconds(50),
-                            [&] { return !state_->lines.empty() || state_->finished; });
+                            [&] { return state_->lines.size() >= kWakeLines || state_->finished; });
         got.swap(state_->lines);
         for (const auto& line : got) state_->taken_bytes += line.size();
         finished = state_->finished;

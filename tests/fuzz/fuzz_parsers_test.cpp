@@ -502,6 +502,44 @@ TEST(FuzzRegression, Ml100kGenreIndexOutOfRange) {
   EXPECT_NO_THROW(data::prepare({.dataset = "ml-100k", .raw_dir = dir / "raw", .work_dir = dir / "ok"}));
 }
 
+// A MobileRec unix_timestamp of -9223372036854775808 (or an Amazon 2018 unixReviewTime of 1e300):
+// llround(ts) * 1000000 was signed-overflow UB (UBSan). Now a bad record.
+TEST(FuzzRegression, HugeTimestampsAreBadRecords) {
+  fs::path dir = testing::temp_dir("fuzz-regress-ts");
+  const std::string header =
+      "uid,app_package,review,rating,votes,date,formated_date,unix_timestamp,app_category\n";
+  const std::string meta = read_all(fixture("raw/mobilerec/app_meta/app_meta.csv"));
+  for (const char* ts : {"-9223372036854775808", "1e300", "inf"}) {
+    fs::path raw = dir / "mobilerec" / ts;
+    fs::create_directories(raw);
+    write_all(raw / "mobilerec_final.csv", header + "u1,com.whatsapp,ok,5,0,x,2020-10-21," + ts +
+                                               ",C\nu1,com.spotify.music,ok,4,0,x,2021-03-03,1614729600,M\n");
+    write_all(raw / "app_meta.csv", meta);
+    EXPECT_THROW(data::prepare({.dataset = "mobilerec", .raw_dir = raw, .work_dir = raw / "w1"}), util::Error)
+        << ts;
+    auto r =
+        data::prepare({.dataset = "mobilerec", .raw_dir = raw, .work_dir = raw / "w2", .skip_bad = true});
+    EXPECT_EQ(r.interactions, 1u) << ts;
+  }
+  fs::path raw = dir / "amazon";
+  fs::create_directories(raw);
+  write_all(
+      raw / "Magazine_Subscriptions_5.json",
+      R"({"overall": 5.0, "reviewerID": "A1", "asin": "B1", "reviewText": "x", "summary": "y", "unixReviewTime": 1e300})"
+      "\n"
+      R"({"overall": 4.0, "reviewerID": "A1", "asin": "B1", "reviewText": "x", "summary": "y", "unixReviewTime": 1400000000})"
+      "\n");
+  write_all(raw / "meta_Magazine_Subscriptions.json", R"({"asin": "B1", "title": "T"})"
+                                                      "\n");
+  EXPECT_THROW(
+      data::prepare({.dataset = "Amazon-Magazine_Subscriptions", .raw_dir = raw, .work_dir = raw / "w1"}),
+      util::Error);
+  EXPECT_NO_THROW(data::prepare({.dataset = "Amazon-Magazine_Subscriptions",
+                                 .raw_dir = raw,
+                                 .work_dir = raw / "w2",
+                                 .skip_bad = true}));
+}
+
 // A KuaiRec timestamp that became INT64_MIN microseconds: append_datetime negated it (UBSan).
 TEST(FuzzRegression, DatetimeOfExtremeEpochs) {
   EXPECT_FALSE(util::format_datetime(INT64_MIN).empty());

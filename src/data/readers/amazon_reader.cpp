@@ -234,6 +234,8 @@ void read_reviews(const Files& files, const ReadContext& ctx, std::vector<Review
     if (!rating) return report_missing(ctx, at, rating_key);
     auto t = get_num(o, time_key);
     if (!t) return report_missing(ctx, at, time_key);
+    auto ts = scale_timestamp(*t, files.v2023 ? 1000 : 1000000);  // µs: 2023 has ms, 2018 seconds
+    if (!ts) return report_bad_timestamp(ctx, at, time_key);
     auto text = get_str(o, files.v2023 ? "text" : "reviewText");
     auto summary = get_str(o, files.v2023 ? "title" : "summary");
     if (!text) ++no_text;
@@ -246,12 +248,10 @@ void read_reviews(const Files& files, const ReadContext& ctx, std::vector<Review
     w.key("review_summary");
     w.value(summary.value_or(""));
     w.end_object();
-    int64_t ts = files.v2023 ? static_cast<int64_t>(std::llround(*t)) * 1000
-                             : static_cast<int64_t>(std::llround(*t)) * 1000000;
     auto& s = stats[*item];
     s.n++;
     s.sum += *rating;
-    reviews.push_back({std::move(*user), std::move(*item), ts, w.take()});
+    reviews.push_back({std::move(*user), std::move(*item), *ts, w.take()});
   });
   ctx.count("reviews read", rows);
   if (no_text) ctx.count("reviews without text (written as \"\")", no_text);

@@ -1,5 +1,8 @@
 #pragma once
 // Helpers shared by the reader files (not part of the data component's public interface).
+#include <cmath>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +16,24 @@ namespace um::data::readers {
 inline void report_missing(const ReadContext& ctx, util::Location where, std::string_view field) {
   where.field = std::string(field);
   ctx.bad->report(util::Error("missing required field", where).with_reason("missing " + std::string(field)));
+}
+
+// A timestamp read as a number, rounded to a whole count of its unit and multiplied by `factor` (e.g.
+// seconds × 1000000 = µs); nullopt when not finite or out of int64's range, a bad record (found by
+// tests/fuzz, docs/reliability.md: the product of a huge timestamp was signed-overflow UB).
+inline std::optional<int64_t> scale_timestamp(double value, int64_t factor) {
+  const double scaled = std::round(value) * static_cast<double>(factor);
+  // 2^63 as a double; every finite double below it converts exactly enough for a timestamp.
+  if (!std::isfinite(scaled) || scaled >= 9223372036854775808.0 || scaled < -9223372036854775808.0)
+    return std::nullopt;
+  return static_cast<int64_t>(std::llround(value)) * factor;
+}
+
+// Reports a timestamp out of range as a bad record of `field`.
+inline void report_bad_timestamp(const ReadContext& ctx, util::Location where, std::string_view field) {
+  where.field = std::string(field);
+  ctx.bad->report(
+      util::Error("timestamp out of range", where).with_reason("bad number in " + std::string(field)));
 }
 
 // Decodes a Latin-1 field, or keeps it when it is already valid UTF-8 (re-encoded copies exist).

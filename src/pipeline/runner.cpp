@@ -79,8 +79,11 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
   if ((c.eval_max_tokens > 0 || reference) && length_tokenizer.empty()) {
     const std::string local = "local:";
     if (student.rfind(local, 0) != 0)
-      throw util::Error("eval_max_tokens needs length_tokenizer when the student is not a local model",
-                        {.file = c.config_file.string(), .field = "run.length_tokenizer"});
+      throw util::Error(
+          std::string(c.eval_max_tokens > 0 ? "eval_max_tokens"
+                                            : "compat = \"reference\" (evaluate's context limit)") +
+              " needs length_tokenizer when the student is not a local model",
+          {.file = c.config_file.string(), .field = "run.length_tokenizer"});
     std::string dir = student.substr(local.size());
     length_tokenizer = dir.substr(0, dir.find('?'));
   }

@@ -128,7 +128,7 @@ class Scenes:
     starts a fresh pass). ``len()``, ``report`` and ``to_pandas()`` wait for the build; ``path`` is
     the file, complete once the build has ended (``wait()`` waits and returns the report).
     Leaving the first pass before its end (``break``, ``next(iter(s))``, an exception, Ctrl-C) stops
-    the build: no file is written (call ``wait()`` first to have the whole file). Never iterating
+    the build if it still runs: no file is written (call ``wait()`` first to have the whole file). Never iterating
     lets the build finish in the background."""
 
     def __init__(self, stream, path, target):

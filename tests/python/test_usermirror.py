@@ -305,10 +305,15 @@ def test_python_recommender_equals_the_file_recommender(work_cli, lists_file, cl
 @pytest.mark.skipif(not um._core._have_arena, reason="the arena component is not part of this build")
 def test_arena_with_a_simulator_and_a_python_recommender(work_cli, lists_file, tiny_model):
     sim = um.Simulator(tiny_model, mode="direct")
-    report = um.arena(work_cli, "ml-100k", ["pop", ListsFromFile(lists_file)], sim, protocol="page", users=6,
-                      seed=1, name="llm", controls=["baseline:uniform"], figures=False, progress=False)
+    calls = []
+    report = um.arena(work_cli, "ml-100k", ["pop", "itemknn", ListsFromFile(lists_file)], sim, protocol="page",
+                      users=6, seed=1, name="llm", controls=["baseline:uniform"], figures=False,
+                      progress=lambda *a: calls.append(a))
     assert report["result"]["users"] == 6 and report["result"]["pages"] > 0
-    assert [r["name"] for r in report["recommenders"]] == ["pop", f"file:{lists_file}"]
+    final = {stage: (d, t) for stage, d, t in calls}
+    assert final["arena (direct)"][0] == final["arena (direct)"][1] > 0
+    assert final["itemknn"][0] == final["itemknn"][1] > 0
+    assert [r["name"] for r in report["recommenders"]] == ["pop", "itemknn", f"file:{lists_file}"]
 
     class Broken:
         def recommend(self, user_id, history, k):

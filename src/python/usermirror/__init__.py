@@ -380,7 +380,7 @@ def arena(work, dataset, recommenders, simulator, *, mode="direct", protocol="in
                    prompts_dir=_path(prompts_dir), repeats=repeats, max_tokens=max_tokens, temperature=temperature,
                    top_p=top_p, max_failures=max_failures, controls=None if controls is None else list(controls),
                    order=order, bootstrap=bootstrap, figures=figures,
-                   progress=terminal or target is not None)
+                   progress=True)  # the bars exist for the call's control (progress, Ctrl-C); it decides if they draw
     if summary is None:
         summary = progress is True and _os.environ.get("UM_NO_PROGRESS", "0") != "1"
     try:

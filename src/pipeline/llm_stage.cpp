@@ -80,7 +80,12 @@ int64_t run_chunked(std::vector<Request> requests, backend::RequestStore& store,
           err_text = e.what();
         }
       }
-      progress.add(1);
+      try {
+        progress.add(1);
+      } catch (const util::Cancelled&) {
+        // A backend may run this callback inside submit() on this thread, where unwinding would
+        // abandon requests in flight: a cancelled call stops at the next chunk instead.
+      }
       std::lock_guard<std::mutex> lock(mu);
       if (!err_text.empty()) {
         ++failed;

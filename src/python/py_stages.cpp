@@ -34,8 +34,9 @@ py::dict prepare(const std::string& dataset, const fs::path& raw, const fs::path
                  std::optional<int64_t> min_user, std::optional<int64_t> max_user,
                  std::optional<int64_t> min_item, bool kcore, std::optional<double> keep_latest,
                  std::optional<int64_t> min_rating_number, std::optional<int64_t> max_rows,
-                 py::object progress, bool terminal) {
+                 const std::string& compat, py::object progress, bool terminal) {
   data::PrepareOptions o;
+  o.compat = data::parse_compat(compat);
   o.dataset = dataset;
   o.raw_dir = raw;
   o.work_dir = work;
@@ -74,8 +75,9 @@ scene::ScenesOptions scenes_options(const std::string& dataset, const fs::path& 
                                     std::optional<int> min_exposure, std::optional<int> max_exposure,
                                     uint64_t seed, unsigned threads, const std::vector<std::string>& scorers,
                                     const fs::path& output, bool all_users, bool with_impressions,
-                                    const std::string& impressions) {
+                                    const std::string& impressions, const std::string& compat) {
   scene::ScenesOptions o;
+  o.compat = data::parse_compat(compat);
   o.dataset = dataset;
   o.work = work;
   o.split = split;
@@ -345,9 +347,11 @@ class SceneStream {
 
 py::dict distil(const fs::path& work, const std::vector<std::string>& datasets, const std::string& name,
                 int64_t select, const std::string& filter_column, const std::string& sampling_column,
-                bool ascending, uint64_t seed, const std::string& allocation, const fs::path& system_prompt,
-                const fs::path& prompts_dir, unsigned threads, py::object progress, bool terminal) {
+                bool ascending, uint64_t seed, const std::optional<std::string>& allocation,
+                const fs::path& system_prompt, const fs::path& prompts_dir, unsigned threads,
+                const std::string& compat, py::object progress, bool terminal) {
   pipeline::DistilOptions o;
+  o.compat = data::parse_compat(compat);
   o.work_dir = work;
   o.datasets = datasets;
   o.name = name;
@@ -356,13 +360,16 @@ py::dict distil(const fs::path& work, const std::vector<std::string>& datasets, 
   o.sampling_column = sampling_column;
   o.ascending = ascending;
   o.seed = seed;
-  if (allocation == "reference")
+  if (!allocation) {
+    // unset: the compat default
+  } else if (*allocation == "reference") {
     o.allocation = pipeline::Allocation::reference;
-  else if (allocation == "proportional")
+  } else if (*allocation == "proportional") {
     o.allocation = pipeline::Allocation::proportional;
-  else
-    throw util::Error("allocation must be proportional or reference, got '" + allocation + "'",
+  } else {
+    throw util::Error("allocation must be proportional or reference, got '" + *allocation + "'",
                       {.field = "allocation"});
+  }
   o.system_prompt_file = system_prompt;
   if (!prompts_dir.empty()) o.prompts_dir = prompts_dir;
   o.threads = threads;
@@ -395,8 +402,9 @@ py::dict distil(const fs::path& work, const std::vector<std::string>& datasets, 
 py::dict evaluate(const std::string& backend_spec, const fs::path& work, const std::vector<fs::path>& inputs,
                   const std::string& mode, const std::string& prompt, const fs::path& prompts_dir,
                   int repeats, int max_tokens, uint64_t seed, int64_t bootstrap, const fs::path& out,
-                  int64_t max_failures, py::object progress, bool terminal) {
+                  int64_t max_failures, const std::string& compat, py::object progress, bool terminal) {
   pipeline::EvaluateOptions o;
+  o.compat = data::parse_compat(compat);
   o.work = work;
   o.inputs = inputs;
   if (o.inputs.empty()) throw util::Error("give inputs (scene files) or datasets", {.field = "input"});
@@ -475,23 +483,23 @@ void bind_stages(py::module_& m) {
   m.def("prepare", &prepare, "dataset"_a, "raw"_a, "work"_a, "skip_bad"_a = false,
         "min_user_interactions"_a = py::none(), "max_user_interactions"_a = py::none(),
         "min_item_interactions"_a = py::none(), "kcore"_a = false, "keep_latest_fraction"_a = py::none(),
-        "min_rating_number"_a = py::none(), "max_rows"_a = py::none(), "progress"_a = py::none(),
-        "terminal"_a = true);
+        "min_rating_number"_a = py::none(), "max_rows"_a = py::none(), "compat"_a = "usermirror",
+        "progress"_a = py::none(), "terminal"_a = true);
   py::class_<SceneStream>(m, "SceneStream")
       .def(py::init([](const std::string& dataset, const fs::path& work, const std::string& split,
                        std::optional<int64_t> samples, std::optional<int> min_exposure,
                        std::optional<int> max_exposure, uint64_t seed, unsigned threads,
                        const std::vector<std::string>& scorers, const fs::path& output, bool all_users,
-                       bool with_impressions, const std::string& impressions, py::object progress,
-                       bool terminal) {
+                       bool with_impressions, const std::string& impressions, const std::string& compat,
+                       py::object progress, bool terminal) {
              return std::make_unique<SceneStream>(
                  scenes_options(dataset, work, split, samples, min_exposure, max_exposure, seed, threads,
-                                scorers, output, all_users, with_impressions, impressions),
+                                scorers, output, all_users, with_impressions, impressions, compat),
                  std::move(progress), terminal);
            }),
            "dataset"_a, "work"_a, "split"_a, "samples"_a, "min_exposure"_a, "max_exposure"_a, "seed"_a,
            "threads"_a, "scorers"_a, "output"_a, "all_users"_a, "with_impressions"_a, "impressions"_a,
-           "progress"_a, "terminal"_a)
+           "compat"_a, "progress"_a, "terminal"_a)
       .def("attach", &SceneStream::attach)
       .def("detach", &SceneStream::detach)
       .def("next_lines", &SceneStream::next_lines)
@@ -501,10 +509,10 @@ void bind_stages(py::module_& m) {
       .def_property_readonly("finished", &SceneStream::finished);
   m.def("distil", &distil, "work"_a, "datasets"_a, "name"_a, "select"_a, "filter_column"_a,
         "sampling_column"_a, "ascending"_a, "seed"_a, "allocation"_a, "system_prompt"_a, "prompts_dir"_a,
-        "threads"_a, "progress"_a, "terminal"_a);
+        "threads"_a, "compat"_a, "progress"_a, "terminal"_a);
   m.def("evaluate", &evaluate, "backend"_a, "work"_a, "inputs"_a, "mode"_a, "prompt"_a, "prompts_dir"_a,
-        "repeats"_a, "max_tokens"_a, "seed"_a, "bootstrap"_a, "out"_a, "max_failures"_a, "progress"_a,
-        "terminal"_a);
+        "repeats"_a, "max_tokens"_a, "seed"_a, "bootstrap"_a, "out"_a, "max_failures"_a, "compat"_a,
+        "progress"_a, "terminal"_a);
   m.def("render_scene", &render_scene, "dataset"_a, "profile"_a, "history"_a, "items"_a);
   m.def("template_fields", &template_fields, "dataset"_a);
   m.def(

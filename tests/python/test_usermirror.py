@@ -242,6 +242,24 @@ def test_distil_equals_cli(work_cli, cli, tiny_model, tmp_root):
     assert report["scenes"] == 12 and report["pairs"] > 0
     for kind in ("pref", "sft", "scene_metrics"):
         assert read_bytes(work / f"datasets/py_{kind}.jsonl") == read_bytes(work / f"datasets/cli_{kind}.jsonl"), kind
+    # compat="reference" is the CLI's --compat reference
+    cli("distil", "--work", work, "--datasets", "ml-100k", "--name", "cli-ref", "--select", 8, "--seed", 5,
+        "--compat", "reference")
+    um.distil(work, ["ml-100k"], "py-ref", select=8, seed=5, compat="reference", progress=False)
+    for kind in ("pref", "sft", "scene_metrics"):
+        assert read_bytes(work / f"datasets/py-ref_{kind}.jsonl") == read_bytes(work / f"datasets/cli-ref_{kind}.jsonl")
+
+
+def test_prepare_compat_reference_is_the_cli_switch(cli, tmp_root):
+    raw = shared_path("data/ml-1m")
+    cli("prepare", "--dataset", "ml-1m", "--raw", raw, "--work", tmp_root / "ml1m-cli", "--compat", "reference")
+    report = um.prepare("ml-1m", raw, tmp_root / "ml1m-py", compat="reference")
+    assert report["users"] == 6040  # every users.dat line, as the reference writes them
+    for kind in ("user_feature", "item_feature", "interaction"):
+        name = f"raws/ml-1m_{kind}.jsonl"
+        assert read_bytes(tmp_root / "ml1m-py" / name) == read_bytes(tmp_root / "ml1m-cli" / name), name
+    with pytest.raises(um.Error, match="compat"):
+        um.prepare("ml-1m", raw, tmp_root / "ml1m-bad", compat="authors")
 
 
 class ListsFromFile:

@@ -106,17 +106,19 @@ def load_prompt(name, prompts_dir=None):
 
 def prepare(dataset, raw, work, *, skip_bad=False, min_user_interactions=None, max_user_interactions=None,
             min_item_interactions=None, kcore=False, keep_latest_fraction=None, min_rating_number=None,
-            max_rows=None, progress=None):
+            max_rows=None, compat="usermirror", progress=None):
     """``usermirror prepare``: raw public dataset -> ``work/raws/<dataset>_*.jsonl``.
 
     Returns the counts as a dict (users, items, interactions, skipped, stats, output). ``progress``:
-    see the module's docstring (stage "prepare <dataset>", 0/1 then 1/1).
+    see the module's docstring (stage "prepare <dataset>", 0/1 then 1/1). ``compat="reference"``: the
+    reference's behaviour where usermirror deliberately differs (docs/reference-differences.md), as
+    ``--compat reference``.
     """
     target, terminal = _progress_target(progress)
     try:
         return _core.prepare(dataset, _path(raw), _path(work), skip_bad, min_user_interactions,
                              max_user_interactions, min_item_interactions, kcore, keep_latest_fraction,
-                             min_rating_number, max_rows, target, terminal)
+                             min_rating_number, max_rows, compat, target, terminal)
     finally:
         _close(target)
 
@@ -211,7 +213,7 @@ class Scenes:
 
 def scenes(dataset, work, split="eval", samples=None, min_exposure=None, max_exposure=None, seed=0, *,
            threads=0, scorers=None, output=None, all_users=False, with_impressions=False, impressions="auto",
-           progress=True):
+           compat="usermirror", progress=True):
     """``usermirror scenes``: builds the scenes and writes the CLI's file
     (``work/datasets/<dataset>_<split>.jsonl`` unless ``output``); returns a ``Scenes`` that streams
     the records as dicts while they are built.
@@ -223,8 +225,8 @@ def scenes(dataset, work, split="eval", samples=None, min_exposure=None, max_exp
     target, terminal = _progress_target(progress)
     path = _path(output) or _os.path.join(_path(work), "datasets", f"{dataset}_{split}.jsonl")
     stream = _core.SceneStream(dataset, _path(work), split, samples, min_exposure, max_exposure, seed, threads,
-                               list(scorers or []), _path(output), all_users, with_impressions, impressions, target,
-                               terminal)
+                               list(scorers or []), _path(output), all_users, with_impressions, impressions, compat,
+                               target, terminal)
     stream.wait_started()  # errors of the inputs are raised here
     return Scenes(stream, path, target)
 
@@ -296,22 +298,26 @@ class Simulator:
 
 
 def distil(work, datasets, name="UserMirrorer", *, select=10000, filter_column="diff_model_uncertainty",
-           sampling_column="entropy", ascending=False, seed=0, allocation="proportional", system_prompt=None,
-           prompts_dir=None, threads=0, progress=True):
+           sampling_column="entropy", ascending=False, seed=0, allocation=None, system_prompt=None,
+           prompts_dir=None, threads=0, compat="usermirror", progress=True):
     """``usermirror distil``: preference pairs and an SFT file from train scenes and the teacher/student
-    probs files. Returns the report as a dict (counts, groups, output files)."""
+    probs files. Returns the report as a dict (counts, groups, output files). ``allocation``:
+    "proportional" or "reference"; None = the compat default (proportional, or reference with
+    ``compat="reference"``)."""
     if isinstance(datasets, str):
         datasets = datasets.split(",")
     target, terminal = _progress_target(progress)
     try:
         return _core.distil(_path(work), list(datasets), name, select, filter_column, sampling_column, ascending,
-                            seed, allocation, _path(system_prompt), _path(prompts_dir), threads, target, terminal)
+                            seed, allocation, _path(system_prompt), _path(prompts_dir), threads, compat, target,
+                            terminal)
     finally:
         _close(target)
 
 
 def evaluate(backend, work, *, datasets=None, inputs=None, mode="reasoning", prompt=None, prompts_dir=None,
-             repeats=3, max_tokens=1024, seed=0, bootstrap=1000, out=None, max_failures=0, progress=True):
+             repeats=3, max_tokens=1024, seed=0, bootstrap=1000, out=None, max_failures=0, compat="usermirror",
+             progress=True):
     """``usermirror evaluate``: the simulator's accuracy and calibration on eval scenes. ``backend`` is a
     spec or a ``Simulator`` (its spec is used). Returns report.json as a dict, with the written files
     under ``"files"``."""
@@ -324,7 +330,7 @@ def evaluate(backend, work, *, datasets=None, inputs=None, mode="reasoning", pro
     target, terminal = _progress_target(progress)
     try:
         r = _core.evaluate(backend, _path(work), files, mode, prompt or "", _path(prompts_dir), repeats, max_tokens,
-                           seed, bootstrap, _path(out), max_failures, target, terminal)
+                           seed, bootstrap, _path(out), max_failures, compat, target, terminal)
     finally:
         _close(target)
     with open(r["report_json"], encoding="utf-8") as f:

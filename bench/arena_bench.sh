@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The arena numbers of docs/benchmarks.md ("Arena") in one run, end to end through `usermirror arena`:
 #  1. prefix sharing: direct mode on the Qwen2.5-0.5B shape (random weights), the same pages asked in
-#     the naive order (recommender by recommender) and grouped by user (every page of one user after
-#     the previous one, so the engine's prefix cache serves the shared prompt prefix): pages/s of the
-#     simulator and the prefix-cache hit rate of each;
+#     the naive order (recommender by recommender, each page asked alone) and grouped by user (the
+#     pages of one user together: the shared prompt prefix computed once, the exposure lists batched):
+#     pages/s of the simulator and the prefix-cache hit rate of each, both orders twice, alternating,
+#     so a change in the machine's load shows;
 #  2. the arena's own overhead (everything but the simulator's LLM time) on the tiny model.
 # Random-weight models are written on first use under /tmp/um-bench.
 #
@@ -38,13 +39,15 @@ run() {  # name simulator order users
   t0=$(date +%s.%N)
   "$um" arena --work "$work" --dataset ml-latest-small --recommenders "$recs" --simulator "$2" \
     --order "$3" --users "$4" --protocol interleave --seed 1 --name "$1" --no-figures --controls "" 2>&1 |
-    grep -E "pages|prefix-cache|time:" | sed "s/^/  [$1] /"
+    grep -E "pages|prefix-cache|time: (recommenders|simulator)" | sed "s/^/  [$1] /"
   t1=$(date +%s.%N)
   echo "  [$1] wall $(echo "$t1 - $t0" | bc) s"
 }
-echo "== 0.5B shape, direct mode, $users users x 10 interleaved pairs"
-run naive "local:$m05" naive "$users"
-run grouped "local:$m05" grouped "$users"
+echo "== 0.5B shape, direct mode, $users users x 10 interleaved pairs (naive and grouped twice, alternating)"
+for i in 1 2; do
+  run naive$i "local:$m05" naive "$users"
+  run grouped$i "local:$m05" grouped "$users"
+done
 echo "== tiny model, direct mode, 40 users"
 run tiny "local:$tiny" grouped 40
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

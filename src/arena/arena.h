@@ -81,10 +81,11 @@ struct ArenaOptions {
 struct ArenaResult {
   std::filesystem::path out_dir, report_json, report_md, pages_jsonl;
   size_t users = 0;
-  size_t pages = 0;                  // pages shown (all protocols, rounds and recommenders)
-  size_t distinct_pages = 0;         // distinct (user, history, page) prompts the simulator answered
-  std::vector<std::string> ranking;  // recommenders, best first, by the simulator
-  double seconds_simulator = 0;      // time inside the simulator (LLM) calls
+  size_t pages = 0;                   // pages shown (all protocols, rounds and recommenders)
+  size_t distinct_pages = 0;          // distinct (user, history, page) prompts the simulator answered
+  std::vector<std::string> ranking;   // recommenders, best first, by the simulator
+  double seconds_simulator = 0;       // time inside the simulator (LLM) calls
+  double cpu_seconds_simulator = -1;  // process CPU time inside them (LLM simulators; -1 = not measured)
   double prefix_cache_hit_rate =
       -1;  // share of option-prompt tokens the engine's prefix cache served (-1 = unknown)
   double seconds_recommenders = 0;  // training the built-in recommenders and asking every one for lists

@@ -382,7 +382,10 @@ ArenaResult run_with(const ArenaOptions& o, ChoiceModel* given, LlmChoiceModel* 
       runs.push_back(std::move(run));
     }
   }
-  if (llm) seconds = llm->seconds();
+  if (llm) {
+    seconds = llm->seconds();
+    result.cpu_seconds_simulator = llm->cpu_seconds();
+  }
 
   ReportFiles files = write_arena_report(d, runs, result.out_dir);
   result.report_json = files.json;
@@ -433,7 +436,21 @@ ArenaResult run_with(const ArenaOptions& o, ChoiceModel* given, LlmChoiceModel* 
   result.seconds_recommenders = seconds_training + seconds_lists;
   summary.set("time: recommenders (training + lists)",
               util::human_seconds(seconds_training) + " + " + util::human_seconds(seconds_lists));
-  summary.set("time: simulator", util::human_seconds(seconds));
+  summary.set("time: simulator", util::human_seconds(seconds) +
+                                     (result.cpu_seconds_simulator >= 0
+                                          ? " (CPU " + util::human_seconds(result.cpu_seconds_simulator) + ")"
+                                          : std::string()));
+  if (seconds > 0) {
+    char rate[96];
+    if (result.cpu_seconds_simulator > 0) {
+      std::snprintf(rate, sizeof rate, "%.3g (%.3g per CPU second)",
+                    static_cast<double>(result.distinct_pages) / seconds,
+                    static_cast<double>(result.distinct_pages) / result.cpu_seconds_simulator);
+    } else {
+      std::snprintf(rate, sizeof rate, "%.3g", static_cast<double>(result.distinct_pages) / seconds);
+    }
+    summary.set("simulator pages/s", rate);
+  }
   summary.set("time: controls", util::human_seconds(control_seconds));
   summary.set("time: arena overhead (all the rest)",
               util::human_seconds(overhead) + " (" +

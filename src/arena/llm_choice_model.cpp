@@ -1,6 +1,7 @@
 #include "arena/llm_choice_model.h"
 
 #include <chrono>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "backend/simulation_requests.h"
@@ -11,6 +12,12 @@
 
 namespace um::arena {
 namespace {
+
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 // Option requests per backend call (whole page groups; a group larger than this is one call).
 constexpr size_t kChunkRequests = 256;
@@ -39,6 +46,7 @@ std::vector<std::vector<double>> LlmChoiceModel::choose(const std::vector<const 
   auto base = [&](const PageScene& p) { return backend::simulation_messages(p.text, opts_.system_prompt); };
   pipeline::SkipBudget budget{.max_failures = opts_.max_failures - failed_};
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = process_cpu_seconds();
   {
     backend::RequestStore store(store_path_, stage_);
     if (!direct) {
@@ -130,6 +138,7 @@ std::vector<std::vector<double>> LlmChoiceModel::choose(const std::vector<const 
     bar.finish();
   }
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  cpu_seconds_ += process_cpu_seconds() - cpu_start;
 
   auto stored = pipeline::load_store(store_path_, stage_);
   std::vector<std::vector<double>> out;

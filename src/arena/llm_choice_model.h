@@ -36,7 +36,10 @@ class LlmChoiceModel final : public ChoiceModel {
   // Pages the backend could not answer (within max_failures) get an empty distribution.
   std::vector<std::vector<double>> choose(const std::vector<const PageScene*>& pages) override;
 
-  double seconds() const { return seconds_; }          // wall time inside backend calls
+  double seconds() const { return seconds_; }  // wall time inside backend calls
+  // CPU time of the whole process (every thread) inside backend calls: with the embedded engine the
+  // simulator's work, which a busy machine inflates far less than the wall time.
+  double cpu_seconds() const { return cpu_seconds_; }
   int64_t requests_sent() const { return sent_; }      // requests sent (not found in the store)
   int64_t requests_stored() const { return reused_; }  // answers found in the store
   int64_t failed() const { return failed_; }
@@ -47,6 +50,7 @@ class LlmChoiceModel final : public ChoiceModel {
   std::string stage_;
   LlmChoiceOptions opts_;
   double seconds_ = 0;
+  double cpu_seconds_ = 0;
   int64_t sent_ = 0, reused_ = 0, failed_ = 0;
 };
 

@@ -31,14 +31,24 @@ std::filesystem::path ReadContext::require_any(const std::vector<std::string>& c
                     {.file = raw_dir.string()});
 }
 
-const ReaderEntry& find_reader(const std::string& dataset) {
+const ReaderEntry* match_reader(std::string_view dataset) {
   for (const auto& e : reader_table()) {
-    if (e.prefix ? dataset.rfind(e.name, 0) == 0 && dataset.size() > e.name.size() : dataset == e.name)
-      return e;
+    if (e.prefix ? dataset.starts_with(e.name) && dataset.size() > e.name.size() : dataset == e.name)
+      return &e;
   }
+  return nullptr;
+}
+
+std::vector<std::string> dataset_names() {
+  std::vector<std::string> names;
+  for (const auto& e : reader_table()) names.push_back(e.name + (e.prefix ? "<Category>" : ""));
+  return names;
+}
+
+const ReaderEntry& find_reader(const std::string& dataset) {
+  if (const ReaderEntry* e = match_reader(dataset)) return *e;
   std::string known;
-  for (const auto& e : reader_table())
-    known += (known.empty() ? "" : ", ") + e.name + (e.prefix ? "<Category>" : "");
+  for (const auto& n : dataset_names()) known += (known.empty() ? "" : ", ") + n;
   throw util::Error("unknown dataset '" + dataset + "' (known: " + known + ")");
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/compat.h"
@@ -60,15 +61,24 @@ struct ReadContext {
   std::filesystem::path require_any(const std::vector<std::string>& candidates) const;
 };
 
+// One row per dataset name: the only table of dataset names (the scene side has none). The scene side
+// finds a prepared dataset's strategy through `scene_family` (docs/architecture.md, "… a dataset").
 struct ReaderEntry {
   std::string name;  // dataset name, or a prefix when `prefix` (e.g. "Amazon-")
   bool prefix = false;
   std::string description;  // raw files expected, for --help and errors
   std::function<Dataset(const ReadContext&)> read;
+  // Scene-strategy family the prepared dataset uses ("movielens", "steam", "amazon", ...): a key of
+  // the strategy table in scene/strategy/strategy_registry.cpp.
+  std::string scene_family;
 };
 
 const std::vector<ReaderEntry>& reader_table();
 // Entry for a dataset name; error listing the known names when none matches.
 const ReaderEntry& find_reader(const std::string& dataset);
+// Entry for a dataset name, or nullptr when none matches.
+const ReaderEntry* match_reader(std::string_view dataset);
+// The table's names as a user types them ("Amazon-<Category>" for the prefix row), in table order.
+std::vector<std::string> dataset_names();
 
 }  // namespace um::data

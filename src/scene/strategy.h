@@ -1,7 +1,7 @@
 #pragma once
 // Per-dataset scene strategies (docs/method.md §3.1–3.4, §4.3, §4.6): the three templates, the derived
 // features, the release time used by the time filter, and the default scorers. One file per
-// strategy under strategy/, registered by name in strategy/strategy_registry.cpp.
+// strategy under strategy/, registered by family in strategy/strategy_registry.cpp.
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -75,10 +75,13 @@ class Strategy {
   Template profile_, item_, history_;
 };
 
-// The strategy for a dataset name: the reference's names, any name containing "Amazon", and the
-// MovieLens variants (ml-100k, ml-latest, ml-latest-small, ml-10m, ml-20m, ml-25m, ml-32m).
-// Throws util::NotSupported for other names.
+// The strategy for a dataset name: the family its row in the reader table names
+// (data::ReaderEntry::scene_family), so every name `prepare` accepts has one (Amazon-<Category>
+// included). Throws util::NotSupported for other names.
 std::unique_ptr<Strategy> make_strategy(std::string_view dataset);
+// The dataset names that have a strategy: the reader table's names (data::dataset_names()).
 std::vector<std::string> strategy_names();
+// The keys of the strategy table ("amazon", "movielens", "steam", ...).
+std::vector<std::string> strategy_families();
 
 }  // namespace um::scene

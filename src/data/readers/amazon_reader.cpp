@@ -475,7 +475,7 @@ std::vector<ReaderEntry> amazon_readers() {
   return {{"Amazon-", true,
            "<Cat>.jsonl[.gz] + meta_<Cat>.jsonl[.gz] (Amazon Reviews 2023) or <Cat>[_5].json[.gz] + "
            "meta_<Cat>.json[.gz] (Amazon Review Data 2018)",
-           read_amazon}};
+           read_amazon, "amazon"}};
 }
 
 }  // namespace um::data::readers

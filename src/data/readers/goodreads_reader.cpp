@@ -237,7 +237,7 @@ std::vector<ReaderEntry> goodreads_readers() {
   return {{"goodreads", false,
            "goodreads_interactions_<genre>, goodreads_books_<genre>, goodreads_reviews_<genre>, "
            "goodreads_book_genres_initial, goodreads_book_authors (.json.gz, UCSD Book Graph)",
-           read_goodreads}};
+           read_goodreads, "goodreads"}};
 }
 
 }  // namespace um::data::readers

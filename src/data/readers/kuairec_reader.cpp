@@ -330,7 +330,7 @@ std::vector<ReaderEntry> kuairec_readers() {
       {"KuaiRec2", false,
        "big_matrix.csv or small_matrix.csv, user_features.csv, item_categories.csv, "
        "kuairec_caption_category.csv (+ optional social_network.csv, item_daily_features.csv) of KuaiRec 2.0",
-       read_kuairec}};
+       read_kuairec, "kuairec"}};
 }
 
 }  // namespace um::data::readers

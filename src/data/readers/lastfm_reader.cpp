@@ -223,7 +223,7 @@ std::vector<ReaderEntry> lastfm_readers() {
   return {{"LastFM", false,
            "artists.dat, tags.dat, user_artists.dat, user_friends.dat, user_taggedartists[-timestamps].dat "
            "(HetRec 2011 lastfm-2k)",
-           read_lastfm}};
+           read_lastfm, "lastfm"}};
 }
 
 }  // namespace um::data::readers

@@ -220,7 +220,7 @@ std::vector<ReaderEntry> mind_readers() {
   return {{"MIND", false,
            "behaviors.tsv + news.tsv of a MIND split (optional behaviors_valid.tsv, news_valid.tsv, "
            "news_test.tsv as the reference names the dev/test copies)",
-           read_mind}};
+           read_mind, "mind"}};
 }
 
 }  // namespace um::data::readers

@@ -182,7 +182,7 @@ Dataset read_mobilerec(const ReadContext& given) {
 
 std::vector<ReaderEntry> mobilerec_readers() {
   return {{"mobilerec", false, "interactions/mobilerec_final.csv + app_meta/app_meta.csv (MobileRec)",
-           read_mobilerec}};
+           read_mobilerec, "mobilerec"}};
 }
 
 }  // namespace um::data::readers

@@ -392,13 +392,13 @@ Dataset read_ml_csv(const ReadContext& ctx) {
 
 std::vector<ReaderEntry> movielens_readers() {
   return {
-      {"ml-100k", false, "u.data, u.item, u.user, u.genre (MovieLens 100K)", read_ml100k},
-      {"ml-1m", false, "ratings.dat[.gz], movies.dat, users.dat (MovieLens 1M)", read_ml1m},
-      {"ml-latest-small", false, "ratings.csv, movies.csv", read_ml_csv},
-      {"ml-latest", false, "ratings.csv, movies.csv", read_ml_csv},
-      {"ml-20m", false, "ratings.csv, movies.csv", read_ml_csv},
-      {"ml-25m", false, "ratings.csv, movies.csv", read_ml_csv},
-      {"ml-32m", false, "ratings.csv, movies.csv", read_ml_csv},
+      {"ml-100k", false, "u.data, u.item, u.user, u.genre (MovieLens 100K)", read_ml100k, "movielens"},
+      {"ml-1m", false, "ratings.dat[.gz], movies.dat, users.dat (MovieLens 1M)", read_ml1m, "movielens"},
+      {"ml-latest-small", false, "ratings.csv, movies.csv", read_ml_csv, "movielens"},
+      {"ml-latest", false, "ratings.csv, movies.csv", read_ml_csv, "movielens"},
+      {"ml-20m", false, "ratings.csv, movies.csv", read_ml_csv, "movielens"},
+      {"ml-25m", false, "ratings.csv, movies.csv", read_ml_csv, "movielens"},
+      {"ml-32m", false, "ratings.csv, movies.csv", read_ml_csv, "movielens"},
   };
 }
 

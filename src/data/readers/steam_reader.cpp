@@ -330,11 +330,11 @@ std::vector<ReaderEntry> steam_readers() {
   return {{"steam", false,
            "steam_games.json.gz + steam_reviews.json.gz (UCSD Steam, Python-literal lines) or their .jsonl "
            "conversions",
-           read_steam},
+           read_steam, "steam"},
           {"steam-australian", false,
            "steam_games.json.gz + australian_user_reviews.json.gz (+ australian_users_items.json.gz), UCSD "
            "Australian Steam crawl",
-           read_steam_australian}};
+           read_steam_australian, "steam"}};
 }
 
 }  // namespace um::data::readers

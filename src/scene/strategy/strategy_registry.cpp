@@ -1,5 +1,9 @@
+// The strategy table, keyed by family. Which dataset uses which family is said once, by the dataset's
+// row in data/reader_registry.cpp (`data::ReaderEntry::scene_family`), so a name that can be prepared
+// has a strategy and no name is spelled here (docs/architecture.md, "… a dataset").
 #include <functional>
 
+#include "data/reader.h"
 #include "scene/strategy/strategies.h"
 #include "util/error.h"
 
@@ -10,35 +14,28 @@ namespace {
 using Factory = std::unique_ptr<Strategy> (*)(std::string_view);
 
 struct Row {
-  const char* name;
+  const char* family;
   Factory make;
 };
 
-// Exact names. Names containing "Amazon" are matched separately (Amazon-<Category>).
 constexpr Row kTable[] = {
-    {"ml-1m", strategies::movielens},
-    {"ml-100k", strategies::movielens},
-    {"ml-latest-small", strategies::movielens},
-    {"ml-latest", strategies::movielens},
-    {"ml-10m", strategies::movielens},
-    {"ml-20m", strategies::movielens},
-    {"ml-25m", strategies::movielens},
-    {"ml-32m", strategies::movielens},
-    {"goodreads", strategies::goodreads},
-    {"KuaiRec2", strategies::kuairec},
-    {"LastFM", strategies::lastfm},
-    {"MIND", strategies::mind},
-    {"mobilerec", strategies::mobilerec},
-    {"steam", strategies::steam},
+    {"amazon", strategies::amazon},       {"goodreads", strategies::goodreads},
+    {"kuairec", strategies::kuairec},     {"lastfm", strategies::lastfm},
+    {"mind", strategies::mind},           {"mobilerec", strategies::mobilerec},
+    {"movielens", strategies::movielens}, {"steam", strategies::steam},
 };
 
 }  // namespace
 
 std::unique_ptr<Strategy> make_strategy(std::string_view dataset) {
-  for (const auto& row : kTable) {
-    if (dataset == row.name) return row.make(dataset);
+  if (const data::ReaderEntry* reader = data::match_reader(dataset)) {
+    for (const auto& row : kTable) {
+      if (reader->scene_family == row.family) return row.make(dataset);
+    }
+    throw util::NotSupported("dataset '" + std::string(dataset) + "' names scene family '" +
+                                 reader->scene_family + "', which has no strategy",
+                             {.field = "dataset"});
   }
-  if (dataset.find("Amazon") != std::string_view::npos) return strategies::amazon(dataset);
   std::string known;
   for (const auto& n : strategy_names()) known += (known.empty() ? "" : ", ") + n;
   throw util::NotSupported(
@@ -46,11 +43,12 @@ std::unique_ptr<Strategy> make_strategy(std::string_view dataset) {
       {.field = "dataset"});
 }
 
-std::vector<std::string> strategy_names() {
-  std::vector<std::string> names;
-  for (const auto& row : kTable) names.emplace_back(row.name);
-  names.emplace_back("Amazon-<Category>");
-  return names;
+std::vector<std::string> strategy_names() { return data::dataset_names(); }
+
+std::vector<std::string> strategy_families() {
+  std::vector<std::string> families;
+  for (const auto& row : kTable) families.emplace_back(row.family);
+  return families;
 }
 
 }  // namespace um::scene

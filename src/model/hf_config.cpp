@@ -226,9 +226,9 @@ std::string config_to_json(const ModelConfig& c) {
   j[key::kMaxPos] = c.max_position_embeddings;
   j[key::kTie] = c.tie_word_embeddings;
   j[key::kHiddenAct] = "silu";
-  if (c.family == "llama" || c.family == "qwen3") j[key::kAttnBias] = c.qkv_bias;
-  if (c.family == "qwen2" || c.family == "qwen3") j[key::kUseSlidingWindow] = false;
-  if (c.family == "mistral") {
+  if (spec.hf_keys.attention_bias) j[key::kAttnBias] = c.qkv_bias;
+  if (spec.hf_keys.use_sliding_window) j[key::kUseSlidingWindow] = false;
+  if (spec.hf_keys.sliding_window) {
     j[key::kSlidingWindow] = c.sliding_window > 0 ? json(c.sliding_window) : json(nullptr);
   }
   if (c.rope_scaling.type.empty()) {

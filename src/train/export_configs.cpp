@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "model/arch/arch.h"
 #include "model/config.h"
 #include "train/train.h"
 #include "util/atomic_file.h"
@@ -53,43 +54,26 @@ std::vector<std::string> safetensors_files(const fs::path& dir) {
 
 struct TorchtuneModel {
   std::string builder, lora_builder, tokenizer, model_type;
-  std::string tokenizer_args;  // YAML lines (indented 2)
+  std::string tokenizer_args;                                   // YAML lines (indented 2)
+  std::vector<std::pair<std::string, std::string>> model_args;  // family-specific model-block lines
 };
 
+// The family's torchtune names come from the arch table (model/arch/arch.h); only the YAML is
+// written here.
 TorchtuneModel torchtune_model(const model::ModelConfig& c, const fs::path& dir) {
-  TorchtuneModel t;
-  const std::string d = fs::absolute(dir).string();
-  if (c.family == "llama") {
-    const bool scaled = c.rope_scaling.type == "llama3";
-    t.builder = scaled ? "torchtune.models.llama3_1.llama3_1" : "torchtune.models.llama3.llama3";
-    t.lora_builder =
-        scaled ? "torchtune.models.llama3_1.lora_llama3_1" : "torchtune.models.llama3.lora_llama3";
-    t.tokenizer = "torchtune.models.llama3.llama3_tokenizer";
-    t.tokenizer_args = "  path: " + quote(d + "/original/tokenizer.model") + "\n";
-    t.model_type = c.num_layers <= 28 && c.tie_word_embeddings ? "LLAMA3_2" : "LLAMA3";
-  } else if (c.family == "qwen2") {
-    t.builder = "torchtune.models.qwen2.qwen2";
-    t.lora_builder = "torchtune.models.qwen2.lora_qwen2";
-    t.tokenizer = "torchtune.models.qwen2_5.qwen2_5_tokenizer";
-    t.tokenizer_args =
-        "  path: " + quote(d + "/vocab.json") + "\n  merges_file: " + quote(d + "/merges.txt") + "\n";
-    t.model_type = "QWEN2";
-  } else if (c.family == "qwen3") {
-    t.builder = "torchtune.models.qwen3.qwen3";
-    t.lora_builder = "torchtune.models.qwen3.lora_qwen3";
-    t.tokenizer = "torchtune.models.qwen3.qwen3_tokenizer";
-    t.tokenizer_args =
-        "  path: " + quote(d + "/vocab.json") + "\n  merges_file: " + quote(d + "/merges.txt") + "\n";
-    t.model_type = "QWEN3";
-  } else if (c.family == "mistral") {
-    t.builder = "torchtune.models.mistral.mistral";
-    t.lora_builder = "torchtune.models.mistral.lora_mistral";
-    t.tokenizer = "torchtune.models.mistral.mistral_tokenizer";
-    t.tokenizer_args = "  path: " + quote(d + "/tokenizer.model") + "\n";
-    t.model_type = "MISTRAL";
-  } else {
+  const auto& spec = model::arch::find_by_family(c.family);
+  if (!spec.torchtune)
     throw util::NotSupported("no torchtune mapping for family '" + c.family + "'", {.field = "architecture"});
-  }
+  const model::arch::TorchtuneSpec tt = spec.torchtune(c);
+  TorchtuneModel t{.builder = tt.builder,
+                   .lora_builder = tt.lora_builder,
+                   .tokenizer = tt.tokenizer,
+                   .model_type = tt.model_type,
+                   .tokenizer_args = "",
+                   .model_args = tt.model_args};
+  const std::string d = fs::absolute(dir).string();
+  for (const auto& [arg, file] : tt.tokenizer_files)
+    t.tokenizer_args += "  " + arg + ": " + quote(d + "/" + file) + "\n";
   return t;
 }
 
@@ -106,16 +90,7 @@ std::string torchtune_model_block(const model::ModelConfig& c, const TorchtuneMo
   s += "  max_seq_len: " + std::to_string(o.max_seq_len) + "\n";
   s += "  norm_eps: " + num(c.rms_norm_eps) + "\n";
   s += "  rope_base: " + num(c.rope_theta) + "\n";
-  if (c.family == "qwen2" || c.family == "qwen3") {
-    s += "  head_dim: " + std::to_string(c.head_dim) + "\n";
-    s += std::string("  tie_word_embeddings: ") + (c.tie_word_embeddings ? "True" : "False") + "\n";
-  }
-  if (c.family == "qwen3") {
-    s += std::string("  q_proj_bias: ") + (c.qkv_bias ? "True" : "False") + "\n";
-    s += std::string("  k_proj_bias: ") + (c.qkv_bias ? "True" : "False") + "\n";
-    s += std::string("  v_proj_bias: ") + (c.qkv_bias ? "True" : "False") + "\n";
-    s += "  q_norm: True\n  k_norm: True\n";
-  }
+  for (const auto& [arg, value] : t.model_args) s += "  " + arg + ": " + value + "\n";
   if (c.rope_scaling.type == "llama3") s += "  scale_factor: " + num(c.rope_scaling.factor) + "\n";
   if (lora) {
     std::vector<std::string> attn;

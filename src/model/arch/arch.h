@@ -3,11 +3,31 @@
 // in arch/arch_registry.cpp. A variant states which optional tensors its layers carry and checks its
 // config; the forward pass reads only these flags.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/config.h"
 
 namespace um::model::arch {
+
+// Which optional config.json keys the family's Hugging Face class writes (config_to_json in
+// hf_config.cpp, which owns the key names).
+struct HfOptionalKeys {
+  bool attention_bias = false;      // "attention_bias": ModelConfig::qkv_bias
+  bool use_sliding_window = false;  // "use_sliding_window": false
+  bool sliding_window = false;      // "sliding_window": ModelConfig::sliding_window, or null when 0
+};
+
+// The family in torchtune's terms, for the YAML configs of train/export_configs.cpp.
+struct TorchtuneSpec {
+  std::string builder, lora_builder;  // model components, e.g. "torchtune.models.qwen3.qwen3"
+  std::string tokenizer;              // tokenizer component
+  std::string model_type;             // checkpointer model_type, e.g. "QWEN3"
+  // Tokenizer arguments that name a file of the model folder: {argument, path inside the folder}.
+  std::vector<std::pair<std::string, std::string>> tokenizer_files;
+  // Family-specific model-builder arguments, values as YAML writes them: {argument, value}.
+  std::vector<std::pair<std::string, std::string>> model_args;
+};
 
 struct ArchSpec {
   std::string family;      // short name used by `model init --arch`
@@ -18,6 +38,8 @@ struct ArchSpec {
   void (*apply)(ModelConfig& c, const std::string& source);
   // Sets family defaults for a freshly initialised random model.
   void (*init_defaults)(ModelConfig& c);
+  HfOptionalKeys hf_keys;
+  TorchtuneSpec (*torchtune)(const ModelConfig& c);
 };
 
 ArchSpec llama_spec();

@@ -6,7 +6,9 @@
 namespace um::model::arch {
 
 ArchSpec mistral_spec() {
-  return {"mistral", "MistralForCausalLM", "mistral",
+  return {"mistral",
+          "MistralForCausalLM",
+          "mistral",
           [](ModelConfig& c, const std::string& source) {
             if (c.qkv_bias) {
               throw util::NotSupported("Mistral has no attention bias",
@@ -16,6 +18,15 @@ ArchSpec mistral_spec() {
           [](ModelConfig& c) {
             c.rope_theta = 1000000.0;
             c.rms_norm_eps = 1e-5;
+          },
+          {.sliding_window = true},
+          [](const ModelConfig&) {
+            return TorchtuneSpec{.builder = "torchtune.models.mistral.mistral",
+                                 .lora_builder = "torchtune.models.mistral.lora_mistral",
+                                 .tokenizer = "torchtune.models.mistral.mistral_tokenizer",
+                                 .model_type = "MISTRAL",
+                                 .tokenizer_files = {{"path", "tokenizer.model"}},
+                                 .model_args = {}};
           }};
 }
 

@@ -1,17 +1,29 @@
 // End-to-end generation through `serve` against the engine's forward-only decode, in one run, on a
 // random-weight model shaped like Qwen2.5-0.5B with the padded vocabulary of the real configs
 // (vocab_size 151,936 for the 151,669-id tokenizer: the padding rows are masked by the backend).
-// Forward-only: Session::append of one token per step (no sampling). Through serve: /v1/completions
-// over loopback HTTP (embedded backend, one worker), 64 new tokens from a 16-token prompt, greedy and
-// sampled; rate = completion tokens / wall time of the request (prefill included).
+//  1. Whether a row of a batched decode step is bit-identical to the same sequence decoded alone
+//     (bf16 and f32 compute): what continuous batching's reproducibility rests on.
+//  2. Forward-only decode: Session::append_batch of one token for each of b sequences per step (no
+//     sampling), b = 1, 4, 16; rate = b × steps / time. Measured right before and right after each
+//     serve measurement below (the machine is shared and its load drifts); ratios use their mean.
+//  3. One client through serve: /v1/completions over loopback HTTP (embedded backend, one worker), 64
+//     new tokens from a 16-token prompt, greedy and sampled; rate = completion tokens / wall time of
+//     the request (prefill included), against forward-only decode at b = 1.
+//  4. C = 1, 4, 16 concurrent streaming clients (/v1/completions, stream, include_usage, T = 1,
+//     top_p 0.9, 64 tokens, distinct 16-token prompts, all started together): aggregate rate = all
+//     completion tokens / wall time of the round, against forward-only decode at b = C; time to first
+//     token (first streamed text) and inter-token latency (gaps between streamed chunks), p50 / p99.
 //
-//   build/bench/serve_generate_bench [MODEL_DIR]   (default /tmp/um-bench/qwen2.5-0.5b-shape)
+//   build/bench/serve_generate_bench [MODEL_DIR [concurrent]]   (default /tmp/um-bench/qwen2.5-0.5b-shape)
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -51,32 +63,167 @@ fs::path model_dir(int argc, char** argv) {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+std::string loadavg() {
+  char buf[128] = "?\n";
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (!std::fgets(buf, sizeof buf, f)) std::strcpy(buf, "?\n");
+    std::fclose(f);
+  }
+  return buf;
+}
+
+std::vector<int32_t> prompt_ids(int salt) {
+  std::vector<int32_t> p;
+  for (int i = 0; i < 16; ++i) p.push_back((1000 + 37 * i + 101 * salt) % 150000);
+  return p;
+}
+
+// Rows of batched decode steps (b = 2..16, sequences of different lengths) that differ in any bit from
+// the same step taken alone.
+void batch_identity(const fs::path& dir, model::DType dtype) {
+  auto m = model::Model::load(dir, {.dtype = dtype});
+  model::Session s(m, 0);
+  std::vector<model::SeqId> base;
+  for (int i = 0; i < 16; ++i) {
+    base.push_back(s.create());
+    std::vector<int32_t> p = prompt_ids(i);
+    p.resize(static_cast<size_t>(4 + i));
+    s.append(base.back(), p);
+  }
+  size_t rows = 0, differ = 0;
+  for (size_t b : {2u, 4u, 7u, 16u}) {
+    std::vector<model::Append> step;
+    for (size_t i = 0; i < b; ++i) step.push_back({s.fork(base[i]), {static_cast<int32_t>(3000 + i)}, false});
+    model::Logits got = s.append_batch(step);
+    for (size_t i = 0; i < b; ++i) {
+      model::SeqId one = s.fork(base[i]);
+      model::Logits want = s.append(one, std::vector<int32_t>{static_cast<int32_t>(3000 + i)});
+      ++rows;
+      differ += std::memcmp(got.row(i).data(), want.row(0).data(), want.cols * sizeof(float)) != 0;
+      s.release(one);
+      s.release(step[i].seq);
+    }
+  }
+  std::printf("batched decode rows bit-identical to alone, %s: %zu of %zu\n", model::dtype_name(dtype),
+              rows - differ, rows);
+}
+
+// Forward-only decode of b sequences in one append_batch per step.
+double forward_rate(const std::shared_ptr<const model::Model>& m, size_t b, int steps) {
+  model::Session s(m, 0);
+  std::vector<model::SeqId> seqs;
+  for (size_t i = 0; i < b; ++i) {
+    model::Logits last;
+    seqs.push_back(s.prefill_cached(prompt_ids(static_cast<int>(i)), &last));
+  }
+  double rate = 0;
+  for (int rep = 0; rep < 2; ++rep) {  // the first repetition warms up
+    auto t0 = Clock::now();
+    for (int t = 0; t < steps; ++t) {
+      std::vector<model::Append> step;
+      for (size_t i = 0; i < b; ++i)
+        step.push_back({seqs[i], {static_cast<int32_t>(2000 + t + rep * steps)}, false});
+      s.append_batch(step);
+    }
+    rate = static_cast<double>(b) * steps / seconds_since(t0);
+  }
+  return rate;
+}
+
+double pct(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];
+}
+
+struct Round {
+  double tokens = 0, wall = 0;
+  int errors = 0;
+  std::vector<double> ttft, itl;  // seconds
+};
+
+// C streaming clients started together, each one request.
+Round concurrent_round(int port, const std::string& model, int clients, int tokens, int salt) {
+  Round out;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  auto t0 = Clock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      nlohmann::json body = {{"model", model},       {"prompt", prompt_ids(salt + c)},
+                             {"max_tokens", tokens}, {"temperature", 1.0},
+                             {"top_p", 0.9},         {"seed", salt + c},
+                             {"stream", true},       {"stream_options", {{"include_usage", true}}}};
+      httplib::Client http("127.0.0.1", port);
+      http.set_read_timeout(600);
+      httplib::Request req;
+      req.method = "POST";
+      req.path = "/v1/completions";
+      req.body = body.dump();
+      req.set_header("Content-Type", "application/json");
+      std::string buf;
+      double completion = 0, last = -1;
+      std::vector<double> ttft, itl;
+      auto start = Clock::now();
+      req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+        buf.append(data, len);
+        size_t end;
+        while ((end = buf.find("\n\n")) != std::string::npos) {
+          std::string ev = buf.substr(0, end);
+          buf.erase(0, end + 2);
+          if (ev.rfind("data: ", 0) != 0 || ev == "data: [DONE]") continue;
+          auto j = nlohmann::json::parse(ev.substr(6), nullptr, false);
+          if (j.is_discarded()) continue;
+          if (j.contains("usage") && j["usage"].is_object())
+            completion = j["usage"]["completion_tokens"].get<double>();
+          if (!j.contains("choices") || j["choices"].empty() ||
+              j["choices"][0]["text"].get<std::string>().empty())
+            continue;
+          const double now = seconds_since(start);
+          if (last < 0) {
+            ttft.push_back(now);
+          } else {
+            itl.push_back(now - last);
+          }
+          last = now;
+        }
+        return true;
+      };
+      httplib::Response res;
+      httplib::Error err = httplib::Error::Success;
+      const bool ok = http.send(req, res, err) && res.status == 200 && completion > 0;
+      std::lock_guard lock(mu);
+      if (!ok) ++out.errors;
+      out.tokens += completion;
+      out.ttft.insert(out.ttft.end(), ttft.begin(), ttft.end());
+      out.itl.insert(out.itl.end(), itl.begin(), itl.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  out.wall = seconds_since(t0);
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const fs::path dir = model_dir(argc, argv);
   const int kTokens = 64;
-  std::vector<int32_t> prompt;
-  for (int i = 0; i < 16; ++i) prompt.push_back(1000 + 37 * i);
+  const std::vector<int32_t> prompt = prompt_ids(0);
+  std::printf("load average at start %s", loadavg().c_str());
 
-  // Forward-only decode rate.
-  double forward_rate = 0;
-  {
-    auto m = model::Model::load(dir, {.dtype = model::DType::BF16});
-    model::Session s(m, 0);
-    for (int rep = 0; rep < 2; ++rep) {  // the first repetition warms up
-      model::Logits last;
-      model::SeqId seq = s.prefill_cached(prompt, &last);
-      auto t0 = Clock::now();
-      for (int t = 0; t < kTokens; ++t) {
-        int32_t tok = 2000 + t;
-        s.append(seq, std::span<const int32_t>(&tok, 1));
-      }
-      forward_rate = kTokens / seconds_since(t0);
-      s.release(seq);
-    }
+  // argv[2] = "concurrent": only the concurrent-clients part (4).
+  const bool all = argc < 3 || std::string(argv[2]) != "concurrent";
+  if (all) {
+    batch_identity(dir, model::DType::BF16);
+    batch_identity(dir, model::DType::F32);
   }
 
+  // Forward-only rates are measured right before and after each serve measurement (the machine is
+  // shared: its load drifts), and the serve rate is compared with their mean.
+  auto m = model::Model::load(dir, {.dtype = model::DType::BF16});
+  auto forward = [&](int b) { return forward_rate(m, static_cast<size_t>(b), b == 1 ? kTokens : 32); };
   auto be = backend::make_backend("local:" + dir.string() + "?prefix_cache=0");
   serve::ServeOptions so;
   so.host = "127.0.0.1";
@@ -90,34 +237,42 @@ int main(int argc, char** argv) {
     const char* name;
     double temperature, top_p;
   };
-  std::printf("load average %s", [] {
-    static char buf[64] = "?\n";
-    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-      if (!std::fgets(buf, sizeof buf, f)) buf[0] = 0;
-      std::fclose(f);
-    }
-    return buf;
-  }());
-  std::printf("forward-only decode: %.2f tok/s\n", forward_rate);
   for (const Case& c :
-       {Case{"greedy", 0.0, 1.0}, Case{"T=1 top_p=0.9", 1.0, 0.9}, Case{"T=1 top_p=1", 1.0, 1.0}}) {
+       all ? std::vector<Case>{{"greedy", 0.0, 1.0}, {"T=1 top_p=0.9", 1.0, 0.9}, {"T=1 top_p=1", 1.0, 1.0}}
+           : std::vector<Case>{}) {
     for (int rep = 0; rep < 2; ++rep) {
       nlohmann::json body = {{"model", be->model_name()},    {"prompt", prompt}, {"max_tokens", kTokens},
                              {"temperature", c.temperature}, {"top_p", c.top_p}, {"seed", 7 + rep}};
+      const double before = forward(1);
       auto t0 = Clock::now();
       auto res = http.Post("/v1/completions", body.dump(), "application/json");
       const double wall = seconds_since(t0);
+      const double ref = (before + forward(1)) / 2;
       if (!res || res->status != 200) {
         std::printf("%s: request failed: %s\n", c.name, res ? res->body.c_str() : "no answer");
         continue;
       }
       const auto j = nlohmann::json::parse(res->body);
       const double tokens = j["usage"]["completion_tokens"].get<double>();
-      std::printf("serve %-14s run %d: %3.0f tokens, %.2f tok/s = %.2f x forward-only\n", c.name, rep, tokens,
-                  tokens / wall, tokens / wall / forward_rate);
+      std::printf(
+          "serve 1 client %-14s run %d: %3.0f tokens, %.2f tok/s; forward-only b=1 %.2f tok/s; ratio %.2f\n",
+          c.name, rep, tokens, tokens / wall, ref, tokens / wall / ref);
     }
+  }
+  for (int clients : {1, 4, 16}) {
+    const double before = forward(clients);
+    Round r = concurrent_round(port, be->model_name(), clients, kTokens, 17 * clients);
+    const double ref = (before + forward(clients)) / 2;
+    std::printf(
+        "serve %2d streaming clients: %4.0f tokens in %.2f s = %.2f tok/s; forward-only b=%d %.2f tok/s; "
+        "ratio %.2f; "
+        "TTFT p50 %.0f ms p99 %.0f ms; inter-token p50 %.0f ms p99 %.0f ms; errors %d\n",
+        clients, r.tokens, r.wall, r.tokens / r.wall, clients, ref, r.tokens / r.wall / ref,
+        1e3 * pct(r.ttft, 0.5), 1e3 * pct(r.ttft, 0.99), 1e3 * pct(r.itl, 0.5), 1e3 * pct(r.itl, 0.99),
+        r.errors);
   }
   server.stop();
   run.join();
+  std::printf("load average at end %s", loadavg().c_str());
   return 0;
 }

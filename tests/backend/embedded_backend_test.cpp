@@ -214,7 +214,22 @@ TEST(EmbeddedBackend, CancelStopsTheRequest) {
 // counts and logprobs, for f32 and bf16 compute.
 TEST(EmbeddedBackend, ConcurrentSeededRequestsEqualEachRunAlone) {
   UM_REQUIRE_SHARED(tok_dir, "tokenizers/qwen3");
-  const std::string dir = tiny_qwen3(tok_dir).string();
+  // Wider than tiny_qwen3: with hidden 32 and one layer, libtorch's f32 GEMM happened to give the same
+  // bits at any row count, so batching f32 requests together would have gone unnoticed here.
+  model::InitOptions o;
+  o.arch = "qwen3";
+  o.layers = 2;
+  o.hidden = 64;
+  o.heads = 4;
+  o.kv_heads = 2;
+  o.intermediate = 96;
+  o.tie_embeddings = true;
+  o.dtype = "f32";
+  o.seed = 12;
+  o.tokenizer_dir = tok_dir;
+  o.out_dir = um::testing::temp_dir("embedded-batching");
+  model::init_random_model(o);
+  const std::string dir = o.out_dir.string();
   std::vector<GenerateRequest> reqs;
   for (int i = 0; i < 7; ++i) {
     GenerateRequest r{.key = "r" + std::to_string(i)};

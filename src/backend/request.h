@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "text/chat_message.h"
+
 namespace um::backend {
 
-struct Message {
-  std::string role;  // "system" | "user" | "assistant"
-  std::string content;
-};
+// The chat message of text/chat_message.h, under the name backend code uses.
+using Message = text::ChatMessage;
 
 struct SamplingParams {
   int n = 1;                 // samples per request

@@ -95,9 +95,9 @@ std::vector<std::string> id_list(const nlohmann::json& v, const char* key, const
   return out;
 }
 
-std::vector<ChatMessage> messages(const nlohmann::json& v, const char* key, const Ctx& c) {
+std::vector<text::ChatMessage> messages(const nlohmann::json& v, const char* key, const Ctx& c) {
   if (!v.is_array()) throw c.error("must be a list of messages", key);
-  std::vector<ChatMessage> out;
+  std::vector<text::ChatMessage> out;
   for (const auto& m : v) {
     if (!m.is_object() || !m.contains("role") || !m.contains("content") || !m["role"].is_string() ||
         !m["content"].is_string()) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "text/chat_message.h"
 #include "text/prompt.h"
 
 namespace um::scene {
@@ -28,16 +29,11 @@ struct SceneRecord {
 // item_pos, choice_cnt, dataset [, impression_list]. Non-ASCII is escaped as \uXXXX like pandas.
 void append_scene_json(std::string& out, const SceneRecord& r, bool with_impressions = false);
 
-struct ChatMessage {
-  std::string role;
-  std::string content;
-};
-
 // A row of the released train set (MirrorUser/UserMirrorer).
 struct PreferenceRecord {
   std::string dataset, user_id, item_id;
   int64_t timestamp_ms = 0;
-  std::vector<ChatMessage> messages_chosen, messages_rejected;
+  std::vector<text::ChatMessage> messages_chosen, messages_rejected;
   std::vector<std::string> impression_list;
   int item_pos = -1;  // -1 when absent
 };

@@ -20,14 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "text/chat_message.h"
 #include "text/jinja.h"
 
 namespace um::text {
-
-struct ChatMessage {
-  std::string role;
-  std::string content;
-};
 
 struct ChatRenderOptions {
   // Append the template's assistant header (its `add_generation_prompt` branch).

@@ -26,13 +26,6 @@ constexpr size_t kStopWindowTokens = 64;
 // Most option requests scored as one group (the pages of one user; bounds the batched forward).
 constexpr size_t kMaxOptionGroup = 32;
 
-std::vector<text::ChatMessage> chat_messages(const std::vector<Message>& messages) {
-  std::vector<text::ChatMessage> out;
-  out.reserve(messages.size());
-  for (const auto& m : messages) out.push_back({m.role, m.content});
-  return out;
-}
-
 // First occurrence of any stop string in `text`, or npos.
 size_t find_stop(const std::string& text, const std::vector<std::string>& stops) {
   size_t best = std::string::npos;
@@ -381,7 +374,7 @@ class EmbeddedBackend final : public Backend {
   Encoded encode_messages(const std::vector<Message>& messages, const text::ChatRenderOptions& o,
                           const std::optional<SharedPrefix>& hint) const {
     Encoded e;
-    const std::string text = template_.render(chat_messages(messages), o);
+    const std::string text = template_.render(messages, o);
     e.ids = tok_.encode(text, /*add_special_tokens=*/false);
     if (!hint || hint->message >= messages.size() || hint->chars == 0) return e;
     const std::string& content = messages[hint->message].content;

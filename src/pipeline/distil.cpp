@@ -542,11 +542,11 @@ DistilResult run_distil(const DistilOptions& o) {
     if (s.pick.rejected->variant == Variant::weak) ++result.rejected_from_weak;
   }
 
-  const std::filesystem::path out_dir = o.work_dir / "datasets";
-  std::filesystem::create_directories(out_dir);
-  result.metrics_file = out_dir / (o.name + "_scene_metrics.jsonl");
-  result.pref_file = out_dir / (o.name + "_pref.jsonl");
-  result.sft_file = out_dir / (o.name + "_sft.jsonl");
+  const DistilFiles outputs = distil_files(o.work_dir, o.name);
+  std::filesystem::create_directories(outputs.pref.parent_path());
+  result.metrics_file = outputs.metrics;
+  result.pref_file = outputs.pref;
+  result.sft_file = outputs.sft;
   {
     util::AtomicWriter metrics(result.metrics_file);
     util::JsonWriter w;

@@ -90,9 +90,8 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
 
   // ---- prepare and scenes ----
   for (const auto& d : c.datasets) {
-    std::vector<fs::path> raws = {c.work / "raws" / (d.name + "_user_feature.jsonl"),
-                                  c.work / "raws" / (d.name + "_item_feature.jsonl"),
-                                  c.work / "raws" / (d.name + "_interaction.jsonl")};
+    std::vector<fs::path> raws = {c.work / data::user_file(d.name), c.work / data::item_file(d.name),
+                                  c.work / data::interaction_file(d.name)};
     Fingerprint fp;
     fp.add("dataset", d.name).add_file("raw", d.raw);
     if (reference) fp.add("compat", "reference");  // absent by default: existing work dirs stay valid
@@ -212,9 +211,10 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
   dopt.system_prompt_file = prompt_file;
   dopt.threads = c.threads;
   dopt.compat = c.compat;
-  fs::path pref = c.work / "datasets" / (c.distil.name + "_pref.jsonl");
-  fs::path sft = c.work / "datasets" / (c.distil.name + "_sft.jsonl");
-  fs::path metrics = c.work / "datasets" / (c.distil.name + "_scene_metrics.jsonl");
+  const DistilFiles distilled = distil_files(c.work, c.distil.name);
+  fs::path pref = distilled.pref;
+  fs::path sft = distilled.sft;
+  fs::path metrics = distilled.metrics;
   {
     Fingerprint fp;
     fp.add("name", c.distil.name)
@@ -306,7 +306,7 @@ RunReport run_pipeline(const RunConfig& c, const RunHooks& hooks, util::Summary&
           .add("split", c.arena.split)
           .add("seed", static_cast<int64_t>(c.seed));
       for (const auto& r : c.arena.recommenders) fp.add("recommender", r);
-      fp.add_file("interactions", c.work / "raws" / (c.arena.dataset + "_interaction.jsonl"));
+      fp.add_file("interactions", c.work / data::interaction_file(c.arena.dataset));
       if (c.train.enabled) fp.add_file("pref", pref);
       stage(
           c, report, "arena/" + protocol, fp, {out / "report.json"},

@@ -4,6 +4,7 @@
 
 #include "data/dataset_io.h"
 #include "scene/scene.h"
+#include "scene/scene_paths.h"
 #include "text/prompt_store.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -55,7 +56,7 @@ ScenesReport run_scenes(const ScenesOptions& o) {
 
   std::vector<std::string> eval_users;
   bool restrict = false;
-  auto eval_path = o.work / "datasets" / (o.dataset + "_eval.jsonl");
+  auto eval_path = scenes_path(o.work, o.dataset, "eval");
   if (o.split == "train" && o.use_eval_users && std::filesystem::exists(eval_path)) {
     std::unordered_set<std::string> seen;
     for (auto& r : read_scene_file(eval_path)) {
@@ -89,7 +90,7 @@ ScenesReport run_scenes(const ScenesOptions& o) {
   }
 
   auto t2 = std::chrono::steady_clock::now();
-  rep.output = o.output.empty() ? o.work / "datasets" / (o.dataset + "_" + o.split + ".jsonl") : o.output;
+  rep.output = o.output.empty() ? scenes_path(o.work, o.dataset, o.split) : o.output;
   std::filesystem::create_directories(rep.output.parent_path());
   util::AtomicWriter out(rep.output);
   std::string line;

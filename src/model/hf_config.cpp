@@ -56,7 +56,7 @@ std::string read_text(const std::filesystem::path& p) {
 json parse_json(const std::string& text, const std::string& source) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number beyond double's
     throw util::Error(std::string("invalid JSON: ") + e.what(), {.file = source});
   }
 }
@@ -143,7 +143,22 @@ void validate(const ModelConfig& c, const std::string& src) {
 
 }  // namespace
 
+namespace {
+ModelConfig parse_config_json(const std::string& config_json, const std::string& src);
+}  // namespace
+
 ModelConfig parse_config(const std::string& config_json, const std::string& src) {
+  try {
+    return parse_config_json(config_json, src);
+  } catch (const json::exception& e) {
+    // A value of the wrong type where a checked accessor does not look (e.g. a non-string
+    // architecture or rope_type): an error naming the file, never a library exception.
+    throw util::Error(std::string("malformed config: ") + e.what(), {.file = src});
+  }
+}
+
+namespace {
+ModelConfig parse_config_json(const std::string& config_json, const std::string& src) {
   json j = parse_json(config_json, src);
   if (!j.is_object()) throw util::Error("config must be a JSON object", {.file = src});
   auto arch_it = j.find(key::kArchitectures);
@@ -193,6 +208,7 @@ ModelConfig parse_config(const std::string& config_json, const std::string& src)
   validate(c, src);
   return c;
 }
+}  // namespace
 
 ModelConfig load_config(const std::filesystem::path& dir) {
   auto cfg_path = dir / "config.json";

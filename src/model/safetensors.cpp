@@ -79,7 +79,7 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path
   json header;
   try {
     header = json::parse(std::string_view(reinterpret_cast<const char*>(base + 8), hlen));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number beyond double's
     ::munmap(map_, size_);
     map_ = nullptr;
     throw util::Error(std::string("invalid header JSON: ") + e.what(), {.file = src});
@@ -97,7 +97,16 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path
         throw util::Error("data_offsets out of range", {.file = src, .field = name});
       }
       v.nbytes = off[1] - off[0];
-      if (static_cast<size_t>(v.numel()) * st_dtype_size(v.dtype) != v.nbytes) {
+      // Every dimension non-negative and the element count bounded by the bytes present, checked
+      // before multiplying (a hostile shape must not overflow numel()).
+      uint64_t elems = 1;
+      for (int64_t d : v.shape) {
+        if (d < 0) throw util::Error("negative dimension in shape", {.file = src, .field = name});
+        if (d != 0 && elems > data_size / static_cast<uint64_t>(d))
+          throw util::Error("shape does not match data_offsets", {.file = src, .field = name});
+        elems *= static_cast<uint64_t>(d);
+      }
+      if (elems * st_dtype_size(v.dtype) != v.nbytes) {
         throw util::Error("shape does not match data_offsets", {.file = src, .field = name});
       }
       v.data = data + off[0];

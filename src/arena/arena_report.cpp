@@ -37,6 +37,9 @@ struct RoundStats {
 
 struct ModelSummary {
   std::string name;
+  // The bootstrap streams' key: "simulator" for the model under test (its name may hold a model path,
+  // which must not change the intervals), the control's name for a control.
+  std::string stream;
   std::vector<std::vector<double>> score;  // [rec][user], NaN = no answer
   std::vector<size_t> complete;            // users with a score for every recommender
   std::vector<double> mean;                // per rec over `complete`
@@ -168,7 +171,9 @@ ModelSummary summarise(const ArenaData& d, const ModelRun& run) {
   return m;
 }
 
-// Bootstrap over users: resample b draws users from stream (seed, "arena/bootstrap/<model>", b).
+// Bootstrap over users: resample b draws users from stream (seed, "arena/bootstrap/<key>", b), the
+// key "simulator" or a control's name (ModelSummary::stream) and, for a pair, the recommenders'
+// positions — never a name that may hold a path (file:PATH, local:DIR).
 std::vector<std::vector<size_t>> resamples(const ArenaOptions& o, const std::string& model,
                                            const std::vector<size_t>& users) {
   std::vector<std::vector<size_t>> out;
@@ -245,7 +250,8 @@ ojson pairwise_json(const ArenaData& d, const ModelSummary& m, std::vector<std::
         wins[b][a] += m.pair_user[b][a][u];
       }
       std::vector<double> draws;
-      for (const auto& s : resamples(o, m.name + "/" + d.rec_names[a] + "\x1f" + d.rec_names[b], users))
+      for (const auto& s :
+           resamples(o, m.stream + "/pair/" + std::to_string(a) + "/" + std::to_string(b), users))
         draws.push_back(mean_of(m.pair_user[a][b], s));
       ojson p;
       p["a"] = d.rec_names[a];
@@ -264,7 +270,7 @@ ojson pairwise_json(const ArenaData& d, const ModelSummary& m, std::vector<std::
 ojson model_json(const ArenaData& d, const ModelSummary& m, bool full) {
   const auto& o = *d.options;
   const size_t nr = d.rec_names.size();
-  auto boot = resamples(o, m.name, m.complete);
+  auto boot = resamples(o, m.stream, m.complete);
   ojson j;
   j["simulator"] = m.name;
   j["users"] = m.complete.size();
@@ -418,9 +424,12 @@ ReportFiles write_arena_report(const ArenaData& d, const std::vector<ModelRun>& 
   const auto& o = *d.options;
   const size_t nr = d.rec_names.size();
   std::vector<ModelSummary> sums;
-  for (const auto& run : runs) sums.push_back(summarise(d, run));
+  for (const auto& run : runs) {
+    sums.push_back(summarise(d, run));
+    sums.back().stream = sums.size() == 1 ? "simulator" : run.name;
+  }
   const ModelSummary& main = sums[0];
-  auto boot = resamples(o, main.name, main.complete);
+  auto boot = resamples(o, main.stream, main.complete);
 
   ojson r;
   r["dataset"] = o.dataset;

@@ -159,7 +159,9 @@ ModelRun fixed_pages(const ArenaData& d, const scene::SceneGenerator* renderer) 
   } else {
     for (size_t a = 0; a < nr; ++a) {
       for (size_t b = a + 1; b < nr; ++b) {
-        const std::string stage = "arena/interleave/" + d.rec_names[a] + "\x1f" + d.rec_names[b];
+        // Keyed by the recommenders' positions, never their names (file:PATH would make the draws
+        // depend on where a file lies).
+        const std::string stage = "arena/interleave/" + std::to_string(a) + "/" + std::to_string(b);
         for (size_t u = 0; u < d.users.size(); ++u) {
           util::Rng rng = util::Rng::stream(o.seed, stage, d.users[u]);
           InterleavedPage p = team_draft({d.lists[a][u], d.lists[b][u]}, o.page_size, rng);
@@ -179,7 +181,8 @@ ModelRun fixed_pages(const ArenaData& d, const scene::SceneGenerator* renderer) 
 // R rounds: show each recommender's page, sample the simulated choice (seeded per model,
 // recommender, user and round), append it to the history, ask the recommender again.
 ModelRun session_pages(const ArenaData& d, const std::vector<std::unique_ptr<recommend::Recommender>>& recs,
-                       ChoiceModel& model, const scene::SceneGenerator* renderer, double& seconds,
+                       ChoiceModel& model, const std::string& stream_key,
+                       const scene::SceneGenerator* renderer, double& seconds,
                        std::map<std::string, int64_t>& skips) {
   const ArenaOptions& o = *d.options;
   ModelRun run;
@@ -237,7 +240,7 @@ ModelRun session_pages(const ArenaData& d, const std::vector<std::unique_ptr<rec
         continue;
       }
       util::Rng rng =
-          util::Rng::stream(o.seed, "arena/session/" + model.name() + "\x1f" + d.rec_names[r],
+          util::Rng::stream(o.seed, "arena/session/" + stream_key + "/" + std::to_string(r),
                             static_cast<uint64_t>(d.users[sh.user]) * 64 + static_cast<uint64_t>(round));
       appended[r][sh.user].push_back((*run.pages)[sh.page].items[rng.categorical(q)]);
     }
@@ -369,8 +372,9 @@ ArenaResult run_with(const ArenaOptions& o, ChoiceModel* given, LlmChoiceModel* 
   std::vector<ModelRun> runs;
   double seconds = 0, control_seconds = 0;
   if (o.protocol == "session") {
-    runs.push_back(session_pages(d, recs, model, renderer.get(), seconds, d.skips));
-    for (auto& c : controls) runs.push_back(session_pages(d, recs, *c, nullptr, control_seconds, d.skips));
+    runs.push_back(session_pages(d, recs, model, "simulator", renderer.get(), seconds, d.skips));
+    for (auto& c : controls)
+      runs.push_back(session_pages(d, recs, *c, c->name(), nullptr, control_seconds, d.skips));
   } else {
     ModelRun fixed = fixed_pages(d, renderer.get());
     for (size_t m = 0; m <= controls.size(); ++m) {

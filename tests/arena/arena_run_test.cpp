@@ -266,6 +266,28 @@ TEST(ArenaRun, EmbeddedEngineResumesWholePageGroupsByteIdentically) {
 }
 #endif
 
+// The same simulator under another name (e.g. the same model in another folder: local:/a vs
+// local:/b) gives the same intervals: the bootstrap streams are keyed by role, not by the spec.
+TEST(ArenaRun, IntervalsDoNotDependOnTheSimulatorsName) {
+  UM_REQUIRE_SHARED(raw, "data/ml-100k");
+  fs::path work = prepared_ml100k(raw, "arena-names");
+  std::vector<nlohmann::json> reports;
+  for (const char* name : {"local:/models/a", "local:/elsewhere/b"}) {
+    ArenaOptions o = base_options(work);
+    o.simulator = name;
+    o.users = 12;
+    o.name = std::string("run-") + (reports.empty() ? "a" : "b");
+    testing::FakeSimulatorBackend be;
+    util::Summary s("arena");
+    ArenaResult r = run_arena(o, be, s);
+    std::ifstream in(r.report_json);
+    reports.push_back(nlohmann::json::parse(in));
+  }
+  ASSERT_FALSE(reports[0]["pairwise"].empty());
+  EXPECT_EQ(reports[0]["pairwise"], reports[1]["pairwise"]);
+  EXPECT_EQ(reports[0]["agreement"], reports[1]["agreement"]);
+}
+
 TEST(ArenaRun, ControlSimulatorsOnRealData) {
   UM_REQUIRE_SHARED(raw, "data/ml-100k");
   fs::path work = prepared_ml100k(raw, "arena-controls");

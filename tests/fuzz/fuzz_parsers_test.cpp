@@ -25,6 +25,7 @@
 #include "data/readers/pyliteral.h"
 #include "data/schema.h"
 #include "fuzz/fuzz_mutator.h"
+#include "pipeline/llm_stage.h"
 #include "pipeline/run_config.h"
 #include "scene/exposure/safetensors_io.h"
 #include "scene/scene_record.h"
@@ -450,6 +451,60 @@ TEST(Fuzz, SceneLine) {
       R"({"text":{"profile":"p","action_list":["x"],"history":""},"user_id":7,"item_id":8,"timestamp":"2000-12-31 22:12:40","item_pos":0,"choice_cnt":1,"dataset":"ml-1m","impression_list":[8]})"};
   fuzz("scene-line", seeds, 3000,
        [&](const std::string& in) { (void)scene::parse_scene_line(in, "fuzz.jsonl", 1); });
+}
+
+// Whole scene files (several lines, blank lines, a torn last line) through both readers that take
+// them from outside: scene::read_scene_file (prompt import, released eval sets) and
+// pipeline::read_scenes (decide, score, evaluate). Property: the pipeline's reader accepts exactly
+// what the scene reader accepts, with the same records.
+TEST(Fuzz, SceneFile) {
+  scene::SceneRecord r;
+  r.text.profile = "Age: 25\nGender: F";
+  r.text.action_list = {"<Movie> Toy Story (1995)", "<Movie> Heat (1995)"};
+  r.text.history = "watched";
+  r.user_id = "12";
+  r.item_id = "1193";
+  r.timestamp_ms = 978300760000;
+  r.item_pos = 1;
+  r.choice_cnt = 2;
+  r.dataset = "ml-1m";
+  std::string a, b;
+  scene::append_scene_json(a, r, false);
+  r.user_id = "13";
+  r.impression_list = {"1", "1193"};
+  scene::append_scene_json(b, r, true);
+  fs::path dir = testing::temp_dir("fuzz-scene-file");
+  fuzz("scene-file", {a + b, a + "\n" + b + a, a + b.substr(0, b.size() / 2)}, 800,
+       [&](const std::string& in) {
+         write_all(dir / "s.jsonl", in);
+         std::vector<scene::SceneRecord> got;
+         bool ok = true;
+         try {
+           got = scene::read_scene_file(dir / "s.jsonl");
+         } catch (const util::Error&) {
+           ok = false;
+         }
+         std::vector<pipeline::SceneRecord> piped;
+         bool piped_ok = true;
+         try {
+           piped = pipeline::read_scenes(dir / "s.jsonl");
+         } catch (const util::Error&) {
+           piped_ok = false;
+         }
+         if (ok && piped_ok && got.size() != piped.size())
+           throw std::logic_error("the two scene readers read different numbers of records");
+       });
+}
+
+// The released train set's preference lines (MirrorUser/UserMirrorer: messages_chosen/rejected).
+TEST(Fuzz, PreferenceFile) {
+  const std::string seed = read_all(fixture("prompts/released_train_synthetic.jsonl"));
+  fs::path dir = testing::temp_dir("fuzz-preference-file");
+  fuzz("preference-file", {seed, read_all(fixture("prompts/released_train_tampered.jsonl"))}, 800,
+       [&](const std::string& in) {
+         write_all(dir / "p.jsonl", in);
+         (void)scene::read_preference_file(dir / "p.jsonl");
+       });
 }
 
 // ---- regression tests: inputs the fuzzer found -------------------------------------------------

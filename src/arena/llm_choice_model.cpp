@@ -6,7 +6,6 @@
 
 #include "backend/simulation_requests.h"
 #include "pipeline/llm_stage.h"
-#include "text/prompt.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -87,26 +86,30 @@ std::vector<std::vector<double>> LlmChoiceModel::choose(const std::vector<const 
     // alone. So a group is asked whole or not at all: with any of its answers missing (a resumed
     // run), all of its requests are sent again (the stored answers are kept; the recomputed ones are
     // identical), and a chunk sent to the backend always holds whole groups.
-    std::vector<std::vector<backend::OptionRequest>> groups;
-    std::string prev_head;
+    std::vector<backend::OptionRequest> all;
     for (const PageScene* p : pages) {
-      std::string head = text::user_message_head(p->text);
-      if (groups.empty() || head != prev_head) groups.emplace_back();
-      prev_head = std::move(head);
-      auto& g = groups.back();
       if (direct) {
-        g.push_back(backend::direct_option_request(opt_key(*p, 0), base(*p), p->items.size()));
-        g.back().shared_prefix = backend::scene_shared_prefix(p->text);
+        all.push_back(backend::direct_option_request(opt_key(*p, 0), base(*p), p->items.size()));
+        all.back().shared_prefix = backend::scene_shared_prefix(p->text);
         continue;
       }
       auto gen = generated.find(gen_key(*p));
       if (gen == generated.end()) continue;  // generation failed within the budget
       auto contents = gen->second.at("contents").get<std::vector<std::string>>();
       for (size_t r = 0; r < contents.size(); ++r) {
-        g.push_back(
+        all.push_back(
             backend::reasoning_option_request(opt_key(*p, r), base(*p), contents[r], p->items.size()));
-        g.back().shared_prefix = backend::scene_shared_prefix(p->text);
+        all.back().shared_prefix = backend::scene_shared_prefix(p->text);
       }
+    }
+    // Page groups exactly as the backend forms them: runs of equal backend::shared_prefix_key.
+    std::vector<std::vector<backend::OptionRequest>> groups;
+    std::string prev_key;
+    for (auto& r : all) {
+      std::string key = backend::shared_prefix_key(r);
+      if (groups.empty() || key.empty() || key != prev_key) groups.emplace_back();
+      prev_key = std::move(key);
+      groups.back().push_back(std::move(r));
     }
     std::vector<std::vector<backend::OptionRequest>*> ask;
     size_t asked = 0;

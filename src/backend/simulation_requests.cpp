@@ -19,6 +19,23 @@ SharedPrefix scene_shared_prefix(const text::SceneText& scene) {
   return {.message = 1, .chars = text::user_message_head(scene).size()};
 }
 
+std::string shared_prefix_key(const OptionRequest& req) {
+  if (!req.shared_prefix || req.prompt || req.shared_prefix->chars == 0) return {};
+  const SharedPrefix& h = *req.shared_prefix;
+  if (h.message >= req.messages.size() || h.chars > req.messages[h.message].content.size()) return {};
+  std::string key;
+  for (size_t m = 0; m < h.message; ++m) {
+    key += req.messages[m].role;
+    key += '\x1f';
+    key += req.messages[m].content;
+    key += '\x1e';
+  }
+  key += req.messages[h.message].role;
+  key += '\x1f';
+  key.append(req.messages[h.message].content, 0, h.chars);
+  return key;
+}
+
 OptionRequest direct_option_request(std::string key, std::vector<Message> base, size_t options) {
   OptionRequest req;
   req.key = std::move(key);

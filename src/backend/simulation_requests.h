@@ -27,6 +27,11 @@ std::vector<Message> simulation_messages(const text::SceneText& scene, std::stri
 // The prefix-sharing hint of a scene's requests built on simulation_messages: the system prompt and
 // the user message up to its exposure list (text::user_message_head).
 SharedPrefix scene_shared_prefix(const text::SceneText& scene);
+// The text an option request's SharedPrefix hint names (the messages before the hinted one and the
+// hinted prefix of its content), or "" without a usable hint. A run of consecutive requests with the
+// same non-empty key is one page group: the embedded engine scores it together (its results depend on
+// the group), and the arena asks it whole.
+std::string shared_prefix_key(const OptionRequest& request);
 
 // Direct mode: base + assistant "Behavior: [", letters A.. for `options` options.
 OptionRequest direct_option_request(std::string key, std::vector<Message> base, size_t options);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/simulation_requests.h"
 #include "util/rng.h"
 
 namespace um::arena::testing {
@@ -32,7 +33,7 @@ class FakeSimulatorBackend final : public backend::Backend {
   // answers.
   void submit_options(std::vector<backend::OptionRequest> requests, backend::OptionCallback done) override {
     std::vector<std::string> heads;
-    for (const auto& r : requests) heads.push_back(shared_head(r));
+    for (const auto& r : requests) heads.push_back(backend::shared_prefix_key(r));
     for (size_t i = 0; i < requests.size(); ++i) {
       const auto& req = requests[i];
       record(req.key, req.messages);
@@ -59,13 +60,6 @@ class FakeSimulatorBackend final : public backend::Backend {
   }
 
  private:
-  static std::string shared_head(const backend::OptionRequest& r) {
-    if (!r.shared_prefix || r.shared_prefix->message >= r.messages.size()) return {};
-    std::string h;
-    for (size_t m = 0; m < r.shared_prefix->message; ++m)
-      h += r.messages[m].role + ":" + r.messages[m].content + "\n";
-    return h + r.messages[r.shared_prefix->message].content.substr(0, r.shared_prefix->chars);
-  }
   void record(const std::string& key, const std::vector<backend::Message>& m) {
     std::lock_guard<std::mutex> lock(mu_);
     keys_.push_back(key);

@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "backend/simulation_requests.h"
 #include "model/generate.h"
 #include "model/model.h"
 #include "model/sampling.h"
@@ -97,10 +98,10 @@ class EmbeddedBackend final : public Backend {
     auto shared = std::make_shared<std::vector<OptionRequest>>(std::move(requests));
     auto cb = std::make_shared<OptionCallback>(std::move(done));
     for (size_t begin = 0; begin < shared->size();) {
-      const std::string head = shared_head((*shared)[begin]);
+      const std::string head = shared_prefix_key((*shared)[begin]);
       size_t end = begin + 1;
       while (!head.empty() && end < shared->size() && end - begin < kMaxOptionGroup &&
-             shared_head((*shared)[end]) == head)
+             shared_prefix_key((*shared)[end]) == head)
         ++end;
       enqueue({0, [this, shared, cb, begin, end](Worker* w) {
                  std::vector<OptionResult> rs(end - begin);
@@ -579,25 +580,6 @@ class EmbeddedBackend final : public Backend {
       r.completion_tokens += 1;
     }
     return r;
-  }
-
-  // The text a request's SharedPrefix hint names (the messages before the hinted one, and the
-  // hinted prefix of its content), or "" without a usable hint.
-  static std::string shared_head(const OptionRequest& req) {
-    if (!req.shared_prefix || req.prompt || req.shared_prefix->chars == 0) return {};
-    const SharedPrefix& h = *req.shared_prefix;
-    if (h.message >= req.messages.size() || h.chars > req.messages[h.message].content.size()) return {};
-    std::string key;
-    for (size_t m = 0; m < h.message; ++m) {
-      key += req.messages[m].role;
-      key += '\x1f';
-      key += req.messages[m].content;
-      key += '\x1e';
-    }
-    key += req.messages[h.message].role;
-    key += '\x1f';
-    key.append(req.messages[h.message].content, 0, h.chars);
-    return key;
   }
 
   // A request's prompt ids, shared-prefix split and option letter ids.

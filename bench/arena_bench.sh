@@ -8,15 +8,21 @@
 #  2. the arena's own overhead (everything but the simulator's LLM time) on the tiny model.
 # Random-weight models are written on first use under /tmp/um-bench.
 #
-#   bench/arena_bench.sh BUILD_DIR [SHARED_DIR] [USERS]
+# DATASET is the bundled demo's ml-latest-small (default) or a dataset of SHARED_DIR/data (ml-1m, whose
+# profiles carry gender, age and occupation, so a larger share of each prompt is the user's own);
+# PAGE_SIZE the exposure list's length (default 5). With TINY=0 the tiny-model run is left out.
+#
+#   bench/arena_bench.sh BUILD_DIR [SHARED_DIR] [USERS] [DATASET] [PAGE_SIZE]
 set -euo pipefail
-build=${1:?usage: arena_bench.sh BUILD_DIR [SHARED_DIR] [USERS]}
+build=${1:?usage: arena_bench.sh BUILD_DIR [SHARED_DIR] [USERS] [DATASET] [PAGE_SIZE]}
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${2:-$root/../shared}
 users=${3:-6}
+dataset=${4:-ml-latest-small}
+page_size=${5:-5}
 um=$build/usermirror
 export OMP_WAIT_POLICY=PASSIVE UM_NO_PROGRESS=1
-work=/tmp/um-bench/arena-work
+work=/tmp/um-bench/arena-work-$dataset
 mkdir -p /tmp/um-bench
 m05=/tmp/um-bench/qwen2.5-0.5b-shape
 tiny=/tmp/um-bench/tiny-qwen3
@@ -28,8 +34,10 @@ if [ ! -f "$tiny/config.json" ]; then
   "$um" model init --arch qwen3 --layers 2 --hidden 64 --heads 4 --kv-heads 2 --tie-embeddings \
     --tokenizer "$shared/tokenizers/qwen3" --out "$tiny" --seed 3 --dtype f32 >/dev/null
 fi
-if [ ! -f "$work/raws/ml-latest-small_interaction.jsonl" ]; then
-  "$um" prepare --dataset ml-latest-small --raw "$root/data/demo/ml-latest-small" --work "$work" >/dev/null
+if [ ! -f "$work/raws/${dataset}_interaction.jsonl" ]; then
+  raw=$shared/data/$dataset
+  [ "$dataset" = ml-latest-small ] && raw=$root/data/demo/ml-latest-small
+  "$um" prepare --dataset "$dataset" --raw "$raw" --work "$work" >/dev/null
 fi
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 recs=random,pop,itemknn,ease,bpr
@@ -37,17 +45,20 @@ run() {  # name simulator order users
   rm -rf "$work/arena/$1"
   local t0 t1
   t0=$(date +%s.%N)
-  "$um" arena --work "$work" --dataset ml-latest-small --recommenders "$recs" --simulator "$2" \
-    --order "$3" --users "$4" --protocol interleave --seed 1 --name "$1" --no-figures --controls "" 2>&1 |
+  "$um" arena --work "$work" --dataset "$dataset" --recommenders "$recs" --simulator "$2" \
+    --order "$3" --users "$4" --protocol interleave --page-size "$page_size" --seed 1 --name "$1" \
+    --no-figures --controls "" 2>&1 |
     grep -E "pages|prefix-cache|time: (recommenders|simulator)" | sed "s/^/  [$1] /"
   t1=$(date +%s.%N)
   echo "  [$1] wall $(echo "$t1 - $t0" | bc) s"
 }
-echo "== 0.5B shape, direct mode, $users users x 10 interleaved pairs (naive and grouped twice, alternating)"
+echo "== $dataset, page size $page_size, 0.5B shape, direct mode, $users users x 10 interleaved pairs (naive and grouped twice, alternating)"
 for i in 1 2; do
   run naive$i "local:$m05" naive "$users"
   run grouped$i "local:$m05" grouped "$users"
 done
-echo "== tiny model, direct mode, 40 users"
-run tiny "local:$tiny" grouped 40
+if [ "${TINY:-1}" != 0 ]; then
+  echo "== tiny model, direct mode, 40 users"
+  run tiny "local:$tiny" grouped 40
+fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,10 +1,5 @@
 #include "model/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <bit>
 #include <cstring>
 #include <fstream>
@@ -13,6 +8,7 @@
 
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/safetensors_header.h"
 
 namespace um::model {
 
@@ -47,90 +43,24 @@ int64_t TensorView::numel() const {
   return n;
 }
 
-SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path) {
+SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path), file_(path) {
   static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
   const std::string src = path.string();
-  int fd = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw util::Error(std::string("cannot open: ") + std::strerror(errno), {.file = src});
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    throw util::Error("cannot stat", {.file = src});
-  }
-  size_ = static_cast<size_t>(st.st_size);
-  if (size_ < 8) {
-    ::close(fd);
-    throw util::Error("file too short for a safetensors header", {.file = src});
-  }
-  map_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map_ == MAP_FAILED) {
-    map_ = nullptr;
-    throw util::Error("mmap failed", {.file = src});
-  }
-  const auto* base = static_cast<const uint8_t*>(map_);
-  uint64_t hlen = 0;
-  std::memcpy(&hlen, base, 8);
-  if (hlen > size_ - 8) {
-    ::munmap(map_, size_);
-    map_ = nullptr;
-    throw util::Error("header length exceeds the file size", {.file = src});
-  }
-  json header;
-  try {
-    header = json::parse(std::string_view(reinterpret_cast<const char*>(base + 8), hlen));
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number beyond double's
-    ::munmap(map_, size_);
-    map_ = nullptr;
-    throw util::Error(std::string("invalid header JSON: ") + e.what(), {.file = src});
-  }
-  const uint8_t* data = base + 8 + hlen;
-  const size_t data_size = size_ - 8 - hlen;
-  try {
-    for (auto& [name, info] : header.items()) {
-      if (name == "__metadata__") continue;
-      TensorView v;
-      v.dtype = parse_st_dtype(info.at("dtype").get<std::string>(), src, name);
-      v.shape = info.at("shape").get<std::vector<int64_t>>();
-      auto off = info.at("data_offsets").get<std::vector<uint64_t>>();
-      if (off.size() != 2 || off[0] > off[1] || off[1] > data_size) {
-        throw util::Error("data_offsets out of range", {.file = src, .field = name});
-      }
-      v.nbytes = off[1] - off[0];
-      // Every dimension non-negative and the element count bounded by the bytes present, checked
-      // before multiplying (a hostile shape must not overflow numel()).
-      uint64_t elems = 1;
-      for (int64_t d : v.shape) {
-        if (d < 0) throw util::Error("negative dimension in shape", {.file = src, .field = name});
-        if (d != 0 && elems > data_size / static_cast<uint64_t>(d))
-          throw util::Error("shape does not match data_offsets", {.file = src, .field = name});
-        elems *= static_cast<uint64_t>(d);
-      }
-      if (elems * st_dtype_size(v.dtype) != v.nbytes) {
-        throw util::Error("shape does not match data_offsets", {.file = src, .field = name});
-      }
-      v.data = data + off[0];
-      tensors_.emplace(name, std::move(v));
-    }
-  } catch (const json::exception& e) {
-    ::munmap(map_, size_);
-    map_ = nullptr;
-    throw util::Error(std::string("malformed header: ") + e.what(), {.file = src});
-  } catch (...) {
-    ::munmap(map_, size_);
-    map_ = nullptr;
-    throw;
+  // The header's checks (dtype sizes, offsets inside the data section, shape × dtype size = bytes)
+  // are util's, shared with the scene's embedding caches.
+  const util::SafetensorsHeader header = util::parse_safetensors_header(file_.view(), file_.size(), src);
+  const char* data = file_.view().data() + header.data_begin;
+  for (const auto& [name, t] : header.tensors) {
+    TensorView v;
+    v.dtype = parse_st_dtype(t.dtype, src, name);
+    v.shape = t.shape;
+    v.nbytes = t.nbytes();
+    v.data = data + t.begin;
+    tensors_.emplace(name, std::move(v));
   }
 }
 
-SafetensorsFile::~SafetensorsFile() {
-  if (map_) ::munmap(map_, size_);
-  map_ = nullptr;
-}
-
-void SafetensorsFile::release_resident_pages() const {
-  if (map_) ::madvise(map_, size_, MADV_DONTNEED);
-}
+void SafetensorsFile::release_resident_pages() const { file_.release(0, file_.size()); }
 
 void SafetensorsSet::release_resident_pages() const {
   for (const auto& f : files_) f->release_resident_pages();

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "util/mapped_file.h"
+
 namespace um::model {
 
 enum class StDType { F32, F16, BF16 };
@@ -23,11 +25,10 @@ struct TensorView {
   int64_t numel() const;
 };
 
-// A memory-mapped safetensors file.
+// A memory-mapped safetensors file (util::MappedFile; its header parsed by util::parse_safetensors_header).
 class SafetensorsFile {
  public:
   explicit SafetensorsFile(const std::filesystem::path& path);
-  ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;
   SafetensorsFile& operator=(const SafetensorsFile&) = delete;
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
@@ -38,8 +39,7 @@ class SafetensorsFile {
 
  private:
   std::filesystem::path path_;
-  void* map_ = nullptr;
-  size_t size_ = 0;
+  mutable util::MappedFile file_;  // mutable: release_resident_pages() changes residency only
   std::map<std::string, TensorView> tensors_;
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 // util — the base layer every component may use: typed errors with file/line/field, streaming
 // gzip-transparent line reading, atomic output files, a streaming JSON writer, UTF-8 helpers,
-// deterministic RNG streams, progress bars and summaries, parallel loops, UTC civil time.
+// deterministic RNG streams, progress bars and summaries, parallel loops, UTC civil time, the checked
+// header of a safetensors file.
 //
 //   util::LineReader in("ratings.dat.gz");              // streaming, gzip-transparent
 //   util::AtomicWriter out(work / "raws/x.jsonl");      // temp file + rename on commit()
@@ -15,6 +16,7 @@
 #include "util/mapped_file.h"
 #include "util/progress.h"
 #include "util/rng.h"
+#include "util/safetensors_header.h"
 #include "util/thread_pool.h"
 #include "util/time.h"
 #include "util/utf8.h"

@@ -166,6 +166,46 @@ TEST(Collaborative, CacheRoundTripAndInvalidation) {
   EXPECT_EQ(m.cols, std::min<size_t>(64, idx.num_iids()));
 }
 
+// The embedding caches are read through util::parse_safetensors_header, the model's checks: every
+// tensor of the file is checked (not only the one read) and a shape whose element count wraps around
+// 2^64 is refused (it used to be read as a 2^32 × 2^32 matrix holding no floats).
+TEST(SafetensorsMatrix, TheWholeHeaderIsChecked) {
+  auto dir = um::testing::temp_dir("scene-safetensors");
+  auto write = [&](const std::string& header, const std::string& body) {
+    std::string out(8, '\0');
+    for (size_t i = 0; i < 8; ++i) out[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+    std::ofstream(dir / "m.safetensors", std::ios::binary | std::ios::trunc) << out << header << body;
+    return dir / "m.safetensors";
+  };
+  // BF16 1.0 and 2.0 (0x3f80, 0x4000), little-endian, and the string metadata.
+  auto m = read_safetensors_matrix(
+      write(R"({"__metadata__":{"k":"v"},"emb":{"dtype":"BF16","shape":[1,2],"data_offsets":[0,4]}})",
+            std::string("\x80\x3f\x00\x40", 4)),
+      "emb");
+  EXPECT_EQ(m.rows, 1u);
+  EXPECT_EQ(m.cols, 2u);
+  EXPECT_EQ(m.data, (std::vector<float>{1.0f, 2.0f}));
+  EXPECT_EQ(m.metadata.at("k"), "v");
+  auto refused = [&](const std::string& header, const std::string& want) {
+    try {
+      read_safetensors_matrix(write(header, std::string(8, '\0')), "emb");
+      ADD_FAILURE() << "accepted " << header;
+    } catch (const util::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+      EXPECT_EQ(e.where().file, (dir / "m.safetensors").string());
+    }
+  };
+  refused(R"({"emb":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})",
+          "shape does not match data_offsets");
+  refused(R"({"emb":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},)"
+          R"("other":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
+          "data_offsets out of range");
+  refused(R"({"emb":{"dtype":"F32","shape":[-1,-2],"data_offsets":[0,8]}})", "negative dimension");
+  refused(R"({"emb":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", "not 2-D");
+  refused(R"({"emb":{"dtype":"I32","shape":[1,2],"data_offsets":[0,8]}})", "unsupported dtype I32");
+  refused(R"({"other":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}})", "tensor not found");
+}
+
 TEST(Scorers, ContentUsesTheGroundTruthsOwnVector) {
   auto ds = testing::synthetic_movielens(5, 6);
   DatasetIndex idx(ds);

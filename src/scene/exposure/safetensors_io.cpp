@@ -1,11 +1,12 @@
 #include "scene/exposure/safetensors_io.h"
 
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/mapped_file.h"
+#include "util/safetensors_header.h"
 
 namespace um::scene {
 
@@ -41,60 +42,29 @@ float half_to_float(uint16_t h) {
 }  // namespace
 
 Matrix2D read_safetensors_matrix(const std::filesystem::path& path, const std::string& key) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw util::Error("cannot open safetensors file", {.file = path.string()});
-  uint64_t header_len = 0;
-  unsigned char lenbuf[8];
-  if (!in.read(reinterpret_cast<char*>(lenbuf), 8))
-    throw util::Error("truncated safetensors header", {.file = path.string()});
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | lenbuf[i];
-  auto file_size = std::filesystem::file_size(path);
-  if (header_len > file_size - 8)
-    throw util::Error("safetensors header length exceeds the file", {.file = path.string()});
-  std::string header(header_len, '\0');
-  in.read(header.data(), static_cast<std::streamsize>(header_len));
-  nlohmann::json h;
-  try {
-    h = nlohmann::json::parse(header);
-  } catch (const std::exception& e) {
-    throw util::Error(std::string("safetensors header is not JSON: ") + e.what(), {.file = path.string()});
-  }
+  util::MappedFile file(path);
+  const util::SafetensorsHeader h = util::parse_safetensors_header(file.view(), file.size(), file.path());
+  const util::SafetensorsTensor& t = h.at(key, file.path());
   Matrix2D m;
-  if (h.contains("__metadata__") && h["__metadata__"].is_object()) {
-    for (auto it = h["__metadata__"].begin(); it != h["__metadata__"].end(); ++it) {
-      if (it->is_string()) m.metadata[it.key()] = it->get<std::string>();
-    }
-  }
-  if (!h.contains(key)) throw util::Error("tensor not found", {.file = path.string(), .field = key});
-  const auto& t = h[key];
-  std::string dtype = t.value("dtype", "");
-  auto shape = t.value("shape", std::vector<uint64_t>{});
-  auto offs = t.value("data_offsets", std::vector<uint64_t>{});
-  if (shape.size() != 2 || offs.size() != 2) {
-    throw util::Error("tensor is not 2-D or lacks data_offsets", {.file = path.string(), .field = key});
-  }
-  size_t width = dtype == "F32" ? 4 : dtype == "F64" ? 8 : (dtype == "F16" || dtype == "BF16") ? 2 : 0;
-  if (width == 0) throw util::Error("unsupported dtype " + dtype, {.file = path.string(), .field = key});
-  m.rows = shape[0];
-  m.cols = shape[1];
-  uint64_t n = m.rows * m.cols;
-  if (offs[1] - offs[0] != n * width || 8 + header_len + offs[1] > file_size) {
-    throw util::Error("tensor data size does not match its shape", {.file = path.string(), .field = key});
-  }
-  std::vector<unsigned char> raw(n * width);
-  in.seekg(static_cast<std::streamoff>(8 + header_len + offs[0]));
-  in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size()));
-  if (!in) throw util::Error("truncated tensor data", {.file = path.string(), .field = key});
+  m.metadata = h.metadata;
+  if (t.shape.size() != 2) throw util::Error("tensor is not 2-D", {.file = file.path(), .field = key});
+  if (t.dtype != "F32" && t.dtype != "F64" && t.dtype != "F16" && t.dtype != "BF16")
+    throw util::Error("unsupported dtype " + t.dtype, {.file = file.path(), .field = key});
+  const size_t width = t.dtype_size;
+  m.rows = static_cast<size_t>(t.shape[0]);
+  m.cols = static_cast<size_t>(t.shape[1]);
+  const uint64_t n = t.numel();  // the header guarantees n × width == the tensor's bytes in the file
+  const auto* raw = reinterpret_cast<const unsigned char*>(file.view().data() + h.data_begin + t.begin);
   m.data.resize(n);
   for (uint64_t i = 0; i < n; ++i) {
-    const unsigned char* p = raw.data() + i * width;
-    if (dtype == "F32") {
+    const unsigned char* p = raw + i * width;
+    if (t.dtype == "F32") {
       std::memcpy(&m.data[i], p, 4);
-    } else if (dtype == "F64") {
+    } else if (t.dtype == "F64") {
       double d;
       std::memcpy(&d, p, 8);
       m.data[i] = static_cast<float>(d);
-    } else if (dtype == "BF16") {
+    } else if (t.dtype == "BF16") {
       uint32_t bits = static_cast<uint32_t>(p[0] | (p[1] << 8)) << 16;
       std::memcpy(&m.data[i], &bits, 4);
     } else {

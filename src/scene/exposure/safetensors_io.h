@@ -1,7 +1,8 @@
 #pragma once
 // Minimal safetensors reading/writing for the reference's embedding caches (docs/method.md §1.2, §4.4):
 // one 2-D tensor per file under a known key, plus string metadata. Read tensors are converted to
-// float32 (F32, F64, F16 and BF16 are accepted).
+// float32 (F32, F64, F16 and BF16 are accepted). The header is parsed and checked by
+// util::parse_safetensors_header (util/safetensors_header.h), the model's weights reader's too.
 #include <cstdint>
 #include <filesystem>
 #include <map>

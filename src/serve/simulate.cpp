@@ -101,7 +101,7 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
     } catch (const util::Error& e) {
       throw ApiError(400, e.what(), "prompt");
     }
-    for (auto& m : text::scene_messages(scene, system)) messages.push_back({m.role, m.content});
+    messages = backend::simulation_messages(scene, system);
     for (size_t i = 0; i < scene.action_list.size(); ++i)
       letters.push_back(std::string(1, text::option_letter(i)));
   } else {

@@ -222,11 +222,11 @@ TEST(ServeE2E, SimulateBuildsThePromptFromASceneRecord) {
       "## User Profile\nAge: 25-34\n",
       {"Casino (1995) - Drama|Thriller \n", "Sabrina (1995) - Comedy|Romance \n", "Heat (1995)\n"},
       "Toy Story (1995)\n"};
-  backend::OptionRequest want_req{.key = "w", .letters = {"A", "B", "C"}};
-  for (auto& m :
-       text::scene_messages(st, text::load_prompt(text::kDefaultDirectPrompt), text::kBehaviorPrefix)) {
-    want_req.messages.push_back({m.role, m.content});
-  }
+  backend::OptionRequest want_req{
+      .key = "w",
+      .messages =
+          text::scene_messages(st, text::load_prompt(text::kDefaultDirectPrompt), text::kBehaviorPrefix),
+      .letters = {"A", "B", "C"}};
   auto want = fake.option_distribution_one(want_req);
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_NEAR(j["distribution"][std::string(1, char('A' + i))].get<double>(), want.probs[i], 1e-12);

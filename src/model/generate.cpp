@@ -59,7 +59,14 @@ Generation::Generation(Session& s, std::span<const int32_t> prompt, const Genera
   }
   for (size_t i = 0; i < n; ++i) rngs_.push_back(util::Rng::stream(o.seed, "generate", i));
   Logits first;
-  SeqId base = s.prefill_cached(prompt, &first, o.prompt_split);
+  SeqId base;
+  try {
+    // A long prompt's prefill stops at the next block once the request is cancelled.
+    base = s.prefill_cached(prompt, &first, o.prompt_split, [this] { return cancelled(); });
+  } catch (const util::Error&) {
+    if (cancelled()) throw util::Error("generation cancelled");
+    throw;
+  }
   // Sample n-1 owns the prefilled sequence, the others get forks of it.
   seqs_.assign(n, base);
   next_.assign(n, 0);

@@ -51,8 +51,9 @@ struct GenerateOptions {
   // Called after each token of sample i has been accepted (stop ids and stop_check applied) and once
   // more when the sample finishes (finish_reason set): streaming. Runs on the generating thread.
   std::function<void(size_t sample, const Completion& so_far)> on_token;
-  // Checked before every decode step: when it reads true, generate() releases its sequences and
-  // throws util::Error("generation cancelled") (the client went away or the server is shutting down).
+  // Checked before every decode step and every prefill block: when it reads true, generate() releases its
+  // sequences and throws util::Error("generation cancelled") (the client went away or the server is shutting
+  // down).
   const std::atomic<bool>* cancel = nullptr;
   // Session::prefill_cached's shared-prefix boundary of the prompt (0 = none).
   size_t prompt_split = 0;

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -122,7 +123,12 @@ class Session {
   // part is computed once however long it is. Still bit-identical with and without the cache: reuse
   // only ends where both the cached sequence and this one have a block boundary, with the same blocks
   // before it.
-  SeqId prefill_cached(std::span<const int32_t> tokens, Logits* last_logits, size_t split = 0);
+  //
+  // `cancelled` (optional) is asked before every block: when it answers true, the sequence is
+  // released, nothing is remembered, and util::Error("... cancelled") is thrown (a request whose
+  // client left stops within one block of a long prompt).
+  SeqId prefill_cached(std::span<const int32_t> tokens, Logits* last_logits, size_t split = 0,
+                       const std::function<bool()>& cancelled = {});
   static constexpr size_t kPrefillBlock = 128;
   size_t prefix_cache_hits() const { return prefix_hits_; }
   size_t tokens_computed() const { return tokens_computed_; }  // tokens that went through the model
@@ -161,9 +167,19 @@ OptionScores score_options(Session& s, std::span<const int32_t> prefix_tokens,
 // depend on the group (its prompts, in order) and nothing else — not on the cache or on earlier
 // requests — so a caller that re-asks whole groups gets identical results on every run; they may
 // differ in the last bits from asking each prompt alone. option_ids: one list per prompt.
+//
+// Cancellation (optional): `cancelled(i)` says whether prompt i's caller went away; it is asked before
+// every unit of work (a prefill block, a block step, a prompt asked alone). A cancelled prompt asked
+// alone is skipped. Work shared with live prompts (prompt 0's prefill, which holds the shared part,
+// and the batched block steps) still runs in full, cancelled rows included, because the bits of a
+// batched row may depend on the rows beside it: a cancelled member never changes the others'
+// results. Block steps that serve only cancelled prompts are skipped, and when every prompt is
+// cancelled the call releases its sequences and throws util::Error("option scoring cancelled").
+// A cancelled prompt's OptionScores may be left empty (the caller answers it as cancelled).
 std::vector<OptionScores> score_option_group(Session& s, const std::vector<std::vector<int32_t>>& prompts,
                                              size_t split,
-                                             const std::vector<std::vector<int32_t>>& option_ids);
+                                             const std::vector<std::vector<int32_t>>& option_ids,
+                                             const std::function<bool(size_t prompt)>& cancelled = {});
 // Prefix sharing: `prompt` is prefilled once (prefix cache), every continuation is appended to a fork
 // of it in one batch, and the option distribution after each continuation is returned.
 std::vector<OptionScores> score_continuations(Session& s, std::span<const int32_t> prompt,

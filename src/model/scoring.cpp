@@ -1,6 +1,7 @@
 // Option scoring over a Session, with prefix sharing (torch-free: only the Session API).
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 
 #include "model/model.h"
 #include "util/error.h"
@@ -20,27 +21,52 @@ OptionScores score_options(Session& s, std::span<const int32_t> prefix_tokens,
 
 std::vector<OptionScores> score_option_group(Session& s, const std::vector<std::vector<int32_t>>& prompts,
                                              size_t split,
-                                             const std::vector<std::vector<int32_t>>& option_ids) {
+                                             const std::vector<std::vector<int32_t>>& option_ids,
+                                             const std::function<bool(size_t prompt)>& cancelled) {
   if (option_ids.size() != prompts.size())
     throw util::Error("score_option_group needs one option list per prompt", {.field = "option_ids"});
   std::vector<OptionScores> out(prompts.size());
   if (prompts.empty()) return out;
+  auto is_cancelled = [&](size_t i) { return cancelled && cancelled(i); };
+  auto all_cancelled = [&] {
+    if (!cancelled) return false;
+    for (size_t i = 0; i < prompts.size(); ++i)
+      if (!cancelled(i)) return false;
+    return true;
+  };
   const auto& first = prompts[0];
   if (first.empty()) throw util::Error("prefill needs at least one token", {.field = "tokens"});
   if (split >= first.size()) split = 0;
-  // Prompt 0 alone; its sequence, cut to the shared part, is the base of the others.
+  // Prompt 0 alone; its sequence, cut to the shared part, is the base of the others. It runs while
+  // any prompt of the group is live (it holds their shared part).
   Logits l0;
-  SeqId seq0 = s.prefill_cached(first, &l0, split);
+  SeqId seq0 = 0;
+  try {
+    seq0 = s.prefill_cached(first, &l0, split, all_cancelled);
+  } catch (const util::Error&) {
+    if (all_cancelled()) throw util::Error("option scoring cancelled");
+    throw;
+  }
   out[0].probs = option_distribution(l0.row(0), option_ids[0]);
   std::vector<size_t> batched;  // prompts continued from the shared part
-  for (size_t i = 1; i < prompts.size(); ++i) {
-    const auto& p = prompts[i];
-    if (split > 0 && p.size() > split &&
-        std::equal(first.begin(), first.begin() + static_cast<long>(split), p.begin())) {
-      batched.push_back(i);
-    } else {
-      out[i] = score_options(s, p, option_ids[i], false, split > 0 && p.size() > split ? split : 0);
+  try {
+    for (size_t i = 1; i < prompts.size(); ++i) {
+      if (all_cancelled()) throw util::Error("option scoring cancelled");
+      const auto& p = prompts[i];
+      if (split > 0 && p.size() > split &&
+          std::equal(first.begin(), first.begin() + static_cast<long>(split), p.begin())) {
+        batched.push_back(i);
+      } else if (!is_cancelled(i)) {  // asked alone: nobody else depends on its work
+        Logits l;
+        SeqId q = s.prefill_cached(p, &l, split > 0 && p.size() > split ? split : 0,
+                                   [&] { return is_cancelled(i); });
+        s.release(q);
+        out[i].probs = option_distribution(l.row(0), option_ids[i]);
+      }
     }
+  } catch (...) {
+    s.release(seq0);
+    throw;
   }
   if (batched.empty()) {
     s.release(seq0);
@@ -53,13 +79,17 @@ std::vector<OptionScores> score_option_group(Session& s, const std::vector<std::
     s.release(seq0);
     seq0 = 0;
     // Block steps: every prompt's next block (aligned to `split`, as prefill_cached computes it) in
-    // one batched forward, until every prompt is done.
+    // one batched forward, until every prompt is done. A step keeps the rows of cancelled prompts
+    // while any prompt it or a later step serves is live (the live rows' bits must not depend on
+    // who left), and the steps stop once none is.
     for (size_t pos = split;; pos += Session::kPrefillBlock) {
       std::vector<Append> step;
       std::vector<size_t> last;  // prompts whose final block this step holds
+      bool live = false;
       for (size_t j = 0; j < batched.size(); ++j) {
         const auto& p = prompts[batched[j]];
         if (pos >= p.size()) continue;
+        live = live || !is_cancelled(batched[j]);
         const size_t end = std::min(p.size(), pos + Session::kPrefillBlock);
         step.push_back(
             {seqs[j],
@@ -67,7 +97,7 @@ std::vector<OptionScores> score_option_group(Session& s, const std::vector<std::
              false});
         last.push_back(end == p.size() ? batched[j] : SIZE_MAX);
       }
-      if (step.empty()) break;
+      if (step.empty() || !live) break;
       Logits l = s.append_batch(step);
       for (size_t r = 0; r < last.size(); ++r)
         if (last[r] != SIZE_MAX) out[last[r]].probs = option_distribution(l.row(r), option_ids[last[r]]);
@@ -78,6 +108,7 @@ std::vector<OptionScores> score_option_group(Session& s, const std::vector<std::
     throw;
   }
   for (SeqId q : seqs) s.release(q);
+  if (all_cancelled()) throw util::Error("option scoring cancelled");
   return out;
 }
 

@@ -123,7 +123,8 @@ size_t reusable(size_t common, size_t cached_split, size_t split) {
 }
 }  // namespace
 
-SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logits, size_t split) {
+SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logits, size_t split,
+                              const std::function<bool()>& cancelled) {
   if (tokens.empty()) throw util::Error("prefill needs at least one token", {.field = "tokens"});
   if (split >= tokens.size()) split = 0;  // nothing after the split: an ordinary prefill
   State& st = *state_;
@@ -156,17 +157,23 @@ SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logi
     seq = create();
   }
   Logits l;
-  for (size_t pos = reuse; pos < tokens.size();) {
-    const size_t end = std::min(tokens.size(), block_end(pos, split));
-    if (end < tokens.size()) {
-      // Not the last block: fill the cache, skip the vocabulary projection.
-      detail::Segment blk{&st.get(seq), tokens.subspan(pos, end - pos), false, true};
-      tokens_computed_ += end - pos;
-      detail::forward(model_->impl(), {blk});
-    } else {
-      l = append(seq, tokens.subspan(pos, end - pos));
+  try {
+    for (size_t pos = reuse; pos < tokens.size();) {
+      if (cancelled && cancelled()) throw util::Error("prefill cancelled");
+      const size_t end = std::min(tokens.size(), block_end(pos, split));
+      if (end < tokens.size()) {
+        // Not the last block: fill the cache, skip the vocabulary projection.
+        detail::Segment blk{&st.get(seq), tokens.subspan(pos, end - pos), false, true};
+        tokens_computed_ += end - pos;
+        detail::forward(model_->impl(), {blk});
+      } else {
+        l = append(seq, tokens.subspan(pos, end - pos));
+      }
+      pos = end;
     }
-    pos = end;
+  } catch (...) {
+    release(seq);
+    throw;
   }
   if (last_logits) *last_logits = std::move(l);
   if (st.prefix_capacity == 0) return seq;

@@ -376,3 +376,66 @@ TEST_F(SessionTest, OptionGroupDependsOnTheGroupOnly) {
 
 }  // namespace
 }  // namespace um
+
+namespace um {
+namespace {
+
+// Cancellation of a page group (score_option_group's `cancelled`): members cancelled from the start —
+// one batched member with a short suffix, one whose suffix needs a second block step, one asked
+// alone — leave the live members' results bit-identical to the uncancelled group; the work saved is
+// exactly the member asked alone (150 tokens) and the second block step that only the cancelled
+// long suffix needed (200 - 128 = 72 tokens).
+TEST_F(SessionTest, CancelledGroupMembersLeaveTheOthersIdentical) {
+  constexpr size_t B = model::Session::kPrefillBlock;
+  const size_t split = B + 57;
+  auto head = ids(static_cast<int>(split), 21);
+  std::vector<std::vector<int32_t>> prompts;
+  for (int k : {90, 70, 12, 200, 1}) {
+    auto p = head;
+    for (int32_t t : ids(k, 40 + k)) p.push_back(t);
+    prompts.push_back(p);
+  }
+  prompts.push_back(ids(150, 7));  // does not share the prefix: asked alone
+  const std::vector<std::vector<int32_t>> letters(prompts.size(), std::vector<int32_t>{3, 4, 5});
+  for (auto dtype : {model::DType::F32, model::DType::BF16}) {
+    auto m = model::Model::load(*dir_, {.dtype = dtype});
+    model::Session full(m, 8), part(m, 8);
+    auto want = model::score_option_group(full, prompts, split, letters);
+    const std::vector<bool> gone = {false, false, true, true, false, true};
+    auto got = model::score_option_group(part, prompts, split, letters, [&](size_t i) { return gone[i]; });
+    EXPECT_EQ(part.live_sequences(), 0u);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      if (gone[i]) continue;
+      EXPECT_EQ(got[i].probs, want[i].probs) << i;
+    }
+    EXPECT_TRUE(got[5].probs.empty());
+    EXPECT_EQ(full.tokens_computed() - part.tokens_computed(), 150u + (200u - B));
+  }
+}
+
+// A group whose members are all cancelled stops at the next prefill block: the call throws, holds no
+// sequence afterwards, and computed exactly the first block of prompt 0.
+TEST_F(SessionTest, GroupCancelledMidPrefillStopsAtTheNextBlock) {
+  constexpr size_t B = model::Session::kPrefillBlock;
+  const size_t split = B + 57;
+  auto head = ids(static_cast<int>(split), 21);
+  std::vector<std::vector<int32_t>> prompts;
+  for (int k : {300, 40}) {
+    auto p = head;
+    for (int32_t t : ids(k, 40 + k)) p.push_back(t);
+    prompts.push_back(p);
+  }
+  const std::vector<std::vector<int32_t>> letters(prompts.size(), std::vector<int32_t>{3, 4});
+  model::Session s(m_, 8);
+  auto cancelled = [&](size_t) { return s.tokens_computed() >= B; };  // "the client left" after block 1
+  EXPECT_THROW(model::score_option_group(s, prompts, split, letters, cancelled), util::Error);
+  EXPECT_EQ(s.tokens_computed(), B);
+  EXPECT_EQ(s.live_sequences(), 0u);
+  // The session is usable afterwards, and nothing half-computed was remembered as a prefix.
+  model::Session fresh(m_, 8);
+  EXPECT_EQ(model::score_option_group(s, prompts, split, letters)[1].probs,
+            model::score_option_group(fresh, prompts, split, letters)[1].probs);
+}
+
+}  // namespace
+}  // namespace um

@@ -1,7 +1,7 @@
 #pragma once
 // Request and result types shared by every backend (embedded engine, OpenAI-compatible HTTP) and by
-// the server. Plain copyable values; the only behaviour is the optional streaming callback and
-// cancellation flag of a GenerateRequest.
+// the server. Plain copyable values; the only behaviour is the optional streaming callback of a
+// GenerateRequest and the cancellation flag of both request kinds.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -104,6 +104,12 @@ struct OptionRequest {
   std::vector<std::string> letters;           // "A", "B", ...
   std::vector<int32_t> letter_token_ids;      // first token id of each bare letter, if known
   std::optional<SharedPrefix> shared_prefix;  // messages form only
+  // Cancellation (optional), the contract of GenerateRequest::cancel: once it reads true, a backend
+  // that supports it stops the request at its next unit of work (the embedded engine: the next
+  // prefill block or block step) and reports util::Error("... cancelled"); others finish it
+  // normally. Cancelling one request of a page group (SharedPrefix) never changes the results of the
+  // others: the embedded engine keeps computing work they share until they are all cancelled.
+  std::shared_ptr<const std::atomic<bool>> cancel;
 };
 
 struct OptionResult {

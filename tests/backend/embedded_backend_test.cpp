@@ -394,6 +394,63 @@ TEST(EmbeddedBackend, PaddingRowsAreMaskedAndNeverFailARequest) {
   }
 }
 
+// Option requests honour OptionRequest::cancel. In a page group (one SharedPrefix key, computed as
+// one model::score_option_group), cancelled members are answered "cancelled" and the others' results
+// are bit-identical to the uncancelled group on a fresh backend; a group whose members are all
+// cancelled computes nothing.
+TEST(EmbeddedBackend, CancelledOptionRequestsStopAndLeaveTheirGroupUnchanged) {
+  UM_REQUIRE_SHARED(tok_dir, "tokenizers/qwen3");
+  auto dir = tiny_qwen3(tok_dir);
+  std::string history;
+  for (int i = 0; i < 40; ++i) history += "Movie number " + std::to_string(i) + " (1995) - Drama; rated 4\n";
+  std::vector<OptionRequest> pages;
+  for (const char* a : {"Heat (1995)", "Toy Story (1995)", "Casino (1995)", "Jumanji (1995)"}) {
+    text::SceneText scene{"Age: 25; Gender: female", {a, "Fargo (1996)"}, history};
+    OptionRequest r =
+        direct_option_request(std::string("u/") + a, simulation_messages(scene, "You are a user."), 2);
+    r.shared_prefix = scene_shared_prefix(scene);
+    pages.push_back(std::move(r));
+  }
+  ASSERT_EQ(shared_prefix_key(pages[0]), shared_prefix_key(pages[3]));  // one group
+  const std::string spec = "local:" + dir.string() + "?dtype=f32";
+  std::vector<OptionResult> want;
+  {
+    auto uncancelled = make_backend(spec);
+    for (auto& f : uncancelled->option_distribution(pages)) want.push_back(f.get());
+  }
+
+  auto gone = std::make_shared<std::atomic<bool>>(true);
+  std::vector<OptionRequest> some = pages;
+  some[1].cancel = gone;
+  some[3].cancel = gone;
+  some[0].cancel = std::make_shared<std::atomic<bool>>(false);  // a flag that stays false
+  auto be = make_backend(spec);
+  auto futures = be->option_distribution(some);
+  for (size_t i = 0; i < some.size(); ++i) {
+    if (i == 1 || i == 3) {
+      try {
+        futures[i].get();
+        ADD_FAILURE() << "cancelled request " << i << " answered";
+      } catch (const util::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("cancelled"), std::string::npos) << e.what();
+      }
+    } else {
+      EXPECT_EQ(futures[i].get().probs, want[i].probs) << i;
+    }
+  }
+
+  // Every member cancelled: no prompt token goes through the model.
+  std::vector<OptionRequest> all = pages;
+  for (auto& r : all) r.cancel = gone;
+  auto fresh = make_backend(spec);
+  const BackendStats before = fresh->stats();
+  for (auto& f : fresh->option_distribution(all)) EXPECT_THROW(f.get(), util::Error);
+  const BackendStats after = fresh->stats();
+  EXPECT_EQ(after.option_prompt_tokens - after.option_prompt_tokens_cached,
+            before.option_prompt_tokens - before.option_prompt_tokens_cached);
+  EXPECT_EQ(after.failed - before.failed, 4);
+}
+
 TEST(EmbeddedBackend, SpecErrors) {
   EXPECT_THROW(make_backend("local:/nonexistent/model"), util::Error);
   EXPECT_THROW(make_backend("local:/a,/b"), util::Error);

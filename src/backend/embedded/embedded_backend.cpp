@@ -526,7 +526,14 @@ class EmbeddedBackend final : public Backend {
   GenerateResult one_token(model::Session& s, const std::vector<int32_t>& prompt, size_t split,
                            const GenerateRequest& req, const model::SamplingParams& msp, uint64_t seed) {
     model::Logits last;
-    model::SeqId seq = s.prefill_cached(prompt, &last, split);
+    auto cancelled = [&req] { return req.cancel && req.cancel->load(std::memory_order_relaxed); };
+    model::SeqId seq;
+    try {
+      seq = s.prefill_cached(prompt, &last, split, cancelled);
+    } catch (const util::Error&) {
+      if (cancelled()) throw util::Error("generation cancelled", {.record = req.key});
+      throw;
+    }
     s.release(seq);
     std::span<const float> row = last.row(0);
     std::vector<float> lp = model::log_softmax(row);
@@ -628,9 +635,18 @@ class EmbeddedBackend final : public Backend {
   }
 
   // Requests [begin, end) of `reqs` as one group: those that encode are scored together with the
-  // split of the first of them; a request that fails to encode fails alone.
+  // split of the first of them; a request that fails to encode fails alone. Cancellation
+  // (OptionRequest::cancel) is checked before every prefill block and block step
+  // (model::score_option_group): a cancelled member is answered "option request cancelled" and never
+  // changes the others' results; a group whose members are all cancelled stops there.
   void run_option_group(model::Session& s, const std::vector<OptionRequest>& reqs, size_t begin, size_t end,
                         std::vector<OptionResult>& out, std::vector<std::exception_ptr>& errs) {
+    auto cancelled = [&reqs](size_t i) {
+      return reqs[i].cancel && reqs[i].cancel->load(std::memory_order_relaxed);
+    };
+    auto cancel_error = [&reqs](size_t i) {
+      return std::make_exception_ptr(util::Error("option request cancelled", {.record = reqs[i].key}));
+    };
     std::vector<size_t> ok;
     std::vector<std::vector<int32_t>> prompts, letters;
     size_t split = 0;
@@ -648,10 +664,17 @@ class EmbeddedBackend final : public Backend {
     if (ok.empty()) return;
     const size_t computed_before = s.tokens_computed();
     try {
-      std::vector<model::OptionScores> sc = model::score_option_group(s, prompts, split, letters);
-      for (size_t j = 0; j < ok.size(); ++j) out[ok[j]] = option_result(sc[j]);
+      std::vector<model::OptionScores> sc = model::score_option_group(
+          s, prompts, split, letters, [&](size_t j) { return cancelled(begin + ok[j]); });
+      for (size_t j = 0; j < ok.size(); ++j) {
+        if (cancelled(begin + ok[j])) {
+          errs[ok[j]] = cancel_error(begin + ok[j]);
+        } else {
+          out[ok[j]] = option_result(sc[j]);
+        }
+      }
     } catch (...) {
-      for (size_t j : ok) errs[j] = std::current_exception();
+      for (size_t j : ok) errs[j] = cancelled(begin + j) ? cancel_error(begin + j) : std::current_exception();
     }
     for (const auto& p : prompts) option_tokens_ += static_cast<int64_t>(p.size());
     option_computed_ += static_cast<int64_t>(s.tokens_computed() - computed_before);

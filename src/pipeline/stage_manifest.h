@@ -37,6 +37,7 @@ class StageManifest {
   bool begin(const std::string& fingerprint);
   void finish(const std::string& fingerprint, const std::vector<std::filesystem::path>& outputs);
   const std::string& stage() const { return stage_; }
+  const std::filesystem::path& file() const { return file_; }  // WORK/.stages/<stage, '/' → '.'>.json
 
  private:
   std::filesystem::path file_;

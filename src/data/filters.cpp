@@ -8,12 +8,12 @@
 
 namespace um::data {
 
-CountFilter resolve(const FilterOptions& opts, CountFilter d) {
-  if (opts.min_user_interactions) d.min_user = *opts.min_user_interactions;
-  if (opts.max_user_interactions) d.max_user = *opts.max_user_interactions;
-  if (opts.min_item_interactions) d.min_item = *opts.min_item_interactions;
-  d.kcore = d.kcore || opts.kcore;
-  return d;
+CountFilter count_filter(const ReadContext& ctx) {
+  const FilterOptions& o = ctx.filters;
+  return {.min_user = o.min_user_interactions.value_or(ctx.defaults.min_user_interactions),
+          .max_user = o.max_user_interactions.value_or(ctx.defaults.max_user_interactions),
+          .min_item = o.min_item_interactions.value_or(ctx.defaults.min_item_interactions),
+          .kcore = o.kcore};
 }
 
 void apply_count_filter(Dataset& ds, const CountFilter& f, const ReadContext& ctx) {

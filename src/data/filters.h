@@ -18,8 +18,9 @@ struct CountFilter {
   bool kcore = false;
 };
 
-// Reference defaults overridden by the user's FilterOptions.
-CountFilter resolve(const FilterOptions& opts, CountFilter defaults);
+// The count filter a reader applies: the dataset's row values (ctx.defaults) overridden by the
+// user's FilterOptions (ctx.filters).
+CountFilter count_filter(const ReadContext& ctx);
 
 // Drops interactions of users/items outside the bounds (all counts taken on the same input, as
 // the reference does, unless kcore), then drops users without interactions. Items are kept:

@@ -14,6 +14,7 @@ PrepareResult prepare(const PrepareOptions& opts) {
   ReadContext ctx{.raw_dir = opts.raw_dir,
                   .dataset = opts.dataset,
                   .filters = opts.filters,
+                  .defaults = reader.filters,
                   .bad = &bad,
                   .compat = opts.compat,
                   .stats = &result.stats};

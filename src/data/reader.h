@@ -28,6 +28,16 @@ struct FilterOptions {
   bool kcore = false;                            // iterate the user/item minimums to a fixed point
 };
 
+// The reference's filter values for one dataset (docs/method.md §2), held by its row of the reader
+// table; each is overridden by the FilterOptions field of the same name. 0 = no such filter.
+struct FilterDefaults {
+  int64_t min_user_interactions = 0;
+  int64_t max_user_interactions = 0;  // 0 = no maximum
+  int64_t min_item_interactions = 0;
+  double keep_latest_fraction = 1.0;  // Amazon: 0.3 (1 = every review)
+  int64_t min_rating_number = 0;      // Amazon: 10
+};
+
 // Bad input policy: fail at the first bad record (default), or count and skip (--skip-bad).
 class BadRecords {
  public:
@@ -44,8 +54,9 @@ class BadRecords {
 
 struct ReadContext {
   std::filesystem::path raw_dir;
-  std::string dataset;  // the name asked for (e.g. "Amazon-Beauty")
-  FilterOptions filters;
+  std::string dataset;      // the name asked for (e.g. "Amazon-Beauty")
+  FilterOptions filters;    // the user's overrides
+  FilterDefaults defaults;  // the dataset's row (ReaderEntry::filters): what an unset override means
   BadRecords* bad = nullptr;
   // Compat::reference: the reference's preprocessing where usermirror deliberately differs (ml-1m:
   // the reference's age labels and every users.dat line, docs/reference-differences.md).
@@ -61,8 +72,10 @@ struct ReadContext {
   std::filesystem::path require_any(const std::vector<std::string>& candidates) const;
 };
 
-// One row per dataset name: the only table of dataset names (the scene side has none). The scene side
-// finds a prepared dataset's strategy through `scene_family` (docs/architecture.md, "… a dataset").
+// One row per dataset name: the only table of dataset names (the scene side has none), and everything
+// that differs between datasets read by the same reader or rendered by the same scene family, so
+// adding a dataset is one row (docs/architecture.md, "… a dataset"). Nothing outside the table
+// compares a dataset's name.
 struct ReaderEntry {
   std::string name;  // dataset name, or a prefix when `prefix` (e.g. "Amazon-")
   bool prefix = false;
@@ -71,6 +84,12 @@ struct ReaderEntry {
   // Scene-strategy family the prepared dataset uses ("movielens", "steam", "amazon", ...): a key of
   // the strategy table in scene/strategy/strategy_registry.cpp.
   std::string scene_family;
+  // The reference's filter values (handed to `read` as ReadContext::defaults).
+  FilterDefaults filters;
+  // The prepared users carry descriptive attributes that the family's profile template renders
+  // (MovieLens: ml-1m and ml-100k publish gender, age, occupation and zip code; the other releases
+  // publish none, so their profile is empty). Read by the families whose releases differ in this.
+  bool user_attributes = false;
 };
 
 const std::vector<ReaderEntry>& reader_table();

@@ -10,6 +10,7 @@
 
 #include "common/shared_data.h"
 #include "data/data.h"
+#include "data/filters.h"
 #include "scene/scene.h"
 #include "util/error.h"
 
@@ -61,6 +62,32 @@ TEST(DatasetTable, SteamAustralianUsesTheSteamTemplates) {
   EXPECT_EQ(australian->profile_template().render(a),
             "## User Profile\nA user who has purchased 277 games\n");
   EXPECT_TRUE(australian->has_time_filter());
+}
+
+// Which MovieLens release has user attributes is a field of its reader row (it was a comparison of
+// names in the movielens strategy): the profile template is rendered exactly for those rows.
+TEST(DatasetTable, MovieLensProfileFollowsTheRowsUserAttributes) {
+  std::vector<std::string> with_attributes;
+  for (const auto& e : data::reader_table()) {
+    if (e.scene_family != "movielens") continue;
+    SCOPED_TRACE(e.name);
+    EXPECT_EQ(make_strategy(e.name)->profile_template().empty(), !e.user_attributes);
+    if (e.user_attributes) with_attributes.push_back(e.name);
+  }
+  EXPECT_EQ(with_attributes, (std::vector<std::string>{"ml-100k", "ml-1m"}));
+}
+
+// The filter values a dataset's reader applies come from its row (ReaderEntry::filters, handed over as
+// ReadContext::defaults), each overridden by the user's FilterOptions field of the same name.
+TEST(DatasetTable, FilterDefaultsComeFromTheRow) {
+  data::ReadContext ctx;
+  ctx.defaults = {.min_user_interactions = 5, .max_user_interactions = 20, .min_item_interactions = 2};
+  ctx.filters.max_user_interactions = 0;
+  const data::CountFilter f = data::count_filter(ctx);
+  EXPECT_EQ(f.min_user, 5);
+  EXPECT_EQ(f.max_user, 0);
+  EXPECT_EQ(f.min_item, 2);
+  EXPECT_FALSE(f.kcore);
 }
 
 // A copy of a raw fixture with the ".fixture" suffix taken off file names (see
@@ -166,6 +193,21 @@ fs::path steam_australian_raw() {
   write(raw / "australian_users_items.json",
         "{'user_id': 'u1', 'items_count': 42, 'steam_id': '1', 'user_url': 'x', 'items': [" + owned + "]}\n");
   return raw;
+}
+
+// prepare hands the reader its row's filter values: steam-australian keeps users with 5 to 20 reviews
+// unless overridden, so u2 (2 reviews) is dropped by default and kept with --min-user-interactions 1.
+TEST(DatasetTable, PrepareAppliesTheRowsFilterDefaults) {
+  const data::ReaderEntry& row = data::find_reader("steam-australian");
+  EXPECT_EQ(row.filters.min_user_interactions, 5);
+  EXPECT_EQ(row.filters.max_user_interactions, 20);
+  const fs::path raw = steam_australian_raw();
+  data::PrepareOptions p{.dataset = "steam-australian",
+                         .raw_dir = raw,
+                         .work_dir = testing::temp_dir("work-steam-australian-defaults")};
+  EXPECT_EQ(data::prepare(p).users, 1u);
+  p.filters.min_user_interactions = 1;
+  EXPECT_EQ(data::prepare(p).users, 2u);
 }
 
 // What the steam-australian reader writes renders with the steam templates.

@@ -23,10 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Reference parameters ("Beauty, Fashion" configuration of DataProcessor_Amazon.ipynb).
-constexpr double kKeepLatestFraction = 0.3;
-constexpr int64_t kMinInteractions = 5;
-constexpr int64_t kMinRatingNumber = 10;
+// Reference parameter ("Beauty, Fashion" configuration of DataProcessor_Amazon.ipynb; the overridable
+// ones are in the reader row, amazon_readers()).
 constexpr size_t kMinDetailsKeys = 2;  // "details has more than 1 key"
 constexpr size_t kMaxOuterItems = 65536;
 
@@ -382,7 +380,7 @@ Dataset read_amazon(const ReadContext& ctx) {
   // Down-sampling: drop the earliest int(n × (1 − fraction)) reviews, as pandas' iloc[int(n*0.7):]
   // does (stable by file order on equal times). The product is truncated as Python's int() of the
   // float64 product, with no rounding slack: int(90 * 0.7) is 62 (docs/method.md §2.4).
-  double keep = ctx.filters.keep_latest_fraction.value_or(kKeepLatestFraction);
+  double keep = ctx.filters.keep_latest_fraction.value_or(ctx.defaults.keep_latest_fraction);
   if (keep < 0 || keep > 1) throw util::Error("--keep-latest-fraction must be in [0, 1]");
   std::stable_sort(reviews.begin(), reviews.end(),
                    [](const Review& a, const Review& b) { return a.ts_us < b.ts_us; });
@@ -392,8 +390,8 @@ Dataset read_amazon(const ReadContext& ctx) {
     ctx.count("dropped: earlier than the latest fraction", drop);
   }
 
-  CountFilter cf = resolve(ctx.filters, {.min_user = kMinInteractions, .min_item = kMinInteractions});
-  int64_t min_rn = ctx.filters.min_rating_number.value_or(kMinRatingNumber);
+  CountFilter cf = count_filter(ctx);
+  int64_t min_rn = ctx.filters.min_rating_number.value_or(ctx.defaults.min_rating_number);
   auto meta_ok = [&](const std::string& id) {
     auto it = meta_index.find(id);
     if (it == meta_index.end()) return false;
@@ -472,10 +470,19 @@ Dataset read_amazon(const ReadContext& ctx) {
 }  // namespace
 
 std::vector<ReaderEntry> amazon_readers() {
-  return {{"Amazon-", true,
-           "<Cat>.jsonl[.gz] + meta_<Cat>.jsonl[.gz] (Amazon Reviews 2023) or <Cat>[_5].json[.gz] + "
-           "meta_<Cat>.json[.gz] (Amazon Review Data 2018)",
-           read_amazon, "amazon"}};
+  // The reference's "Beauty, Fashion" configuration of DataProcessor_Amazon.ipynb: the latest 30 % of
+  // reviews, users and items with at least 5 of them, items with a rating_number of at least 10.
+  return {{.name = "Amazon-",
+           .prefix = true,
+           .description =
+               "<Cat>.jsonl[.gz] + meta_<Cat>.jsonl[.gz] (Amazon Reviews 2023) or <Cat>[_5].json[.gz] + "
+               "meta_<Cat>.json[.gz] (Amazon Review Data 2018)",
+           .read = read_amazon,
+           .scene_family = "amazon",
+           .filters = {.min_user_interactions = 5,
+                       .min_item_interactions = 5,
+                       .keep_latest_fraction = 0.3,
+                       .min_rating_number = 10}}};
 }
 
 }  // namespace um::data::readers

@@ -19,7 +19,6 @@ namespace um::data::readers {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr CountFilter kGoodreadsDefaults{.min_user = 5};
 
 std::string find_genre(const ReadContext& ctx) {
   const std::string prefix = "goodreads_interactions_";
@@ -227,17 +226,20 @@ Dataset read_goodreads(const ReadContext& ctx) {
                      });
   ctx.count("interactions read", rows);
   if (bad_date) ctx.count("dropped: date_added not parsable", bad_date);
-  apply_count_filter(ds, resolve(ctx.filters, kGoodreadsDefaults), ctx);
+  apply_count_filter(ds, count_filter(ctx), ctx);
   return ds;
 }
 
 }  // namespace
 
 std::vector<ReaderEntry> goodreads_readers() {
-  return {{"goodreads", false,
-           "goodreads_interactions_<genre>, goodreads_books_<genre>, goodreads_reviews_<genre>, "
-           "goodreads_book_genres_initial, goodreads_book_authors (.json.gz, UCSD Book Graph)",
-           read_goodreads, "goodreads"}};
+  return {{.name = "goodreads",
+           .description =
+               "goodreads_interactions_<genre>, goodreads_books_<genre>, goodreads_reviews_<genre>, "
+               "goodreads_book_genres_initial, goodreads_book_authors (.json.gz, UCSD Book Graph)",
+           .read = read_goodreads,
+           .scene_family = "goodreads",
+           .filters = {.min_user_interactions = 5}}};
 }
 
 }  // namespace um::data::readers

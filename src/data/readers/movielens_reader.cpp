@@ -26,8 +26,6 @@ int64_t seconds_to_us(int64_t s, const util::Location& at) {
   return s * 1000000;
 }
 
-constexpr CountFilter kMovieLensDefaults{.min_user = 5};
-
 // First "(YYYY)" group of a title, or empty.
 std::string title_year(std::string_view title) {
   for (size_t p = title.find('('); p != std::string_view::npos; p = title.find('(', p + 1)) {
@@ -224,7 +222,7 @@ Dataset read_ml100k(const ReadContext& ctx) {
       ds.users.push_back({std::string(f[0]), user_description(f[2], f[1], f[3]), zip_features(f[4])});
     }
   }
-  apply_count_filter(ds, resolve(ctx.filters, kMovieLensDefaults), ctx);
+  apply_count_filter(ds, count_filter(ctx), ctx);
   return ds;
 }
 
@@ -318,7 +316,7 @@ Dataset read_ml1m(const ReadContext& ctx) {
   if (ctx.compat == Compat::reference) {
     // The reference writes every users.dat line, users without ratings included.
     std::vector<User> all = ds.users;
-    apply_count_filter(ds, resolve(ctx.filters, kMovieLensDefaults), ctx);
+    apply_count_filter(ds, count_filter(ctx), ctx);
     if (all.size() != ds.users.size()) {
       if (ctx.stats) ctx.stats->erase("dropped: users without interactions");
       ctx.count("users without interactions kept (--compat reference)", all.size() - ds.users.size());
@@ -326,7 +324,7 @@ Dataset read_ml1m(const ReadContext& ctx) {
     ds.users = std::move(all);
     return ds;
   }
-  apply_count_filter(ds, resolve(ctx.filters, kMovieLensDefaults), ctx);
+  apply_count_filter(ds, count_filter(ctx), ctx);
   return ds;
 }
 
@@ -384,21 +382,33 @@ Dataset read_ml_csv(const ReadContext& ctx) {
       ds.items.push_back(std::move(item));
     }
   }
-  apply_count_filter(ds, resolve(ctx.filters, kMovieLensDefaults), ctx);
+  apply_count_filter(ds, count_filter(ctx), ctx);
   return ds;
 }
 
 }  // namespace
 
 std::vector<ReaderEntry> movielens_readers() {
+  // Users with at least 5 ratings (the reference's filter). Only ml-100k and ml-1m publish user
+  // attributes (the profile the movielens templates render).
+  constexpr FilterDefaults kFilters{.min_user_interactions = 5};
+  auto row = [&](const char* name, const char* description, Dataset (*read)(const ReadContext&),
+                 bool user_attributes) {
+    return ReaderEntry{.name = name,
+                       .description = description,
+                       .read = read,
+                       .scene_family = "movielens",
+                       .filters = kFilters,
+                       .user_attributes = user_attributes};
+  };
   return {
-      {"ml-100k", false, "u.data, u.item, u.user, u.genre (MovieLens 100K)", read_ml100k, "movielens"},
-      {"ml-1m", false, "ratings.dat[.gz], movies.dat, users.dat (MovieLens 1M)", read_ml1m, "movielens"},
-      {"ml-latest-small", false, "ratings.csv, movies.csv", read_ml_csv, "movielens"},
-      {"ml-latest", false, "ratings.csv, movies.csv", read_ml_csv, "movielens"},
-      {"ml-20m", false, "ratings.csv, movies.csv", read_ml_csv, "movielens"},
-      {"ml-25m", false, "ratings.csv, movies.csv", read_ml_csv, "movielens"},
-      {"ml-32m", false, "ratings.csv, movies.csv", read_ml_csv, "movielens"},
+      row("ml-100k", "u.data, u.item, u.user, u.genre (MovieLens 100K)", read_ml100k, true),
+      row("ml-1m", "ratings.dat[.gz], movies.dat, users.dat (MovieLens 1M)", read_ml1m, true),
+      row("ml-latest-small", "ratings.csv, movies.csv", read_ml_csv, false),
+      row("ml-latest", "ratings.csv, movies.csv", read_ml_csv, false),
+      row("ml-20m", "ratings.csv, movies.csv", read_ml_csv, false),
+      row("ml-25m", "ratings.csv, movies.csv", read_ml_csv, false),
+      row("ml-32m", "ratings.csv, movies.csv", read_ml_csv, false),
   };
 }
 

@@ -19,8 +19,6 @@
 namespace um::data::readers {
 namespace {
 
-constexpr CountFilter kSteamDefaults{.min_user = 5, .max_user = 20};
-
 std::string joined_list(simdjson::dom::object o, std::string_view key, std::string_view if_empty) {
   std::string out;
   simdjson::dom::array a;
@@ -206,7 +204,7 @@ void finish(std::vector<Review>& reviews, Dataset& ds, const ReadContext& ctx) {
     u.description = d.take();
     u.features = f.take();
   }
-  apply_count_filter(ds, resolve(ctx.filters, kSteamDefaults), ctx);
+  apply_count_filter(ds, count_filter(ctx), ctx);
 }
 
 // "Posted November 5, 2011." → that day 00:00 UTC. Reviews of the crawl year are written without
@@ -327,14 +325,20 @@ Dataset read_steam_australian(const ReadContext& ctx) {
 }  // namespace
 
 std::vector<ReaderEntry> steam_readers() {
-  return {{"steam", false,
-           "steam_games.json.gz + steam_reviews.json.gz (UCSD Steam, Python-literal lines) or their .jsonl "
-           "conversions",
-           read_steam, "steam"},
-          {"steam-australian", false,
-           "steam_games.json.gz + australian_user_reviews.json.gz (+ australian_users_items.json.gz), UCSD "
-           "Australian Steam crawl",
-           read_steam_australian, "steam"}};
+  // Users with 5 to 20 reviews, as the reference keeps them.
+  constexpr FilterDefaults kSteamFilters{.min_user_interactions = 5, .max_user_interactions = 20};
+  return {{.name = "steam",
+           .description = "steam_games.json.gz + steam_reviews.json.gz (UCSD Steam, Python-literal lines) or "
+                          "their .jsonl conversions",
+           .read = read_steam,
+           .scene_family = "steam",
+           .filters = kSteamFilters},
+          {.name = "steam-australian",
+           .description = "steam_games.json.gz + australian_user_reviews.json.gz (+ "
+                          "australian_users_items.json.gz), UCSD Australian Steam crawl",
+           .read = read_steam_australian,
+           .scene_family = "steam",
+           .filters = kSteamFilters}};
 }
 
 }  // namespace um::data::readers

@@ -49,6 +49,8 @@ class Amazon final : public Strategy {
 
 }  // namespace
 
-std::unique_ptr<Strategy> amazon(std::string_view dataset) { return std::make_unique<Amazon>(dataset); }
+std::unique_ptr<Strategy> amazon(std::string_view dataset, const data::ReaderEntry& /*row*/) {
+  return std::make_unique<Amazon>(dataset);
+}
 
 }  // namespace um::scene::strategies

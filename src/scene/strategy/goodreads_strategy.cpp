@@ -34,6 +34,8 @@ class Goodreads final : public Strategy {
 
 }  // namespace
 
-std::unique_ptr<Strategy> goodreads(std::string_view dataset) { return std::make_unique<Goodreads>(dataset); }
+std::unique_ptr<Strategy> goodreads(std::string_view dataset, const data::ReaderEntry& /*row*/) {
+  return std::make_unique<Goodreads>(dataset);
+}
 
 }  // namespace um::scene::strategies

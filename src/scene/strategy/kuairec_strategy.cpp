@@ -43,6 +43,8 @@ class KuaiRec final : public Strategy {
 
 }  // namespace
 
-std::unique_ptr<Strategy> kuairec(std::string_view dataset) { return std::make_unique<KuaiRec>(dataset); }
+std::unique_ptr<Strategy> kuairec(std::string_view dataset, const data::ReaderEntry& /*row*/) {
+  return std::make_unique<KuaiRec>(dataset);
+}
 
 }  // namespace um::scene::strategies

@@ -49,6 +49,8 @@ class LastFM final : public Strategy {
 
 }  // namespace
 
-std::unique_ptr<Strategy> lastfm(std::string_view dataset) { return std::make_unique<LastFM>(dataset); }
+std::unique_ptr<Strategy> lastfm(std::string_view dataset, const data::ReaderEntry& /*row*/) {
+  return std::make_unique<LastFM>(dataset);
+}
 
 }  // namespace um::scene::strategies

@@ -35,6 +35,8 @@ class Mind final : public Strategy {
 
 }  // namespace
 
-std::unique_ptr<Strategy> mind(std::string_view dataset) { return std::make_unique<Mind>(dataset); }
+std::unique_ptr<Strategy> mind(std::string_view dataset, const data::ReaderEntry& /*row*/) {
+  return std::make_unique<Mind>(dataset);
+}
 
 }  // namespace um::scene::strategies

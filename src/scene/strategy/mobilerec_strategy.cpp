@@ -29,6 +29,8 @@ class MobileRec final : public Strategy {
 
 }  // namespace
 
-std::unique_ptr<Strategy> mobilerec(std::string_view dataset) { return std::make_unique<MobileRec>(dataset); }
+std::unique_ptr<Strategy> mobilerec(std::string_view dataset, const data::ReaderEntry& /*row*/) {
+  return std::make_unique<MobileRec>(dataset);
+}
 
 }  // namespace um::scene::strategies

@@ -22,11 +22,10 @@ std::optional<int64_t> movie_year_start(const nlohmann::json& description, const
 class MovieLens final : public Strategy {
  public:
   // ml-1m and ml-100k carry gender/age/occupation/location; the ml-latest/ml-NNm releases have no
-  // user attributes, so their profile is empty (docs/reference-differences.md, Scenes).
-  explicit MovieLens(std::string_view dataset)
-      : Strategy(std::string(dataset), has_user_attributes(dataset) ? kProfile : "", kItem, kHistory) {}
-
-  static bool has_user_attributes(std::string_view d) { return d == "ml-1m" || d == "ml-100k"; }
+  // user attributes, so their profile is empty (docs/reference-differences.md, Scenes). Which release
+  // has them is said by its reader row (data::ReaderEntry::user_attributes).
+  MovieLens(std::string_view dataset, bool user_attributes)
+      : Strategy(std::string(dataset), user_attributes ? kProfile : "", kItem, kHistory) {}
 
   void item_features(const SceneView& v, uint32_t, const nlohmann::json& description,
                      Fields& f) const override {
@@ -49,6 +48,8 @@ class MovieLens final : public Strategy {
 
 }  // namespace
 
-std::unique_ptr<Strategy> movielens(std::string_view dataset) { return std::make_unique<MovieLens>(dataset); }
+std::unique_ptr<Strategy> movielens(std::string_view dataset, const data::ReaderEntry& row) {
+  return std::make_unique<MovieLens>(dataset, row.user_attributes);
+}
 
 }  // namespace um::scene::strategies

@@ -44,6 +44,8 @@ class Steam final : public Strategy {
 
 }  // namespace
 
-std::unique_ptr<Strategy> steam(std::string_view dataset) { return std::make_unique<Steam>(dataset); }
+std::unique_ptr<Strategy> steam(std::string_view dataset, const data::ReaderEntry& /*row*/) {
+  return std::make_unique<Steam>(dataset);
+}
 
 }  // namespace um::scene::strategies

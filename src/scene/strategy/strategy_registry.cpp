@@ -11,7 +11,7 @@ namespace um::scene {
 
 namespace {
 
-using Factory = std::unique_ptr<Strategy> (*)(std::string_view);
+using Factory = std::unique_ptr<Strategy> (*)(std::string_view, const data::ReaderEntry&);
 
 struct Row {
   const char* family;
@@ -30,7 +30,7 @@ constexpr Row kTable[] = {
 std::unique_ptr<Strategy> make_strategy(std::string_view dataset) {
   if (const data::ReaderEntry* reader = data::match_reader(dataset)) {
     for (const auto& row : kTable) {
-      if (reader->scene_family == row.family) return row.make(dataset);
+      if (reader->scene_family == row.family) return row.make(dataset, *reader);
     }
     throw util::NotSupported("dataset '" + std::string(dataset) + "' names scene family '" +
                                  reader->scene_family + "', which has no strategy",

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "train/detail/trainer.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -45,19 +46,16 @@ bool read_cache(const fs::path& p, uint64_t key, size_t n, std::vector<double>& 
   return static_cast<bool>(in);
 }
 
+// Through util::AtomicWriter: a failing write (full disk) is a util::Error naming the file and leaves
+// no cache behind. (The std::ofstream it replaced checked the stream before close flushed it, so a
+// short write went unnoticed and the truncated file was renamed into place.)
 void write_cache(const fs::path& p, uint64_t key, const std::vector<double>& v) {
   std::string bytes(kRefMagic, 8);
   const uint64_t count = v.size();
   bytes.append(reinterpret_cast<const char*>(&key), 8);
   bytes.append(reinterpret_cast<const char*>(&count), 8);
   bytes.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
-  const fs::path tmp = p.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw util::Error("cannot write the reference cache", {.file = tmp.string()});
-  }
-  fs::rename(tmp, p);
+  util::write_file_atomic(p, bytes);
 }
 
 class DpoObjective : public Objective {

@@ -2,7 +2,7 @@
 // failures"): RLIMIT_FSIZE is lowered in this process with SIGXFSZ ignored, so a write past the limit
 // fails with EFBIG as on a full disk. The run must end with util::Error naming the file, leave no
 // checkpoint or export that looks complete but is not, and a resumed run without the limit must end
-// where an uninterrupted run ends.
+// where an uninterrupted run ends. The same for DPO's reference log-probability cache.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
@@ -122,6 +122,64 @@ TEST(TrainWriteFault, CheckpointAndExportFailCleanlyAndResumeMatches) {
     ASSERT_EQ(export_again.size(), ref_export.size());
     for (const auto& [name, b] : ref_export)
       EXPECT_TRUE(export_again[name] == b) << "export differs: " << name;
+  }
+}
+
+// DPO's reference log-probabilities (out_dir/reference_logps.bin, written by the objective's
+// prepare() before the first step) under the same fault: the run ends with util::Error naming the
+// cache, no file by its name or a temporary of it is left (a short cache would be rejected on read,
+// but must not look complete), and a rerun without the limit writes the uninterrupted run's bytes
+// and trains to the same losses.
+TEST(TrainWriteFault, DpoReferenceLogpsFailCleanlyAndRerunMatches) {
+  auto model = testing::tiny_train_model("qwen3", "fault-dpo");
+  auto data = testing::token_pref_data(8, 512, 21);
+  TrainOptions base = dpo_defaults();
+  base.model_dir = model;
+  base.out_dir = um::testing::temp_dir("train-out-fault-dpo-ref");
+  base.steps = 2;
+  base.grad_accum = 1;
+  base.batch_size = 2;
+  base.warmup_steps = 0;
+  base.checkpoint_every = 0;
+  base.export_model = false;
+  base.plot = false;
+  base.threads = 1;
+  DpoOptions d;
+  d.beta = 0.1;
+  const TrainResult ref = run_dpo_tokens(base, d, data);
+  ASSERT_TRUE(ref.finished);
+  const std::string cache = bytes_of(base.out_dir / "reference_logps.bin");
+  ASSERT_EQ(cache.size(), 24 + 2 * sizeof(double) * data.size());  // magic, key, count, 2 per pair
+
+  for (rlim_t limit : {rlim_t{0}, rlim_t{cache.size() / 2}, rlim_t{cache.size() - 1}}) {
+    SCOPED_TRACE("limit " + std::to_string(limit));
+    auto o = base;
+    o.out_dir = um::testing::temp_dir("train-out-fault-dpo-" + std::to_string(limit));
+    std::string message;
+    {
+      FileSizeLimit cap(limit);
+      try {
+        run_dpo_tokens(o, d, data);
+        ADD_FAILURE() << "the run succeeded under the limit";
+      } catch (const util::Error& e) {
+        message = e.what();
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "not a util::Error: " << e.what();
+      }
+    }
+    EXPECT_NE(message.find((o.out_dir / "reference_logps.bin").string()), std::string::npos)
+        << "the error names no reference cache: " << message;
+    for (const auto& e : fs::directory_iterator(o.out_dir))
+      EXPECT_EQ(e.path().filename().string().find("reference_logps"), std::string::npos)
+          << "left behind: " << e.path();
+    const TrainResult again = run_dpo_tokens(o, d, data);
+    ASSERT_TRUE(again.finished);
+    EXPECT_TRUE(bytes_of(o.out_dir / "reference_logps.bin") == cache) << "the rerun's cache differs";
+    ASSERT_EQ(again.steps.size(), ref.steps.size());
+    for (size_t i = 0; i < ref.steps.size(); ++i) {
+      EXPECT_EQ(again.steps[i].loss, ref.steps[i].loss) << i;
+      EXPECT_EQ(again.steps[i].margin, ref.steps[i].margin) << i;
+    }
   }
 }
 

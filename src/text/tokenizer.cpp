@@ -6,6 +6,7 @@
 
 #include "text/detail/tokenizer_impl.h"
 #include "util/error.h"
+#include "util/invalid_input.h"
 #include "util/line_reader.h"
 #include "util/thread_pool.h"
 
@@ -170,7 +171,9 @@ std::string TokenizerImpl::decode(std::span<const int32_t> ids, bool skip_specia
       continue;
     }
     const std::string* t = model->id_to_token(id);
-    if (t == nullptr) throw util::Error("token id " + std::to_string(id) + " is not in the vocabulary");
+    if (t == nullptr)  // the caller's id (the embedded backend decodes only ids it can_decode)
+      throw util::InvalidInput("token id " + std::to_string(id) + " is not in the vocabulary",
+                               {.field = "ids"});
     tokens.push_back(*t);
   }
   std::string out;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "text/prompt.h"
 #include "text/tokenizer.h"
 #include "util/error.h"
+#include "util/invalid_input.h"
 
 namespace um::backend {
 namespace {
@@ -392,6 +394,69 @@ TEST(EmbeddedBackend, PaddingRowsAreMaskedAndNeverFailARequest) {
     for (const auto& t : smp.logprobs)
       for (const auto& alt : t.top) EXPECT_FALSE(alt.token.empty());
   }
+}
+
+// Token ids a request gives that are not rows of the model (prompt token ids, allowed_token_ids,
+// letter_token_ids) are the caller's mistake: util::InvalidInput naming the id, with the request's
+// field (serve answers it 400, not 502). A bad member of an option page group fails alone: the
+// others get what the group without it gets.
+TEST(EmbeddedBackend, OutOfVocabularyRequestIdsAreInvalidInput) {
+  UM_REQUIRE_SHARED(tok_dir, "tokenizers/qwen3");
+  auto dir = tiny_qwen3(tok_dir);
+  const int64_t vocab = model::tokenizer_vocab_size(tok_dir / "tokenizer.json");  // no padding rows
+  const std::string spec = "local:" + dir.string() + "?dtype=f32";
+  auto be = make_backend(spec);
+  auto expect_invalid = [](const std::function<void()>& call, int32_t id, const std::string& field) {
+    try {
+      call();
+      ADD_FAILURE() << field << ": accepted token id " << id;
+    } catch (const util::InvalidInput& e) {
+      EXPECT_EQ(e.where().field, field) << e.what();
+      EXPECT_NE(std::string(e.what()).find("token id " + std::to_string(id) + " "), std::string::npos)
+          << e.what();
+    }
+  };
+  for (int64_t bad : {int64_t{-1}, vocab, int64_t{999999999}}) {
+    const auto b = static_cast<int32_t>(bad);
+    GenerateRequest g{.key = "g", .prompt_tokens = {1, b}};
+    g.sampling.max_tokens = 2;
+    expect_invalid([&] { be->generate_one(g); }, b, "prompt");
+    GenerateRequest a{.key = "a", .prompt = std::string("hi")};
+    a.allowed_token_ids = {5, b};
+    a.sampling.max_tokens = 2;
+    expect_invalid([&] { be->generate_one(a); }, b, "allowed_token_ids");
+    a.sampling.max_tokens = 1;  // the one-token scoring path
+    a.top_logprobs = 2;
+    expect_invalid([&] { be->generate_one(a); }, b, "allowed_token_ids");
+    OptionRequest o{.key = "o",
+                    .messages = {{"user", "x"}, {"assistant", "Behavior: ["}},
+                    .letters = {"A", "B"},
+                    .letter_token_ids = {32, b}};
+    expect_invalid([&] { be->option_distribution_one(o); }, b, "letter_token_ids");
+  }
+
+  std::string history;
+  for (int i = 0; i < 20; ++i) history += "Movie number " + std::to_string(i) + " (1995) - Drama; rated 4\n";
+  std::vector<OptionRequest> pages;
+  for (const char* a : {"Heat (1995)", "Toy Story (1995)", "Casino (1995)"}) {
+    text::SceneText scene{"Age: 25; Gender: female", {a, "Fargo (1996)"}, history};
+    OptionRequest r =
+        direct_option_request(std::string("u/") + a, simulation_messages(scene, "You are a user."), 2);
+    r.shared_prefix = scene_shared_prefix(scene);
+    pages.push_back(std::move(r));
+  }
+  std::vector<OptionResult> want;
+  {
+    auto fresh = make_backend(spec);
+    for (auto& f : fresh->option_distribution({pages[0], pages[2]})) want.push_back(f.get());
+  }
+  std::vector<OptionRequest> with_bad = pages;
+  with_bad[1].letter_token_ids = {32, static_cast<int32_t>(vocab)};
+  auto fresh = make_backend(spec);
+  auto futures = fresh->option_distribution(with_bad);
+  EXPECT_EQ(futures[0].get().probs, want[0].probs);
+  expect_invalid([&] { futures[1].get(); }, static_cast<int32_t>(vocab), "letter_token_ids");
+  EXPECT_EQ(futures[2].get().probs, want[1].probs);
 }
 
 // Option requests honour OptionRequest::cancel. In a page group (one SharedPrefix key, computed as

@@ -8,6 +8,7 @@
 #include <deque>
 #include <mutex>
 #include <random>
+#include <span>
 #include <thread>
 
 #include "backend/simulation_requests.h"
@@ -17,6 +18,7 @@
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 #include "util/error.h"
+#include "util/invalid_input.h"
 #include "util/rng.h"
 #include "util/thread_pool.h"
 
@@ -175,6 +177,19 @@ class EmbeddedBackend final : public Backend {
     for (int32_t id : ids)
       if (can_decode(id)) ok.push_back(id);
     return tok_.decode(ok, skip_special);
+  }
+  // Token ids a request gives itself (prompt token ids, allowed_token_ids, letter_token_ids) must
+  // name rows of the model: an id outside [0, vocab_size) is the client's mistake (InvalidInput,
+  // answered 400 by serve), checked before the request touches the engine.
+  void check_request_ids(std::span<const int32_t> ids, const char* field, const std::string& key) const {
+    const int64_t vocab = model_->config().vocab_size;
+    for (int32_t id : ids) {
+      if (id < 0 || static_cast<int64_t>(id) >= vocab) {
+        throw util::InvalidInput("token id " + std::to_string(id) +
+                                     " is outside the model's vocabulary [0, " + std::to_string(vocab) + ")",
+                                 {.field = field, .record = key});
+      }
+    }
   }
   std::string token_text(int32_t id) const {
     int32_t one[1] = {id};
@@ -406,6 +421,14 @@ class EmbeddedBackend final : public Backend {
   // one-token scoring case, max_tokens 0, samples that all stop at their first token). Throws on a
   // bad request.
   void start_generate(Worker& w, const GenerateRequest& req, const Reply& reply) {
+    check_request_ids(req.prompt_tokens, "prompt", req.key);
+    check_request_ids(req.allowed_token_ids, "allowed_token_ids", req.key);
+    if (!req.allowed_token_ids.empty() &&
+        std::none_of(req.allowed_token_ids.begin(), req.allowed_token_ids.end(),
+                     [this](int32_t id) { return can_decode(id); })) {
+      throw util::InvalidInput("no allowed token id has a token (only padding rows of the vocabulary)",
+                               {.field = "allowed_token_ids", .record = req.key});
+    }
     Encoded enc = prompt_ids(req);
     std::vector<int32_t> prompt = std::move(enc.ids);
     if (prompt.empty()) throw util::Error("empty prompt", {.record = req.key});
@@ -425,11 +448,7 @@ class EmbeddedBackend final : public Backend {
     run.prompt_tokens = static_cast<int64_t>(prompt.size());
     if (!req.allowed_token_ids.empty()) {
       run.allowed.assign(static_cast<size_t>(model_->config().vocab_size), 0);
-      for (int32_t id : req.allowed_token_ids) {
-        if (id < 0 || static_cast<size_t>(id) >= run.allowed.size()) {
-          throw util::Error("allowed token id " + std::to_string(id) + " is outside the vocabulary",
-                            {.field = "allowed_token_ids", .record = req.key});
-        }
+      for (int32_t id : req.allowed_token_ids) {  // in range: check_request_ids above
         run.allowed[static_cast<size_t>(id)] = can_decode(id) ? 1 : 0;
       }
     }
@@ -543,8 +562,8 @@ class EmbeddedBackend final : public Backend {
       std::fill(masked.begin(), masked.end(), -INFINITY);
       for (int32_t id : req.allowed_token_ids) {
         if (id < 0 || static_cast<size_t>(id) >= row.size()) {
-          throw util::Error("allowed token id " + std::to_string(id) + " is outside the vocabulary",
-                            {.field = "allowed_token_ids", .record = req.key});
+          throw util::InvalidInput("token id " + std::to_string(id) + " is outside the model's vocabulary",
+                                   {.field = "allowed_token_ids", .record = req.key});
         }
         if (!can_decode(id)) continue;  // a padding row or an id without a token: never drawn or listed
         masked[static_cast<size_t>(id)] = row[static_cast<size_t>(id)];
@@ -596,6 +615,7 @@ class EmbeddedBackend final : public Backend {
     std::vector<int32_t> letters;
   };
   OptionInput option_input(const OptionRequest& req) const {
+    check_request_ids(req.letter_token_ids, "letter_token_ids", req.key);
     OptionInput in;
     if (req.prompt) {
       in.ids = tok_.encode(*req.prompt, /*add_special_tokens=*/true);

@@ -19,7 +19,9 @@
 // decoded text of the last 64 generated tokens. Per-token logprobs (the full-vocabulary
 // log-softmax, as vLLM V1 reports them) and allowed_token_ids work for any max_tokens. Ids the
 // tokenizer cannot decode (padding rows of a padded vocabulary, ids without a token) are masked
-// before sampling and skipped when decoding, so no id fails a request. Streaming
+// before sampling and skipped when decoding, so no generated id fails a request; token ids a request
+// gives (prompt token ids, allowed_token_ids, letter_token_ids) outside the model's rows fail it with
+// util::InvalidInput (serve answers 400), as do allowed_token_ids without one decodable id. Streaming
 // (GenerateRequest::on_delta) sends each sample's text token by token, holding back an incomplete
 // UTF-8 character and any tail that may still become a stop string; GenerateRequest::cancel stops
 // a request within one decode step.

@@ -61,6 +61,11 @@ Command serve_command() {
         app.add_option("--drain-timeout", o->serve.drain_timeout_s,
                        "Seconds in-flight requests may still run after SIGTERM before they are aborted")
             ->capture_default_str();
+        app.add_option("--request-timeout", o->serve.request_timeout_s,
+                       "Time limit in seconds of every generating request (0 = none); past it the work is "
+                       "cancelled and the client gets 504. X-Request-Timeout may shorten it per request")
+            ->check(CLI::Range(0.0, 1e7))
+            ->capture_default_str();
         app.add_option("--served-model-name", o->serve.model_alias,
                        "Extra model name clients may use besides the backend's");
         return [o] { return run_serve(*o); };

@@ -19,9 +19,21 @@
 // with Retry-After. Every error is an OpenAI-format JSON object {"error":{message,type,param,code}}.
 // Streaming (chat and completions, stream_options.include_usage): token by token as the backend
 // produces text (GenerateRequest::on_delta, with per-token logprobs); a backend that cannot stream
-// sends each finished sample as one delta. A client that disconnects cancels its generation (the
-// embedded engine stops within one decode step). stop() drains: in-flight requests get
-// drain_timeout_s to finish, then what is left is cancelled and answered with an error (503).
+// sends each finished sample as one delta. A client that disconnects cancels its request's work —
+// generation, option distributions, both modes of /v1/simulate (the embedded engine stops within one
+// decode step, prefill block or block step). stop() drains: in-flight requests get drain_timeout_s
+// to finish, then what is left is cancelled and answered with an error (503).
+//
+// Deadlines: a request may carry the header `X-Request-Timeout: <seconds>` (a positive number,
+// fractions allowed; anything else gets 400) on /v1/chat/completions, /v1/completions and
+// /v1/simulate; request_timeout_s (`--request-timeout`, 0 = none) is the server's limit, applied to
+// requests without the header and bounding those with it (the smaller wins). The limit counts from
+// when the request arrives, the wait for a backend slot included. When it passes, the request's work
+// is cancelled (the embedded engine stops within one decode step) and the client gets 504,
+// {"error":{"type":"timeout_error","code":"request_timeout","message":"request timed out after its
+// S s limit; ..."}}; a stream already started gets that error as an SSE event, then `data: [DONE]`.
+// A backend that cannot cancel (an `openai:` upstream) finishes the request, which is answered
+// normally.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,6 +56,8 @@ struct ServeOptions {
   int max_logprobs = 20;
   std::string model_alias;   // extra accepted model name besides the backend's
   int drain_timeout_s = 30;  // stop()/SIGTERM: how long in-flight requests may still run
+  // Time limit of every generating request in seconds (0 = none); X-Request-Timeout may shorten it.
+  double request_timeout_s = 0;
 };
 
 struct ServeStats {

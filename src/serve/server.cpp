@@ -15,6 +15,7 @@
 
 #include "serve/api_error.h"
 #include "serve/openai_protocol.h"
+#include "serve/request_watch.h"
 #include "serve/serve.h"
 #include "serve/simulate.h"
 #include "util/error.h"
@@ -29,22 +30,32 @@ namespace {
 constexpr const char* kJson = "application/json; charset=utf-8";
 
 // Bounded admission: `max_running` requests on the backend, `max_waiting` queued behind them; a
-// request beyond both is refused at once (429) instead of piling up.
+// request beyond both is refused at once (429) instead of piling up, and one whose deadline passes
+// while it waits leaves the queue (504).
 class Admission {
  public:
+  enum class Entry { admitted, busy, timed_out };
   Admission(int max_running, int max_waiting) : max_running_(max_running), max_waiting_(max_waiting) {}
-  bool enter() {
+  Entry enter(const Deadline& deadline) {
     std::unique_lock lock(mu_);
     if (running_ < max_running_) {
       ++running_;
-      return true;
+      return Entry::admitted;
     }
-    if (waiting_ >= max_waiting_) return false;
+    if (waiting_ >= max_waiting_) return Entry::busy;
     ++waiting_;
-    cv_.wait(lock, [&] { return running_ < max_running_; });
+    auto free = [&] { return running_ < max_running_; };
+    if (deadline.set()) {
+      if (!cv_.wait_until(lock, deadline.at, free)) {
+        --waiting_;
+        return Entry::timed_out;
+      }
+    } else {
+      cv_.wait(lock, free);
+    }
     --waiting_;
     ++running_;
-    return true;
+    return Entry::admitted;
   }
   void leave() {
     std::lock_guard lock(mu_);
@@ -59,10 +70,12 @@ class Admission {
   const int max_running_, max_waiting_;
 };
 
+// A request admitted to the backend, with its time limit.
 struct Slot {
-  explicit Slot(Admission& a) : a_(a) {}
+  Slot(Admission& a, Deadline d) : a_(a), deadline(d) {}
   ~Slot() { a_.leave(); }
   Admission& a_;
+  Deadline deadline;
 };
 
 // Compares every byte whatever the first difference, so the time taken does not reveal how much of
@@ -209,13 +222,16 @@ struct Server::Impl {
     if (drain_thread.joinable()) drain_thread.join();
   }
 
-  // The error a cancelled request gets: the drain timeout (503) or a client that left (nobody reads it).
-  [[noreturn]] void throw_cancelled() {
-    if (aborting.load())
-      throw ApiError(503, "server shutting down: the request was aborted after the drain timeout", "",
-                     "server_shutting_down", "server_error");
-    throw ApiError(499, "client closed the connection; the request was cancelled", "", "client_closed",
-                   "invalid_request_error");
+  // The watch of a request admitted to the backend: its in-flight flag, its deadline and its client's
+  // connection (found by a scan of the descriptors only if the request lasts, see client_socket).
+  std::shared_ptr<RequestWatch> watch(const httplib::Request& req, const std::shared_ptr<Inflight>& inflight,
+                                      const std::shared_ptr<Slot>& slot) {
+    auto gone = [&req, fd = -2]() mutable {
+      if (fd == -2) fd = client_socket(req);
+      return peer_gone(fd);
+    };
+    return std::make_shared<RequestWatch>(inflight->cancel, slot ? slot->deadline : Deadline{}, gone,
+                                          aborting);
   }
 
   Impl(backend::Backend& be, ServeOptions o)
@@ -256,6 +272,7 @@ struct Server::Impl {
   httplib::Server::Handler wrap(std::function<void(const httplib::Request&, httplib::Response&, SlotPtr)> fn,
                                 bool needs_slot) {
     return [this, fn = std::move(fn), needs_slot](const httplib::Request& req, httplib::Response& res) {
+      const SteadyClock::time_point received = SteadyClock::now();
       requests.fetch_add(1);
       try {
         check_auth(req);
@@ -266,12 +283,19 @@ struct Server::Impl {
         if (aborting.load()) {
           throw ApiError(503, "server shutting down", "", "server_shutting_down", "server_error");
         }
-        if (!admission.enter()) {
-          busy.fetch_add(1);
-          res.set_header("Retry-After", std::to_string(opts.retry_after_s));
-          throw ApiError(429, "server is busy; retry later", "", "rate_limit_exceeded", "rate_limit_error");
+        const Deadline deadline =
+            request_deadline(req.get_header_value("X-Request-Timeout"), opts.request_timeout_s, received);
+        switch (admission.enter(deadline)) {
+          case Admission::Entry::admitted:
+            break;
+          case Admission::Entry::busy:
+            busy.fetch_add(1);
+            res.set_header("Retry-After", std::to_string(opts.retry_after_s));
+            throw ApiError(429, "server is busy; retry later", "", "rate_limit_exceeded", "rate_limit_error");
+          case Admission::Entry::timed_out:
+            throw timeout_error(deadline.limit_s);
         }
-        auto slot = std::make_shared<Slot>(admission);
+        auto slot = std::make_shared<Slot>(admission, deadline);
         fn(req, res, std::move(slot));
       } catch (const ApiError& e) {
         send_error(res, e.status, e.what(), e.type, e.param, e.code);
@@ -330,9 +354,11 @@ struct Server::Impl {
                                              SlotPtr slot) { generate(req, res, std::move(slot), false); },
                                       true));
     http.Post("/v1/simulate", wrap(
-                                  [this](const httplib::Request& req, httplib::Response& res, SlotPtr) {
-                                    res.set_content(simulate(backend, parse_body(req.body), opts, models),
-                                                    kJson);
+                                  [this](const httplib::Request& req, httplib::Response& res, SlotPtr slot) {
+                                    nlohmann::json body = parse_body(req.body);
+                                    auto inflight = std::make_shared<Inflight>(*this);
+                                    auto w = watch(req, inflight, slot);
+                                    res.set_content(simulate(backend, body, opts, models, *w), kJson);
                                   },
                                   true));
   }
@@ -360,26 +386,14 @@ struct Server::Impl {
     ParsedGenerate p =
         chat ? parse_chat_request(body, opts, models) : parse_completion_request(body, opts, models);
     auto inflight = std::make_shared<Inflight>(*this);
+    auto w = watch(req, inflight, slot);
     for (auto& r : p.requests) r.cancel = inflight->cancel;
     const std::string id = new_id(chat ? "chatcmpl-" : "cmpl-");
     const int64_t created = unix_now();
-    const int fd_hint = -2;  // the client socket is looked up only if the request lasts
     if (!p.stream) {
       auto futures = backend.generate(p.requests);
-      int fd = fd_hint;
       std::vector<backend::GenerateResult> results;
-      for (auto& f : futures) {
-        while (f.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
-          if (fd == fd_hint) fd = client_socket(req);
-          if (peer_gone(fd)) inflight->cancel->store(true);
-        }
-        try {
-          results.push_back(f.get());
-        } catch (const util::Error&) {
-          if (inflight->cancel->load()) throw_cancelled();
-          throw;
-        }
-      }
+      for (auto& f : futures) results.push_back(w->get(f));
       res.set_content(
           chat ? chat_response(p, results[0], id, created) : completion_response(p, results, id, created),
           kJson);
@@ -419,23 +433,29 @@ struct Server::Impl {
       };
     }
     backend.submit_generate(
-        p.requests, [this, st, prog, shared_p, id, created, chat, n, inflight](
+        p.requests, [this, st, prog, shared_p, id, created, chat, n, inflight, w](
                         size_t r, backend::GenerateResult&& result, std::exception_ptr err) {
           std::lock_guard lock(prog->mu);
           if (err) {
             if (!prog->failed) {
               prog->failed = true;
-              std::string msg = "generation failed";
-              try {
-                std::rethrow_exception(err);
-              } catch (const std::exception& e) {
-                msg = e.what();
+              if (w->timed_out()) {  // the deadline cancelled it: 504's error, as an event
+                const ApiError e = w->cancellation();
+                errors_5xx.fetch_add(1);
+                st->push(error_event(e.what(), e.type, e.code));
+              } else {
+                std::string msg = "generation failed";
+                try {
+                  std::rethrow_exception(err);
+                } catch (const std::exception& e) {
+                  msg = e.what();
+                }
+                if (inflight->cancel->load() && aborting.load())
+                  msg = "server shutting down: the request was aborted after the drain timeout";
+                errors_5xx.fetch_add(1);
+                st->push(error_event(msg, "server_error",
+                                     aborting.load() ? "server_shutting_down" : "backend_error"));
               }
-              if (inflight->cancel->load() && aborting.load())
-                msg = "server shutting down: the request was aborted after the drain timeout";
-              errors_5xx.fetch_add(1);
-              st->push(error_event(msg, "server_error",
-                                   aborting.load() ? "server_shutting_down" : "backend_error"));
             }
           } else {
             prog->prompt_tokens += result.prompt_tokens;
@@ -471,35 +491,35 @@ struct Server::Impl {
           st->cv.notify_one();
         });
     res.set_header("Cache-Control", "no-cache");
-    auto fd = std::make_shared<int>(fd_hint);
-    res.set_chunked_content_provider(
-        "text/event-stream", [st, slot, inflight, fd, &req](size_t, httplib::DataSink& sink) {
-          std::unique_lock lock(st->mu);
-          while (true) {
-            while (!st->events.empty()) {
-              std::string e = std::move(st->events.front());
-              st->events.pop_front();
-              lock.unlock();
-              if (!sink.write(e.data(), e.size())) {
-                inflight->cancel->store(true);  // the client went away
-                return false;
-              }
-              lock.lock();
-            }
-            if (st->finished) break;
-            if (!st->cv.wait_for(lock, std::chrono::milliseconds(50),
-                                 [&] { return !st->events.empty() || st->finished; })) {
-              if (*fd == -2) *fd = client_socket(req);
-              if (peer_gone(*fd)) {
-                inflight->cancel->store(true);
-                return false;
-              }
-            }
-          }
+    // A stream whose deadline passes keeps going until the backend reports the cancellation, so that
+    // the client gets the timeout's error event and [DONE].
+    res.set_chunked_content_provider("text/event-stream", [st, slot, inflight, w](size_t,
+                                                                                  httplib::DataSink& sink) {
+      std::unique_lock lock(st->mu);
+      while (true) {
+        while (!st->events.empty()) {
+          std::string e = std::move(st->events.front());
+          st->events.pop_front();
           lock.unlock();
-          sink.done();
-          return true;
-        });
+          if (!sink.write(e.data(), e.size())) {
+            w->client_left();
+            return false;
+          }
+          lock.lock();
+        }
+        if (st->finished) break;
+        w->check_deadline();
+        if (!st->cv.wait_until(lock, w->next_poll(), [&] { return !st->events.empty() || st->finished; })) {
+          lock.unlock();
+          w->poll();
+          if (w->client_gone()) return false;
+          lock.lock();
+        }
+      }
+      lock.unlock();
+      sink.done();
+      return true;
+    });
   }
 };
 

@@ -58,7 +58,7 @@ std::vector<std::string> parse_letters(const json& b) {
 }  // namespace
 
 std::string simulate(backend::Backend& backend, const json& b, const ServeOptions& opts,
-                     const std::vector<std::string>& models) {
+                     const std::vector<std::string>& models, RequestWatch& watch) {
   if (b.contains("model")) {
     if (!b["model"].is_string() ||
         std::find(models.begin(), models.end(), b["model"].get<std::string>()) == models.end()) {
@@ -142,7 +142,11 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
   if (mode == "direct") {
     backend::OptionRequest req{"simulate", messages, std::nullopt, letters, letter_ids};
     req.messages.push_back({"assistant", kBehaviorPrefix});
-    backend::OptionResult r = backend.option_distribution_one(std::move(req));
+    req.cancel = watch.flag();
+    std::vector<backend::OptionRequest> one;
+    one.push_back(std::move(req));
+    auto futures = backend.option_distribution(std::move(one));
+    backend::OptionResult r = watch.get(futures[0]);
     mean = r.probs;
     missing = r.missing_letters;
   } else {
@@ -160,19 +164,27 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
     sampling.max_tokens =
         static_cast<int>(num("max_tokens", std::min(1024, opts.max_tokens_limit), 1, opts.max_tokens_limit));
     sampling.seed = seed;
-    backend::GenerateResult g =
-        backend.generate_one(backend::reasoning_generate_request("simulate", messages, sampling));
+    std::vector<backend::GenerateRequest> gen;
+    gen.push_back(backend::reasoning_generate_request("simulate", messages, sampling));
+    gen[0].cancel = watch.flag();
+    auto gen_future = backend.generate(std::move(gen));
+    backend::GenerateResult g = watch.get(gen_future[0]);
+    // No new work for a request cancelled meanwhile (a backend that cannot cancel finished it anyway).
+    if (watch.poll()) watch.throw_cancelled();
     std::vector<backend::OptionRequest> reqs;
     for (size_t i = 0; i < g.samples.size(); ++i) {
       backend::OptionRequest req{"simulate/" + std::to_string(i), messages, std::nullopt, letters,
                                  letter_ids};
       req.messages.push_back({"assistant", backend::reasoning_turn(g.samples[i].text) + kBehaviorPrefix});
+      req.cancel = watch.flag();
       reqs.push_back(std::move(req));
     }
     auto futures = backend.option_distribution(std::move(reqs));
     ojson rationales = ojson::array();
+    std::vector<backend::OptionResult> results;
+    for (auto& f : futures) results.push_back(watch.get(f));
     for (size_t i = 0; i < futures.size(); ++i) {
-      backend::OptionResult r = futures[i].get();
+      backend::OptionResult& r = results[i];
       for (size_t k = 0; k < mean.size(); ++k) mean[k] += r.probs[k] / static_cast<double>(futures.size());
       missing += r.missing_letters;
       ojson ra;
@@ -190,6 +202,13 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
   out["missing_letters"] = missing;
   out["seed"] = seed;
   return out.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+std::string simulate(backend::Backend& backend, const json& b, const ServeOptions& opts,
+                     const std::vector<std::string>& models) {
+  static const std::atomic<bool> kNeverAborting{false};
+  RequestWatch watch(std::make_shared<std::atomic<bool>>(false), Deadline{}, {}, kNeverAborting);
+  return simulate(backend, b, opts, models, watch);
 }
 
 }  // namespace um::serve

@@ -16,10 +16,18 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "serve/request_watch.h"
 #include "serve/serve.h"
 
 namespace um::serve {
 
+// Every backend request it sends (the option requests, and in reasoning mode the generation before
+// them) carries the watch's cancellation flag, and it waits through the watch: a client that leaves,
+// the request's deadline or the drain timeout stops the work and is answered by
+// RequestWatch::throw_cancelled (504 for the deadline).
+std::string simulate(backend::Backend& backend, const nlohmann::json& body, const ServeOptions& opts,
+                     const std::vector<std::string>& models, RequestWatch& watch);
+// The same without a connection or a deadline (in-process callers: fuzzing): never cancelled.
 std::string simulate(backend::Backend& backend, const nlohmann::json& body, const ServeOptions& opts,
                      const std::vector<std::string>& models);
 

@@ -43,6 +43,9 @@ struct BackendStats {
   // Option requests of the embedded engine: prompt tokens, and those served by its prefix cache.
   int64_t option_prompt_tokens = 0;
   int64_t option_prompt_tokens_cached = 0;
+  // Generate requests of the embedded engine whose prompts were prefilled in one forward with other
+  // requests' (joining a continuous batch at the same step).
+  int64_t prompts_prefilled_together = 0;
 };
 
 class Backend {

@@ -1,5 +1,6 @@
 // Which decode batches keep every row independent of the others (model::independent_decode_rows).
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "model/detail/decode_step.h"
@@ -20,6 +21,17 @@ size_t independent_decode_rows(const Model& model) {
   const at::Tensor row = at::zeros({1, m.config.hidden_size}, at::TensorOptions().dtype(m.scalar));
   if (m.lm_head.transposed || !detail::small_batch_qualifies(row, m.lm_head.w)) return 1;
   return static_cast<size_t>(detail::kSmallBatchMaxRows);
+}
+
+bool prefill_together_exact(const Model& model, std::span<const size_t> last_block_rows) {
+  const size_t limit = independent_decode_rows(model);
+  if (limit <= 1) return false;
+  size_t total = 0;
+  for (size_t r : last_block_rows) {
+    if (r < 2) return false;
+    total += r;
+  }
+  return total <= limit;
 }
 
 }  // namespace um::model

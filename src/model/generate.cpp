@@ -41,23 +41,7 @@ TokenLogprobs token_logprobs(std::span<const float> logits, int32_t id, int k, T
 }
 
 Generation::Generation(Session& s, std::span<const int32_t> prompt, const GenerateOptions& o) : s_(s), o_(o) {
-  if (o.n < 1) throw util::Error("n must be at least 1", {.field = "n"});
-  if (o.max_tokens < 0) throw util::Error("max_tokens must be >= 0", {.field = "max_tokens"});
-  stops_ = o.stop_ids;
-  if (stops_.empty() && !o.ignore_eos) {
-    for (auto e : s.model().config().eos_token_ids) stops_.push_back(static_cast<int32_t>(e));
-  }
-  const size_t n = static_cast<size_t>(o.n);
-  out_.resize(n);
-  if (cancelled()) throw util::Error("generation cancelled");
-  if (o.max_tokens == 0) {
-    for (size_t i = 0; i < n; ++i) {
-      out_[i].finish_reason = "length";
-      if (o.on_token) o.on_token(i, out_[i]);
-    }
-    return;
-  }
-  for (size_t i = 0; i < n; ++i) rngs_.push_back(util::Rng::stream(o.seed, "generate", i));
+  if (!begin()) return;
   Logits first;
   SeqId base;
   try {
@@ -67,6 +51,48 @@ Generation::Generation(Session& s, std::span<const int32_t> prompt, const Genera
     if (cancelled()) throw util::Error("generation cancelled");
     throw;
   }
+  start(base, first.row(0));
+}
+
+Generation::Generation(Session& s, SeqId prefilled, std::span<const float> first, const GenerateOptions& o)
+    : s_(s), o_(o) {
+  bool go = false;
+  try {
+    go = begin();
+  } catch (...) {
+    s.release(prefilled);
+    throw;
+  }
+  if (!go) {
+    s.release(prefilled);
+    return;
+  }
+  start(prefilled, first);
+}
+
+bool Generation::begin() {
+  if (o_.n < 1) throw util::Error("n must be at least 1", {.field = "n"});
+  if (o_.max_tokens < 0) throw util::Error("max_tokens must be >= 0", {.field = "max_tokens"});
+  stops_ = o_.stop_ids;
+  if (stops_.empty() && !o_.ignore_eos) {
+    for (auto e : s_.model().config().eos_token_ids) stops_.push_back(static_cast<int32_t>(e));
+  }
+  const size_t n = static_cast<size_t>(o_.n);
+  out_.resize(n);
+  if (cancelled()) throw util::Error("generation cancelled");
+  if (o_.max_tokens == 0) {
+    for (size_t i = 0; i < n; ++i) {
+      out_[i].finish_reason = "length";
+      if (o_.on_token) o_.on_token(i, out_[i]);
+    }
+    return false;
+  }
+  for (size_t i = 0; i < n; ++i) rngs_.push_back(util::Rng::stream(o_.seed, "generate", i));
+  return true;
+}
+
+void Generation::start(SeqId base, std::span<const float> first) {
+  const size_t n = static_cast<size_t>(o_.n);
   // Sample n-1 owns the prefilled sequence, the others get forks of it.
   seqs_.assign(n, base);
   next_.assign(n, 0);
@@ -75,18 +101,20 @@ Generation::Generation(Session& s, std::span<const int32_t> prompt, const Genera
   running_ = 1;
   try {
     for (size_t i = 0; i + 1 < n; ++i) {
-      seqs_[i] = s.fork(base);
+      seqs_[i] = s_.fork(base);
       active_[i] = true;
       ++running_;
     }
     for (size_t i = 0; i < n; ++i) {
-      Drawn d = draw_row(i, first.row(0));
+      Drawn d = draw_row(i, first);
       if (!accept(d)) finish(i);
     }
   } catch (...) {
     for (size_t i = 0; i < n; ++i) {
-      if (active_[i]) s.release(seqs_[i]);
+      if (active_[i]) s_.release(seqs_[i]);
     }
+    active_.assign(n, false);
+    running_ = 0;
     throw;
   }
 }

@@ -82,6 +82,10 @@ std::vector<Completion> generate(Session& s, std::span<const int32_t> prompt, co
 class Generation {
  public:
   Generation(Session& s, std::span<const int32_t> prompt, const GenerateOptions& o);
+  // The same from a prompt already prefilled (Session::prefill_cached_together): takes over
+  // `prefilled` (released on every path) and draws the first tokens from `first`, the logits row
+  // of the prompt's last position.
+  Generation(Session& s, SeqId prefilled, std::span<const float> first, const GenerateOptions& o);
   ~Generation();
   Generation(const Generation&) = delete;
   Generation& operator=(const Generation&) = delete;
@@ -111,6 +115,10 @@ class Generation {
     int32_t token = 0;
     TokenLogprobs logprobs;
   };
+  // The checks and the max_tokens = 0 answer; false when there is nothing to generate.
+  bool begin();
+  // Sample n-1 owns `base`, the others get forks of it; the first token of each from `first`.
+  void start(SeqId base, std::span<const float> first);
   Drawn draw_row(size_t i, std::span<const float> row);
   bool accept(Drawn& d);
   void finish(size_t i);
@@ -133,6 +141,14 @@ class Generation {
 // otherwise: libtorch's GEMMs (f32 compute, or bf16 without those kernels) sum in an order that depends
 // on the number of rows (docs/benchmarks.md "Continuous batching" has the measurement).
 size_t independent_decode_rows(const Model& m);
+
+// Whether prompts whose last prefill blocks have these row counts (Session::last_block_rows) may be
+// prefilled together (Session::prefill_cached_together) with the same result as each alone: the
+// model's forward rows must be independent (independent_decode_rows > 1: the bf16 small-batch
+// projections, per-sequence attention, row-wise norms), the rows at most that many in total, and
+// every block at least 2 rows (a 1-row block alone takes the fused decode step, whose last bits
+// differ from the general path's). A test checks it bit for bit (tests/model).
+bool prefill_together_exact(const Model& m, std::span<const size_t> last_block_rows);
 
 // Logprob of `id` and the k most likely allowed ids of one logits row (TokenLogprobs), in O(V).
 TokenLogprobs token_logprobs(std::span<const float> logits, int32_t id, int k, TokenMask allowed = {});

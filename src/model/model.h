@@ -130,12 +130,40 @@ class Session {
   SeqId prefill_cached(std::span<const int32_t> tokens, Logits* last_logits, size_t split = 0,
                        const std::function<bool()>& cancelled = {});
   static constexpr size_t kPrefillBlock = 128;
+  // How many tokens prefill_cached computes in its last forward for a prompt of `tokens` tokens
+  // split at `split` (the rest are whole blocks, cached or computed alone): 1 to kPrefillBlock.
+  static size_t last_block_rows(size_t tokens, size_t split);
+
+  // Several prompts prefilled as prefill_cached prefills each one — the same blocks, the same
+  // reuse rule, each remembered in the prefix cache — except that the last blocks of all of them go
+  // through the model in one forward (a scheduler admitting several requests at once streams the
+  // weights once instead of once per prompt). Returns one new sequence per prompt, and in
+  // `last_logits` one row per prompt (its last position). The sequences and rows equal
+  // prefill_cached's alone only where the rows of a forward do not depend on each other: see
+  // model::together_prefill_rows (generate.h), which callers check. On an exception no sequence is
+  // left behind. (No prompt reuses another of the same call: every block is computed the same way
+  // with and without reuse, so this changes no result.)
+  struct PrefillPrompt {
+    std::span<const int32_t> tokens;
+    size_t split = 0;
+  };
+  std::vector<SeqId> prefill_cached_together(std::span<const PrefillPrompt> prompts, Logits* last_logits);
   size_t prefix_cache_hits() const { return prefix_hits_; }
   size_t tokens_computed() const { return tokens_computed_; }  // tokens that went through the model
 
   struct State;
 
  private:
+  // prefill_cached in parts: the sequence with the longest reusable cached prefix and every block
+  // but the last computed (`last`: where the last block starts); then the last block; then
+  // remember_prefix puts the whole prompt into the LRU cache.
+  struct Head {
+    SeqId seq = 0;
+    size_t last = 0;
+  };
+  Head prefill_head(std::span<const int32_t> tokens, size_t split, const std::function<bool()>& cancelled);
+  void remember_prefix(SeqId seq, std::span<const int32_t> tokens, size_t split);
+
   std::shared_ptr<const Model> model_;
   std::unique_ptr<State> state_;
   size_t prefix_hits_ = 0;

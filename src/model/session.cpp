@@ -123,10 +123,17 @@ size_t reusable(size_t common, size_t cached_split, size_t split) {
 }
 }  // namespace
 
-SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logits, size_t split,
-                              const std::function<bool()>& cancelled) {
+size_t Session::last_block_rows(size_t tokens, size_t split) {
+  if (tokens == 0) return 0;
+  if (split >= tokens) split = 0;
+  size_t pos = 0;
+  while (block_end(pos, split) < tokens) pos = block_end(pos, split);
+  return tokens - pos;
+}
+
+Session::Head Session::prefill_head(std::span<const int32_t> tokens, size_t split,
+                                    const std::function<bool()>& cancelled) {
   if (tokens.empty()) throw util::Error("prefill needs at least one token", {.field = "tokens"});
-  if (split >= tokens.size()) split = 0;  // nothing after the split: an ordinary prefill
   State& st = *state_;
   // The cached prefix allowing the longest reuse; at least one token is always recomputed so the
   // caller gets logits of the last position.
@@ -146,40 +153,41 @@ SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logi
       best = it;
     }
   }
-  SeqId seq;
+  Head h;
   if (best != st.lru.end() && reuse > 0) {
     detail::KvSeq copy = detail::clone_prefix(model_->impl(), st.get(*best), static_cast<int64_t>(reuse));
-    seq = st.next++;
-    st.seqs.emplace(seq, std::move(copy));
+    h.seq = st.next++;
+    st.seqs.emplace(h.seq, std::move(copy));
     st.lru.splice(st.lru.begin(), st.lru, best);
     ++prefix_hits_;
   } else {
-    seq = create();
+    h.seq = create();
   }
-  Logits l;
   try {
-    for (size_t pos = reuse; pos < tokens.size();) {
+    for (size_t pos = reuse;;) {
       if (cancelled && cancelled()) throw util::Error("prefill cancelled");
       const size_t end = std::min(tokens.size(), block_end(pos, split));
-      if (end < tokens.size()) {
-        // Not the last block: fill the cache, skip the vocabulary projection.
-        detail::Segment blk{&st.get(seq), tokens.subspan(pos, end - pos), false, true};
-        tokens_computed_ += end - pos;
-        detail::forward(model_->impl(), {blk});
-      } else {
-        l = append(seq, tokens.subspan(pos, end - pos));
+      if (end == tokens.size()) {
+        h.last = pos;
+        break;
       }
+      // Not the last block: fill the cache, skip the vocabulary projection.
+      detail::Segment blk{&st.get(h.seq), tokens.subspan(pos, end - pos), false, true};
+      tokens_computed_ += end - pos;
+      detail::forward(model_->impl(), {blk});
       pos = end;
     }
   } catch (...) {
-    release(seq);
+    release(h.seq);
     throw;
   }
-  if (last_logits) *last_logits = std::move(l);
-  if (st.prefix_capacity == 0) return seq;
+  return h;
+}
 
-  // Remember this prefix; cached entries that it extends with the same split are dropped (it covers
-  // them).
+void Session::remember_prefix(SeqId seq, std::span<const int32_t> tokens, size_t split) {
+  State& st = *state_;
+  if (st.prefix_capacity == 0) return;
+  // Cached entries that this prefix extends with the same split are dropped (it covers them).
   for (auto it = st.lru.begin(); it != st.lru.end();) {
     const auto& ct = st.get(*it).tokens;
     if (st.split[*it] == split && ct.size() <= tokens.size() &&
@@ -202,7 +210,52 @@ SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logi
     st.split.erase(st.lru.back());
     st.lru.pop_back();
   }
-  return seq;
+}
+
+SeqId Session::prefill_cached(std::span<const int32_t> tokens, Logits* last_logits, size_t split,
+                              const std::function<bool()>& cancelled) {
+  if (split >= tokens.size()) split = 0;  // nothing after the split: an ordinary prefill
+  const Head h = prefill_head(tokens, split, cancelled);
+  Logits l;
+  try {
+    l = append(h.seq, tokens.subspan(h.last));
+  } catch (...) {
+    release(h.seq);
+    throw;
+  }
+  if (last_logits) *last_logits = std::move(l);
+  remember_prefix(h.seq, tokens, split);
+  return h.seq;
+}
+
+std::vector<SeqId> Session::prefill_cached_together(std::span<const PrefillPrompt> prompts,
+                                                    Logits* last_logits) {
+  std::vector<SeqId> seqs;
+  std::vector<size_t> splits, last;
+  auto release_all = [&] {
+    for (SeqId q : seqs) release(q);
+  };
+  try {
+    for (const PrefillPrompt& p : prompts) {
+      const size_t split = p.split >= p.tokens.size() ? 0 : p.split;
+      const Head h = prefill_head(p.tokens, split, {});
+      seqs.push_back(h.seq);
+      splits.push_back(split);
+      last.push_back(h.last);
+    }
+    std::vector<Append> step;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      const auto tail = prompts[i].tokens.subspan(last[i]);
+      step.push_back({seqs[i], std::vector<int32_t>(tail.begin(), tail.end()), false});
+    }
+    Logits l = append_batch(step);
+    if (last_logits) *last_logits = std::move(l);
+  } catch (...) {
+    release_all();
+    throw;
+  }
+  for (size_t i = 0; i < prompts.size(); ++i) remember_prefix(seqs[i], prompts[i].tokens, splits[i]);
+  return seqs;
 }
 
 }  // namespace um::model

@@ -138,5 +138,63 @@ TEST_F(DecodeRowsTest, GenerationsInSharedStepsEqualGenerateAlone) {
   }
 }
 
+// Prompts prefilled together (Session::prefill_cached_together, what the embedded backend does for
+// requests joining a batch at the same step) give the sequences and logits each gives alone with
+// prefill_cached, bit for bit, where model::prefill_together_exact says so: the last-position logits,
+// the logits of a decode step after it, and the prefix cache's reuse (a prompt longer than a block
+// whose first block is cached, and one with a split).
+TEST_F(DecodeRowsTest, PrefillTogetherEqualsPrefillAlone) {
+  auto m = model::Model::load(*dir_, {.dtype = model::DType::BF16});
+  std::vector<std::vector<int32_t>> prompts = {ids(5, 1), ids(17, 2), ids(2, 3), ids(140, 4), ids(30, 5)};
+  std::vector<size_t> splits = {0, 0, 0, 0, 21};
+  // prompt 3 begins with a cached block: it shares its first 128 tokens with the warm-up prompt.
+  std::vector<int32_t> warm(prompts[3].begin(), prompts[3].begin() + 129);
+  std::vector<size_t> rows;
+  for (size_t i = 0; i < prompts.size(); ++i)
+    rows.push_back(model::Session::last_block_rows(prompts[i].size(), splits[i]));
+  EXPECT_EQ(rows, (std::vector<size_t>{5, 17, 2, 12, 9}));
+  EXPECT_FALSE(model::prefill_together_exact(*m, std::vector<size_t>{1, 5}));   // a 1-row block
+  EXPECT_FALSE(model::prefill_together_exact(*m, std::vector<size_t>{60, 5}));  // over 64 rows
+  if (!model::prefill_together_exact(*m, rows))
+    GTEST_SKIP() << "forward rows depend on the batch here (no AVX-512 BF16): prompts are prefilled alone";
+
+  auto run = [&](bool together) {
+    model::Session s(m, 4);
+    model::Logits w;
+    s.release(s.prefill_cached(warm, &w));
+    std::vector<model::SeqId> seqs;
+    std::vector<std::vector<float>> first;
+    if (together) {
+      std::vector<model::Session::PrefillPrompt> ps;
+      for (size_t i = 0; i < prompts.size(); ++i) ps.push_back({prompts[i], splits[i]});
+      model::Logits l;
+      seqs = s.prefill_cached_together(ps, &l);
+      EXPECT_EQ(l.rows, prompts.size());
+      for (size_t i = 0; i < prompts.size(); ++i) first.emplace_back(l.row(i).begin(), l.row(i).end());
+    } else {
+      for (size_t i = 0; i < prompts.size(); ++i) {
+        model::Logits l;
+        seqs.push_back(s.prefill_cached(prompts[i], &l, splits[i]));
+        first.emplace_back(l.row(0).begin(), l.row(0).end());
+      }
+    }
+    EXPECT_EQ(s.prefix_cache_hits(), 1u);  // prompt 3's first block
+    // One decode step for all of them: reads every position's K/V.
+    std::vector<model::Append> step;
+    for (size_t i = 0; i < seqs.size(); ++i)
+      step.push_back({seqs[i], {static_cast<int32_t>(400 + i)}, false});
+    model::Logits next = s.append_batch(step);
+    for (size_t i = 0; i < seqs.size(); ++i) first.emplace_back(next.row(i).begin(), next.row(i).end());
+    for (auto q : seqs) s.release(q);
+    return first;
+  };
+  const auto alone = run(false), together = run(true);
+  ASSERT_EQ(alone.size(), together.size());
+  for (size_t i = 0; i < alone.size(); ++i) {
+    EXPECT_EQ(std::memcmp(alone[i].data(), together[i].data(), alone[i].size() * sizeof(float)), 0)
+        << "row " << i << (i < prompts.size() ? " (prefill)" : " (decode step)");
+  }
+}
+
 }  // namespace
 }  // namespace um

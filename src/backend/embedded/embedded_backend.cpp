@@ -84,7 +84,7 @@ class EmbeddedBackend final : public Backend {
                    if (!w)
                      throw util::Error("embedded backend shut down before the request ran",
                                        {.record = req.key});
-                   start_generate(*w, req, reply);
+                   join_generate(*w, req, reply);
                  } catch (...) {
                    reply(GenerateResult{}, std::current_exception());
                  }
@@ -128,6 +128,7 @@ class EmbeddedBackend final : public Backend {
     BackendStats st{requests_.load(), failed_.load(), requests_.load(), 0, 0};
     st.option_prompt_tokens = option_tokens_.load();
     st.option_prompt_tokens_cached = option_tokens_.load() - option_computed_.load();
+    st.prompts_prefilled_together = prefills_together_.load();
     return st;
   }
 
@@ -203,7 +204,8 @@ class EmbeddedBackend final : public Backend {
 
   // Continuous batching. A worker owns a Session and the generate requests admitted to it; each
   // iteration it takes queued jobs (option requests run right away, between decode steps; generate
-  // requests are prefilled and join the batch), then advances every running sample of every admitted
+  // requests join the batch, their prompts prefilled together where that gives the same result as
+  // alone: prefill_joining), then advances every running sample of every admitted
   // request by one token in one Session::append_batch. Requests leave the batch when their samples
   // finish or they are cancelled. A step holds at most kMaxStepRows samples (a request with more
   // samples than that runs alone), the bound up to which a decode row of the fused bf16 step does not
@@ -225,11 +227,13 @@ class EmbeddedBackend final : public Backend {
     std::vector<uint8_t> allowed;  // allowed_token_ids ∩ decodable ids (go.allowed points here)
     model::GenerateOptions go;
     std::vector<Sent> sent;
+    std::vector<int32_t> prompt;  // until prefilled
     std::unique_ptr<model::Generation> gen;
   };
   struct Worker {
     model::Session session;
     std::vector<std::unique_ptr<Running>> running;
+    std::vector<std::unique_ptr<Running>> joining;  // admitted this iteration, not yet prefilled
     size_t rows() const {
       size_t n = 0;
       for (const auto& r : running) n += r->gen->running();
@@ -269,6 +273,7 @@ class EmbeddedBackend final : public Backend {
         }
       }
       for (auto& job : jobs) job.run(&w);
+      prefill_joining(w);
       decode_step(w);
     }
     for (auto& r : w.running) {
@@ -417,10 +422,10 @@ class EmbeddedBackend final : public Backend {
     return encode_messages(req.messages, o, req.shared_prefix);
   }
 
-  // Prefills a generate request and adds it to the worker's batch, or answers it right away (the
-  // one-token scoring case, max_tokens 0, samples that all stop at their first token). Throws on a
-  // bad request.
-  void start_generate(Worker& w, const GenerateRequest& req, const Reply& reply) {
+  // Admits a generate request to the worker: answered right away in the one-token scoring case,
+  // otherwise set up and queued in w.joining, to be prefilled at the end of the iteration
+  // (prefill_joining). Throws on a bad request.
+  void join_generate(Worker& w, const GenerateRequest& req, const Reply& reply) {
     check_request_ids(req.prompt_tokens, "prompt", req.key);
     check_request_ids(req.allowed_token_ids, "allowed_token_ids", req.key);
     if (!req.allowed_token_ids.empty() &&
@@ -472,9 +477,78 @@ class EmbeddedBackend final : public Backend {
     if (req.on_delta) {
       go.on_token = [this, &run](size_t i, const model::Completion& c) { stream(run, i, c); };
     }
-    run.gen = std::make_unique<model::Generation>(w.session, prompt, go);
-    if (run.gen->done()) {
-      complete(run);
+    run.prompt = std::move(prompt);
+    w.joining.push_back(std::move(r));
+  }
+
+  // Prefills the requests that joined this iteration and adds them to the batch (or answers those
+  // already finished: max_tokens 0, samples that all stop at their first token). Runs of joiners
+  // whose last prefill blocks may go through the model together with the same result as alone
+  // (model::prefill_together_exact: bf16 small-batch rows, at most 64 rows) are prefilled in one
+  // forward, streaming the weights once instead of once per prompt; the others alone.
+  void prefill_joining(Worker& w) {
+    std::vector<std::unique_ptr<Running>> joining = std::move(w.joining);
+    w.joining.clear();
+    std::erase_if(joining, [&](std::unique_ptr<Running>& r) {
+      if (!r->req->cancel || !r->req->cancel->load()) return false;
+      fail(*r, util::Error("generation cancelled", {.record = r->req->key}));
+      return true;
+    });
+    for (size_t i = 0; i < joining.size();) {
+      std::vector<size_t> rows;
+      size_t j = i;
+      for (; j < joining.size(); ++j) {
+        rows.push_back(
+            model::Session::last_block_rows(joining[j]->prompt.size(), joining[j]->go.prompt_split));
+        if (!model::prefill_together_exact(*model_, rows)) break;
+      }
+      if (j - i < 2) {
+        prefill_alone(w, std::move(joining[i]));
+        ++i;
+        continue;
+      }
+      std::vector<model::Session::PrefillPrompt> prompts;
+      for (size_t k = i; k < j; ++k) prompts.push_back({joining[k]->prompt, joining[k]->go.prompt_split});
+      model::Logits first;
+      std::vector<model::SeqId> seqs;
+      try {
+        seqs = w.session.prefill_cached_together(prompts, &first);
+      } catch (...) {
+        // Nothing was left behind: each prompt alone, so that only one at fault fails.
+        for (size_t k = i; k < j; ++k) prefill_alone(w, std::move(joining[k]));
+        i = j;
+        continue;
+      }
+      prefills_together_.fetch_add(static_cast<int64_t>(j - i));
+      for (size_t k = i; k < j; ++k) {
+        std::unique_ptr<Running>& r = joining[k];
+        try {
+          r->gen = std::make_unique<model::Generation>(w.session, seqs[k - i], first.row(k - i), r->go);
+        } catch (...) {
+          r->reply(GenerateResult{}, std::current_exception());
+          continue;
+        }
+        admit(w, std::move(r));
+      }
+      i = j;
+    }
+  }
+
+  void prefill_alone(Worker& w, std::unique_ptr<Running> r) {
+    try {
+      r->gen = std::make_unique<model::Generation>(w.session, r->prompt, r->go);
+    } catch (...) {
+      r->reply(GenerateResult{}, std::current_exception());
+      return;
+    }
+    admit(w, std::move(r));
+  }
+
+  // A prefilled request joins the batch, or is answered when it has already finished.
+  void admit(Worker& w, std::unique_ptr<Running> r) {
+    r->prompt = {};
+    if (r->gen->done()) {
+      complete(*r);
       return;
     }
     w.running.push_back(std::move(r));
@@ -714,6 +788,7 @@ class EmbeddedBackend final : public Backend {
   std::vector<std::thread> threads_;
   std::atomic<int64_t> requests_{0}, failed_{0};
   std::atomic<int64_t> option_tokens_{0}, option_computed_{0};
+  std::atomic<int64_t> prefills_together_{0};  // generate requests prefilled together with others
 };
 
 }  // namespace

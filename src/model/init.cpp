@@ -10,6 +10,7 @@
 #include "model/safetensors.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/float16.h"
 #include "util/rng.h"
 
 namespace um::model {
@@ -178,7 +179,7 @@ ModelConfig init_random_model(const InitOptions& o) {
     for (int64_t k = 0; k < n; ++k) {
       float v = static_cast<float>(center + half * (2.0 * rng.uniform01() - 1.0));
       if (dt == StDType::BF16) {
-        uint16_t b = f32_to_bf16(v);
+        uint16_t b = util::f32_to_bf16(v);
         std::memcpy(bytes.data() + 2 * k, &b, 2);
       } else {
         std::memcpy(bytes.data() + 4 * k, &v, 4);

@@ -79,9 +79,4 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
 void write_safetensors(const std::filesystem::path& path, const std::vector<TensorSpec>& specs,
                        const std::function<void(size_t, std::vector<uint8_t>&)>& fill);
 
-// bf16 <-> f32 helpers (round to nearest even; NaN stays NaN).
-uint16_t f32_to_bf16(float f);
-float bf16_to_f32(uint16_t b);
-float f16_to_f32(uint16_t h);
-
 }  // namespace um::model

@@ -10,6 +10,7 @@
 #include "model/safetensors.h"
 #include "model/tiny_models.h"
 #include "util/error.h"
+#include "util/float16.h"
 
 namespace um {
 namespace {
@@ -95,7 +96,7 @@ TEST(Safetensors, RoundTripAndBf16) {
   std::memcpy(a.bytes.data(), f.data(), a.bytes.size());
   model::TensorData b{"b.weight", model::StDType::BF16, {3}, {}};
   for (float v : {1.0f, -0.5f, 65536.0f}) {
-    uint16_t h = model::f32_to_bf16(v);
+    uint16_t h = util::f32_to_bf16(v);
     b.bytes.push_back(static_cast<uint8_t>(h & 0xff));
     b.bytes.push_back(static_cast<uint8_t>(h >> 8));
   }
@@ -107,13 +108,13 @@ TEST(Safetensors, RoundTripAndBf16) {
   EXPECT_EQ(std::memcmp(t.at("a").data, f.data(), 24), 0);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(t.at("a").data) % 8, 0u);  // header padded to 8 bytes
   const auto* bb = static_cast<const uint16_t*>(t.at("b.weight").data);
-  EXPECT_EQ(model::bf16_to_f32(bb[0]), 1.0f);
-  EXPECT_EQ(model::bf16_to_f32(bb[1]), -0.5f);
-  EXPECT_EQ(model::bf16_to_f32(bb[2]), 65536.0f);
-  EXPECT_EQ(model::bf16_to_f32(model::f32_to_bf16(1.00390625f)), 1.0f);  // ties round to even
-  EXPECT_EQ(model::f16_to_f32(0x3c00), 1.0f);
-  EXPECT_EQ(model::f16_to_f32(0xc000), -2.0f);
-  EXPECT_EQ(model::f16_to_f32(0x0001), std::ldexp(1.0f, -24));
+  EXPECT_EQ(util::bf16_to_f32(bb[0]), 1.0f);
+  EXPECT_EQ(util::bf16_to_f32(bb[1]), -0.5f);
+  EXPECT_EQ(util::bf16_to_f32(bb[2]), 65536.0f);
+  EXPECT_EQ(util::bf16_to_f32(util::f32_to_bf16(1.00390625f)), 1.0f);  // ties round to even
+  EXPECT_EQ(util::f16_to_f32(0x3c00), 1.0f);
+  EXPECT_EQ(util::f16_to_f32(0xc000), -2.0f);
+  EXPECT_EQ(util::f16_to_f32(0x0001), std::ldexp(1.0f, -24));
 }
 
 TEST(ModelInit, DeterministicAndShardedLoadingAgrees) {

@@ -5,41 +5,11 @@
 
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/float16.h"
 #include "util/mapped_file.h"
 #include "util/safetensors_header.h"
 
 namespace um::scene {
-
-namespace {
-
-float half_to_float(uint16_t h) {
-  uint32_t sign = (h & 0x8000u) << 16;
-  uint32_t exp = (h >> 10) & 0x1F;
-  uint32_t mant = h & 0x3FF;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: normalise
-      exp = 127 - 15 + 1;
-      while ((mant & 0x400) == 0) {
-        mant <<= 1;
-        --exp;
-      }
-      mant &= 0x3FF;
-      bits = sign | (exp << 23) | (mant << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7F800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-}  // namespace
 
 Matrix2D read_safetensors_matrix(const std::filesystem::path& path, const std::string& key) {
   util::MappedFile file(path);
@@ -65,10 +35,9 @@ Matrix2D read_safetensors_matrix(const std::filesystem::path& path, const std::s
       std::memcpy(&d, p, 8);
       m.data[i] = static_cast<float>(d);
     } else if (t.dtype == "BF16") {
-      uint32_t bits = static_cast<uint32_t>(p[0] | (p[1] << 8)) << 16;
-      std::memcpy(&m.data[i], &bits, 4);
+      m.data[i] = util::bf16_to_f32(static_cast<uint16_t>(p[0] | (p[1] << 8)));
     } else {
-      m.data[i] = half_to_float(static_cast<uint16_t>(p[0] | (p[1] << 8)));
+      m.data[i] = util::f16_to_f32(static_cast<uint16_t>(p[0] | (p[1] << 8)));
     }
   }
   return m;

@@ -254,11 +254,14 @@ WRONG_TYPES = {
         {"messages": MSG, "max_tokens": -1}, {"messages": MSG, "max_tokens": 100000}, {"messages": MSG, "n": 1000},
         {"messages": MSG, "temperature": "hot"}, {"messages": MSG, "stop": [1, 2]},
         {"messages": MSG, "logprobs": True, "top_logprobs": 99}, {"messages": MSG, "seed": 1e300},
-        {"messages": MSG, "model": "no-such-model"}],
+        {"messages": MSG, "model": "no-such-model"}, {"messages": MSG, "allowed_token_ids": [999999999]}],
     "/v1/completions": [
         {"prompt": [[-1, 2]]}, {"prompt": [99999999999]}, {"prompt": []}, {"prompt": {"a": 1}}, {"messages": MSG},
         {"prompt": "x", "allowed_token_ids": [-5]}, {"prompt": "x", "logprobs": 50}, {"prompt": "x", "n": -2},
-        {"prompt": ["a"] * 20, "n": 8}, {"prompt": "x", "max_tokens": 1e999}],
+        {"prompt": ["a"] * 20, "n": 8}, {"prompt": "x", "max_tokens": 1e999},
+        # Token ids outside the model's vocabulary (answered 502 before util::InvalidInput).
+        {"prompt": [1, 999999999]}, {"prompt": [[5], [2147483647]]}, {"prompt": "x", "allowed_token_ids": [999999999]},
+        {"prompt": "x", "max_tokens": 1, "logprobs": 1, "allowed_token_ids": [999999999]}],
     # Raw bodies (not dumped from a dict): a number beyond double's range.
     "raw": [b'{"model":"M","prompt":"x","max_tokens":999999991e308}',
             b'{"model":"M","messages":[{"role":"user","content":"x"}],"temperature":1e400}',
@@ -269,7 +272,8 @@ WRONG_TYPES = {
         {"options": 3}, {"mode": "reasoning", "options": 3, "messages": MSG, "n": 0},
         {"mode": "reasoning", "options": 3, "messages": MSG, "max_tokens": 0},
         {"letters": ["A", 5], "messages": MSG}, {"options": 3, "messages": MSG, "mode": 5},
-        {"letters": ["A", "B", "A"], "messages": MSG}, {"options": 2, "messages": MSG, "letter_token_ids": [-1, 5]}],
+        {"letters": ["A", "B", "A"], "messages": MSG}, {"options": 2, "messages": MSG, "letter_token_ids": [-1, 5]},
+        {"options": 2, "messages": MSG, "letter_token_ids": [32, 999999999]}],
 }
 
 

@@ -115,7 +115,9 @@ std::vector<int32_t> token_ids(const json& v, const char* param) {
   std::vector<int32_t> out;
   for (const auto& t : v) {
     if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > INT32_MAX) {
-      throw bad_param(param, std::string("'") + param + "' must contain non-negative integer token ids");
+      throw bad_param(param, std::string("'") + param +
+                                 "' must contain non-negative integer token ids, got " +
+                                 (t.is_number() ? t.dump() : std::string("a ") + t.type_name()));
     }
     out.push_back(static_cast<int32_t>(t.get<int64_t>()));
   }

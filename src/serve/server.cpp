@@ -19,6 +19,7 @@
 #include "serve/serve.h"
 #include "serve/simulate.h"
 #include "util/error.h"
+#include "util/invalid_input.h"
 
 namespace um::serve {
 namespace {
@@ -301,6 +302,8 @@ struct Server::Impl {
         send_error(res, e.status, e.what(), e.type, e.param, e.code);
       } catch (const util::NotSupported& e) {
         send_error(res, 400, e.what(), "invalid_request_error", "", "unsupported");
+      } catch (const util::InvalidInput& e) {  // the request's own content (a token id off the vocabulary)
+        send_error(res, 400, e.what(), "invalid_request_error", e.where().field, "invalid_value");
       } catch (const util::Error& e) {
         send_error(res, 502, e.what(), "server_error", "", "backend_error");
       } catch (const std::exception& e) {
@@ -378,6 +381,26 @@ struct Server::Impl {
     }
   };
 
+  // The error event that ends a stream whose generation failed after the 200 went out: the request's
+  // own content (util::InvalidInput) is the client's error, as the 400 of a whole answer; anything
+  // else is the backend's (or the drain timeout's).
+  std::string stream_error(std::exception_ptr err, const Inflight& inflight) {
+    std::string msg = "generation failed";
+    try {
+      std::rethrow_exception(err);
+    } catch (const util::InvalidInput& e) {
+      errors_4xx.fetch_add(1);
+      return "data: " + error_body(e.what(), "invalid_request_error", e.where().field, "invalid_value") +
+             "\n\n";
+    } catch (const std::exception& e) {
+      msg = e.what();
+    }
+    if (inflight.cancel->load() && aborting.load())
+      msg = "server shutting down: the request was aborted after the drain timeout";
+    errors_5xx.fetch_add(1);
+    return error_event(msg, "server_error", aborting.load() ? "server_shutting_down" : "backend_error");
+  }
+
   // Chat completions (one prompt) and completions (one or more prompts): answered whole, or streamed
   // token by token (server-sent events). While the backend works, the connection is watched: a
   // client that leaves cancels its generation (within one decode step on the embedded engine).
@@ -444,17 +467,7 @@ struct Server::Impl {
                 errors_5xx.fetch_add(1);
                 st->push(error_event(e.what(), e.type, e.code));
               } else {
-                std::string msg = "generation failed";
-                try {
-                  std::rethrow_exception(err);
-                } catch (const std::exception& e) {
-                  msg = e.what();
-                }
-                if (inflight->cancel->load() && aborting.load())
-                  msg = "server shutting down: the request was aborted after the drain timeout";
-                errors_5xx.fetch_add(1);
-                st->push(error_event(msg, "server_error",
-                                     aborting.load() ? "server_shutting_down" : "backend_error"));
+                st->push(stream_error(err, *inflight));
               }
             }
           } else {

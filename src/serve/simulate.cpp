@@ -126,7 +126,10 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
     }
     for (const auto& x : b["letter_token_ids"]) {
       if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > INT32_MAX)
-        throw ApiError(400, "'letter_token_ids' must be non-negative integer token ids", "letter_token_ids");
+        throw ApiError(400,
+                       "'letter_token_ids' must be non-negative integer token ids, got " +
+                           (x.is_number() ? x.dump() : std::string("a ") + x.type_name()),
+                       "letter_token_ids", "invalid_value");
       letter_ids.push_back(x.get<int32_t>());
     }
   }

@@ -21,6 +21,7 @@
 #include "serve/openai_protocol.h"
 #include "serve/simulate.h"
 #include "util/error.h"
+#include "util/invalid_input.h"
 
 namespace um::fuzz {
 namespace {
@@ -29,8 +30,9 @@ namespace {
 
 // What server.cpp's handler does with a body, without sockets: parse, validate, run on the backend,
 // build the JSON answer and the server-sent events of a streamed one. A client's mistake must be an
-// ApiError with a 4xx status (util::NotSupported is answered 400 too); any other exception would be
-// answered 500 (internal_error) or 502 (backend_error) and fails the case. Every answer must be JSON.
+// ApiError with a 4xx status (util::NotSupported and util::InvalidInput, a token id outside the
+// backend's vocabulary, are answered 400 too); any other exception would be answered 500
+// (internal_error) or 502 (backend_error) and fails the case. Every answer must be JSON.
 void handle(int endpoint, const std::string& body, backend::Backend& be, const serve::ServeOptions& opts,
             const std::vector<std::string>& models) {
   try {
@@ -79,6 +81,9 @@ void handle(int endpoint, const std::string& body, backend::Backend& be, const s
     if (e.status < 400 || e.status > 499)
       throw std::logic_error("ApiError with status " + std::to_string(e.status) + ": " + e.what());
   } catch (const util::NotSupported&) {
+  } catch (const util::InvalidInput& e) {
+    if (e.where().field.empty())
+      throw std::logic_error(std::string("InvalidInput names no parameter: ") + e.what());
   } catch (const util::Error& e) {
     throw std::logic_error(std::string("util::Error (answered 502) from a request: ") + e.what());
   }
@@ -86,6 +91,7 @@ void handle(int endpoint, const std::string& body, backend::Backend& be, const s
 
 TEST(Fuzz, ServeRequest) {
   testing::FakeBackend be("fake-sim");
+  be.vocab_size = 1000;  // ids the mutations push past it must be answered 400 (util::InvalidInput)
   serve::ServeOptions opts;
   opts.max_tokens_limit = 32;  // the fake backend emits max_tokens words per sample
   opts.max_n = 8;
@@ -99,8 +105,12 @@ TEST(Fuzz, ServeRequest) {
       std::string(1, '\1') +
           R"({"model":"fake-sim","prompt":["a","b"],"max_tokens":3,"n":2,"logprobs":2,"seed":1,"stop":"x","allowed_token_ids":[1,2,3]})",
       std::string(1, '\1') + R"({"model":"fake-sim","prompt":[[1,2,3],[4]],"max_tokens":2,"temperature":0})",
+      std::string(1, '\1') +
+          R"({"model":"fake-sim","prompt":[5,999999999],"max_tokens":2,"allowed_token_ids":[1000]})",
       std::string(1, '\2') +
           R"({"model":"fake-sim","messages":[{"role":"system","content":"s"},{"role":"user","content":"u"}],"options":4,"seed":3,"letter_token_ids":[32,33,34,35]})",
+      std::string(1, '\2') +
+          R"({"model":"fake-sim","messages":[{"role":"user","content":"u"}],"options":2,"letter_token_ids":[32,1000]})",
       std::string(1, '\2') +
           R"({"scene":{"text":{"profile":"Age: 25","history":"watched X","action_list":["<Movie> A","<Movie> B"]}},"mode":"reasoning","n":2,"max_tokens":6,"temperature":1.0,"top_p":0.8,"seed":5})",
       std::string(1, '\2') +

@@ -2,14 +2,18 @@
 // A deterministic Backend for server tests (tests only, never src/): generation echoes a digest of
 // the prompt word by word; the next-token distribution over letters is a fixed function of the
 // prompt. Its option_distribution() is the letter-restricted softmax of the same logits its
-// generate() reports as top logprobs, so scoring through HTTP must reproduce it exactly.
+// generate() reports as top logprobs, so scoring through HTTP must reproduce it exactly. With
+// vocab_size > 0, token ids a request gives outside [0, vocab_size) fail it with util::InvalidInput,
+// as the embedded engine does.
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <string>
 #include <thread>
 
 #include "backend/backend.h"
+#include "util/invalid_input.h"
 #include "util/rng.h"
 
 namespace um::testing {
@@ -20,6 +24,15 @@ class FakeBackend : public backend::Backend {
   std::string model_name() const override { return name_; }
   std::atomic<int> delay_ms{0};
   std::atomic<int> calls{0};
+  int64_t vocab_size = 0;  // 0 = any id; set before the backend is used
+
+  void check_ids(const std::vector<int32_t>& ids, const char* field, const std::string& key) const {
+    for (int32_t id : ids) {
+      if (vocab_size > 0 && (id < 0 || id >= vocab_size))
+        throw util::InvalidInput("token id " + std::to_string(id) + " is outside the vocabulary",
+                                 {.field = field, .record = key});
+    }
+  }
 
   static std::string prompt_text(const backend::GenerateRequest& r) {
     if (r.prompt) return *r.prompt;
@@ -54,6 +67,8 @@ class FakeBackend : public backend::Backend {
 
   backend::GenerateResult run(const backend::GenerateRequest& r) {
     if (delay_ms.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
+    check_ids(r.prompt_tokens, "prompt", r.key);
+    check_ids(r.allowed_token_ids, "allowed_token_ids", r.key);
     calls.fetch_add(1);
     const std::string prompt = prompt_text(r);
     backend::GenerateResult out;
@@ -89,12 +104,27 @@ class FakeBackend : public backend::Backend {
   }
 
   void submit_generate(std::vector<backend::GenerateRequest> reqs, backend::GenerateCallback done) override {
-    for (size_t i = 0; i < reqs.size(); ++i) done(i, run(reqs[i]), nullptr);
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      backend::GenerateResult out;
+      std::exception_ptr err;
+      try {
+        out = run(reqs[i]);
+      } catch (...) {
+        err = std::current_exception();
+      }
+      done(i, std::move(out), err);
+    }
   }
 
   void submit_options(std::vector<backend::OptionRequest> reqs, backend::OptionCallback done) override {
     for (size_t i = 0; i < reqs.size(); ++i) {
       if (delay_ms.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
+      try {
+        check_ids(reqs[i].letter_token_ids, "letter_token_ids", reqs[i].key);
+      } catch (...) {
+        done(i, {}, std::current_exception());
+        continue;
+      }
       calls.fetch_add(1);
       const std::string prompt = prompt_text(reqs[i]);
       std::vector<double> lp;

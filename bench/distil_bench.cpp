@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "pipeline/pipeline.h"
+#include "distil/distil.h"
 #include "support/synthetic_inputs.h"
 #include "util/atomic_file.h"
 
@@ -22,9 +22,9 @@ std::filesystem::path bench_root() {
 std::filesystem::path inputs(int64_t scenes) {
   const auto work = bench_root() / std::to_string(scenes);
   if (!std::filesystem::exists(work / "probs" / "bench_probs_weak.jsonl")) {
-    um::pipeline::SyntheticSpec spec;
+    um::distil::SyntheticSpec spec;
     spec.scenes = scenes;
-    um::pipeline::write_synthetic_distil_inputs(work, "bench", spec);
+    um::distil::write_synthetic_distil_inputs(work, "bench", spec);
     // The system prompt here is a fixture for timing only; real runs pass the reference prompt file.
     um::util::write_file_atomic(work / "system.txt", "benchmark system prompt\n");
   }
@@ -33,7 +33,7 @@ std::filesystem::path inputs(int64_t scenes) {
 
 void BM_Distil(benchmark::State& state) {
   const auto work = inputs(state.range(0));
-  um::pipeline::DistilOptions o;
+  um::distil::DistilOptions o;
   o.work_dir = work;
   o.datasets = {"bench"};
   o.name = "bench";
@@ -47,7 +47,7 @@ void BM_Distil(benchmark::State& state) {
     for (const char* suffix : {"_pref.jsonl", "_sft.jsonl", "_scene_metrics.jsonl"})
       std::filesystem::remove(work / "datasets" / (o.name + suffix));
     state.ResumeTiming();
-    pairs = um::pipeline::run_distil(o).pairs;
+    pairs = um::distil::run_distil(o).pairs;
   }
   state.counters["pairs"] = static_cast<double>(pairs);
   state.counters["scenes/s"] =

@@ -6,7 +6,7 @@
 // Models: a tiny random qwen2 (2 layers, hidden 64) and a random model shaped like Qwen2.5-0.5B
 // (24 layers, hidden 896, bf16; the one bench/model_forward_bench writes), both with the Qwen3
 // tokenizer from ../shared ($UM_SHARED_DIR overrides). Inputs: synthetic train scenes with 2–5 options
-// and 10 rationales of 800 characters per scene (pipeline::write_synthetic_score_inputs) under
+// and 10 rationales of 800 characters per scene (distil::write_synthetic_score_inputs) under
 // $TMPDIR/um-score-bench; the 0.5B rows score only 2 scenes (20 pairs) to stay short. Each iteration
 // scores every pair of the strong decisions file from an empty request store.
 // Run with OMP_WAIT_POLICY=PASSIVE in the environment, e.g.
@@ -20,9 +20,9 @@
 #include <memory>
 
 #include "backend/backend.h"
+#include "distil/scene_messages.h"
 #include "model/init.h"
 #include "pipeline/llm_stages.h"
-#include "pipeline/scene_messages.h"
 #include "support/synthetic_inputs.h"
 
 namespace {
@@ -67,14 +67,14 @@ fs::path model_dir(bool big) {
 
 fs::path work_dir(int64_t scenes) {
   const fs::path work = fs::temp_directory_path() / "um-score-bench" / ("work-" + std::to_string(scenes));
-  if (!fs::exists(pipeline::decisions_path(work, "bench", "strong"))) {
-    pipeline::SyntheticSpec spec;
+  if (!fs::exists(distil::decisions_path(work, "bench", "strong"))) {
+    distil::SyntheticSpec spec;
     spec.scenes = scenes;
     spec.rationales = 10;
     spec.rationale_chars = 800;
     spec.min_options = 2;
     spec.max_options = 5;
-    pipeline::write_synthetic_score_inputs(work, "bench", spec);
+    distil::write_synthetic_score_inputs(work, "bench", spec);
   }
   return work;
 }
@@ -96,8 +96,8 @@ void BM_Score(benchmark::State& state) {
   o.work = work;
   o.dataset = "bench";
   o.variant = "strong";
-  o.system_prompt = pipeline::load_system_prompt("", fs::path(__FILE__).parent_path() / "../prompts");
-  const fs::path probs = pipeline::probs_path(work, "bench", "strong");
+  o.system_prompt = distil::load_system_prompt("", fs::path(__FILE__).parent_path() / "../prompts");
+  const fs::path probs = distil::probs_path(work, "bench", "strong");
   int64_t pairs = 0;
   double cpu = 0;
   for (auto _ : state) {

@@ -13,7 +13,7 @@
 #include "arena/llm_choice_model.h"
 #include "backend/backend.h"
 #include "data/dataset_io.h"
-#include "pipeline/scene_messages.h"
+#include "distil/scene_messages.h"
 #include "scene/scene_generator.h"
 #include "text/prompt_store.h"
 #include "util/error.h"
@@ -253,7 +253,7 @@ std::string load_prompt_text(const ArenaOptions& o) {
   std::string spec = o.system_prompt;
   if (spec.empty())
     spec = std::string(o.mode == "direct" ? text::kDefaultDirectPrompt : text::kDefaultReasoningPrompt);
-  return pipeline::load_system_prompt(
+  return distil::load_system_prompt(
       spec, o.prompts_dir.empty() ? std::nullopt : std::optional<fs::path>(o.prompts_dir));
 }
 

@@ -1,17 +1,17 @@
 // `usermirror distil --work DIR --datasets A,B [--name NAME] [--system-prompt NAME|FILE] [--select N]
 //  [--filter-column COL] [--sampling-column COL] [--ascending] [--seed S] [--allocation MODE]`
-#ifdef UM_HAVE_PIPELINE
+#ifdef UM_HAVE_DISTIL
 #include <fmt/format.h>
 
 #include "cli/command_registry.h"
-#include "pipeline/pipeline.h"
+#include "distil/distil.h"
 #include "util/progress.h"
 
 namespace um::cli {
 
-int run_distil(const pipeline::DistilOptions& opts) {
+int run_distil(const distil::DistilOptions& opts) {
   util::Summary summary("distil " + opts.name);
-  const pipeline::DistilResult r = pipeline::run_distil(opts);
+  const distil::DistilResult r = distil::run_distil(opts);
   summary.count("scenes read", static_cast<uint64_t>(r.scenes));
   for (const auto& [reason, n] : r.dropped) summary.skip(reason, static_cast<uint64_t>(n));
   summary.count("candidate scenes", static_cast<uint64_t>(r.candidates));
@@ -32,7 +32,7 @@ Command distil_command() {
       "distil",
       "Select teacher/student preference pairs from probs files (datasets/NAME_pref.jsonl, _sft.jsonl)",
       [](CLI::App& app) {
-        auto o = std::make_shared<pipeline::DistilOptions>();
+        auto o = std::make_shared<distil::DistilOptions>();
         auto allocation = std::make_shared<std::string>();
         auto compat = std::make_shared<std::string>("usermirror");
         app.add_option("--work", o->work_dir, "Work directory (datasets/, probs/)")->required();
@@ -71,16 +71,16 @@ Command distil_command() {
             ->capture_default_str();
         app.add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
         return [=] {
-          pipeline::DistilOptions opts = *o;
+          distil::DistilOptions opts = *o;
           if (!prompts_dir->empty()) opts.prompts_dir = *prompts_dir;
           opts.compat = data::parse_compat(*compat);
           if (!allocation->empty())
-            opts.allocation = *allocation == "reference" ? pipeline::Allocation::reference
-                                                         : pipeline::Allocation::proportional;
+            opts.allocation =
+                *allocation == "reference" ? distil::Allocation::reference : distil::Allocation::proportional;
           return um::cli::run_distil(opts);
         };
       }};
 }
 
 }  // namespace um::cli
-#endif  // UM_HAVE_PIPELINE
+#endif  // UM_HAVE_DISTIL

@@ -152,7 +152,7 @@ Command evaluate_command() {
               }
               opts.work = common->work;
               for (const auto& d : *datasets)
-                opts.inputs.push_back(pipeline::scenes_path(opts.work, d, "eval"));
+                opts.inputs.push_back(distil::scenes_path(opts.work, d, "eval"));
               if (opts.inputs.empty())
                 throw util::Error("give --input FILE or --datasets A,B", {.field = "input"});
               if (common->prompt.empty())

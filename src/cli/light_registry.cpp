@@ -18,7 +18,7 @@ std::vector<Command> light_commands() {
   cmds.push_back(render_chat_command());
   cmds.push_back(prompts_command());
 #endif
-#ifdef UM_HAVE_PIPELINE
+#ifdef UM_HAVE_DISTIL
   cmds.push_back(distil_command());
 #endif
   return cmds;

@@ -1,4 +1,4 @@
-#include "pipeline/distil.h"
+#include "distil/distil.h"
 
 #include <zlib.h>
 
@@ -9,10 +9,10 @@
 #include <optional>
 #include <span>
 
-#include "pipeline/distil_scene.h"
-#include "pipeline/reference_fields.h"
-#include "pipeline/reference_io.h"
-#include "pipeline/scene_messages.h"
+#include "distil/distil_scene.h"
+#include "distil/reference_fields.h"
+#include "distil/reference_io.h"
+#include "distil/scene_messages.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/json_writer.h"
@@ -21,7 +21,7 @@
 #include "util/rng.h"
 #include "util/thread_pool.h"
 
-namespace um::pipeline {
+namespace um::distil {
 
 namespace {
 
@@ -653,4 +653,4 @@ DistilResult run_distil(const DistilOptions& o) {
   return result;
 }
 
-}  // namespace um::pipeline
+}  // namespace um::distil

@@ -21,10 +21,10 @@
 #include <vector>
 
 #include "data/compat.h"
-#include "pipeline/distil_select.h"
-#include "pipeline/work_layout.h"
+#include "distil/distil_select.h"
+#include "distil/work_layout.h"
 
-namespace um::pipeline {
+namespace um::distil {
 
 struct DistilOptions {
   std::filesystem::path work_dir;
@@ -61,4 +61,4 @@ struct DistilResult {
 // Throws util::Error (with file/line/field) on malformed input, misaligned files or bad options.
 DistilResult run_distil(const DistilOptions& options);
 
-}  // namespace um::pipeline
+}  // namespace um::distil

@@ -1,10 +1,10 @@
-#include "pipeline/distil_scene.h"
+#include "distil/distil_scene.h"
 
 #include <algorithm>
 #include <array>
 #include <cassert>
 
-namespace um::pipeline {
+namespace um::distil {
 
 const char* variant_name(Variant v) { return v == Variant::strong ? "strong" : "weak"; }
 
@@ -162,4 +162,4 @@ PairPick pick_pair(std::span<const DecisionStat> strong, std::span<const Decisio
   return r;
 }
 
-}  // namespace um::pipeline
+}  // namespace um::distil

@@ -9,10 +9,10 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/option_probs.h"
+#include "distil/option_probs.h"
 #include "util/rng.h"
 
-namespace um::pipeline {
+namespace um::distil {
 
 enum class Variant : uint8_t { strong = 0, weak = 1 };  // teacher, student
 const char* variant_name(Variant v);
@@ -95,4 +95,4 @@ struct PairPick {
 PairPick pick_pair(std::span<const DecisionStat> strong, std::span<const DecisionStat> weak,
                    SamplingColumn column, util::Rng& rng);
 
-}  // namespace um::pipeline
+}  // namespace um::distil

@@ -1,11 +1,11 @@
-#include "pipeline/distil_select.h"
+#include "distil/distil_select.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <tuple>
 
-namespace um::pipeline {
+namespace um::distil {
 
 std::vector<int64_t> allocate_pairs(const std::vector<int64_t>& group_scenes, int64_t select,
                                     Allocation allocation) {
@@ -78,4 +78,4 @@ std::vector<size_t> select_scenes(const std::vector<RankedScene>& scenes, int64_
   return out;
 }
 
-}  // namespace um::pipeline
+}  // namespace um::distil

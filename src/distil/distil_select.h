@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace um::pipeline {
+namespace um::distil {
 
 enum class Allocation {
   // Largest-remainder apportionment of T = min(select, #scenes) over scenes: every group gets
@@ -42,4 +42,4 @@ struct GroupAllocation {
 std::vector<size_t> select_scenes(const std::vector<RankedScene>& scenes, int64_t select, bool ascending,
                                   Allocation allocation, std::vector<GroupAllocation>* group_allocation);
 
-}  // namespace um::pipeline
+}  // namespace um::distil

@@ -1,9 +1,9 @@
-#include "pipeline/option_probs.h"
+#include "distil/option_probs.h"
 
 #include <cassert>
 #include <cmath>
 
-namespace um::pipeline {
+namespace um::distil {
 
 void floor_normalise(std::span<double> p) {
   double sum = 0;
@@ -58,4 +58,4 @@ ArgMax arg_max(std::span<const double> p) {
   return r;
 }
 
-}  // namespace um::pipeline
+}  // namespace um::distil

@@ -10,7 +10,7 @@
 
 #include "util/rng.h"
 
-namespace um::pipeline {
+namespace um::distil {
 
 inline constexpr double kProbFloor = 1e-10;
 // Letters A..Z; the reference uses at most 12 (train) and 5 (eval).
@@ -51,4 +51,4 @@ ArgMax arg_max(std::span<const double> p);
 
 inline char option_letter(int k) { return static_cast<char>('A' + k); }
 
-}  // namespace um::pipeline
+}  // namespace um::distil

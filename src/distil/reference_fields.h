@@ -1,7 +1,7 @@
 #pragma once
 // External names of the reference's stage files (docs/method.md §3.5, §6, §7, §8), in one table.
 // Every reader and writer in pipeline/ spells field names through these constants.
-namespace um::pipeline::fields {
+namespace um::distil::fields {
 
 // Scene records: <WORK>/datasets/<DS>_train.jsonl and _eval.jsonl (§3.5).
 inline constexpr const char* kText = "text";
@@ -67,4 +67,4 @@ inline constexpr const char* kSystem = "system";
 inline constexpr const char* kUser = "user";
 inline constexpr const char* kAssistant = "assistant";
 
-}  // namespace um::pipeline::fields
+}  // namespace um::distil::fields

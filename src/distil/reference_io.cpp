@@ -1,4 +1,4 @@
-#include "pipeline/reference_io.h"
+#include "distil/reference_io.h"
 
 #include <simdjson.h>
 
@@ -6,9 +6,9 @@
 #include <cmath>
 #include <string>
 
-#include "pipeline/reference_fields.h"
+#include "distil/reference_fields.h"
 
-namespace um::pipeline {
+namespace um::distil {
 
 namespace od = simdjson::ondemand;
 
@@ -463,4 +463,4 @@ void write_decisions(util::JsonWriter& w, std::string_view custom_id, std::strin
 
 std::string cut_rationale(std::string_view content) { return text::rationale_of(content); }
 
-}  // namespace um::pipeline
+}  // namespace um::distil

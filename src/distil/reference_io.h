@@ -14,12 +14,12 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/option_probs.h"
+#include "distil/option_probs.h"
 #include "text/prompt.h"
 #include "util/error.h"
 #include "util/json_writer.h"
 
-namespace um::pipeline {
+namespace um::distil {
 
 // Reusable parsing state (simdjson parser + padded copy of the line).
 class LineParser {
@@ -121,4 +121,4 @@ void write_decisions(util::JsonWriter& w, std::string_view custom_id, std::strin
 // stripped as Python's str.strip() does (text::rationale_of).
 std::string cut_rationale(std::string_view content);
 
-}  // namespace um::pipeline
+}  // namespace um::distil

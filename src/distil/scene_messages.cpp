@@ -1,10 +1,10 @@
-#include "pipeline/scene_messages.h"
+#include "distil/scene_messages.h"
 
 #include "text/prompt_store.h"
 #include "util/line_reader.h"
 #include "util/utf8.h"
 
-namespace um::pipeline {
+namespace um::distil {
 
 std::string assistant_target(std::string_view rationale, int option) {
   return text::training_target(rationale, option_letter(option));
@@ -26,4 +26,4 @@ std::string load_system_prompt(const std::string& spec,
   return s;
 }
 
-}  // namespace um::pipeline
+}  // namespace um::distil

@@ -6,10 +6,10 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/reference_io.h"
+#include "distil/reference_io.h"
 #include "text/prompt.h"
 
-namespace um::pipeline {
+namespace um::distil {
 
 // "# User Profile\n{profile}\n\n## History\n{history}\n\n# Exposure List\n{lettered options}\n".
 using text::user_message;
@@ -22,4 +22,4 @@ std::string assistant_target(std::string_view rationale, int option);
 std::string load_system_prompt(const std::string& spec,
                                const std::optional<std::filesystem::path>& prompts_dir = std::nullopt);
 
-}  // namespace um::pipeline
+}  // namespace um::distil

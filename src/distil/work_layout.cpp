@@ -1,6 +1,6 @@
-#include "pipeline/work_layout.h"
+#include "distil/work_layout.h"
 
-namespace um::pipeline {
+namespace um::distil {
 namespace fs = std::filesystem;
 
 fs::path decisions_path(const fs::path& work, const std::string& dataset, const std::string& variant) {
@@ -16,4 +16,4 @@ DistilFiles distil_files(const fs::path& work, const std::string& name) {
           .metrics = dir / (name + "_scene_metrics.jsonl")};
 }
 
-}  // namespace um::pipeline
+}  // namespace um::distil

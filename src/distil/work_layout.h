@@ -8,7 +8,7 @@
 
 #include "scene/scene_paths.h"
 
-namespace um::pipeline {
+namespace um::distil {
 
 // datasets/<DS>_<split>.jsonl (split: "train" | "eval")
 using scene::scenes_path;
@@ -25,4 +25,4 @@ struct DistilFiles {
 };
 DistilFiles distil_files(const std::filesystem::path& work, const std::string& name);
 
-}  // namespace um::pipeline
+}  // namespace um::distil

@@ -2,8 +2,8 @@
 // eval and train scene files), docs/method.md §2–3.
 #include "data/prepare.h"
 #include "data/schema.h"
+#include "distil/work_layout.h"
 #include "pipeline/run_stages.h"
-#include "pipeline/work_layout.h"
 #include "scene/scene.h"
 
 namespace um::pipeline {
@@ -43,14 +43,14 @@ Stage scenes_stage(RunContext& ctx, const RunDataset& d, const std::string& spli
   // Eval scenes carry impression_list (as the released eval set does) for the popularity baseline.
   o.with_impressions = eval;
 
-  Stage s{.id = "scenes/" + d.name + "/" + split, .outputs = {scenes_path(c.work, d.name, split)}};
+  Stage s{.id = "scenes/" + d.name + "/" + split, .outputs = {distil::scenes_path(c.work, d.name, split)}};
   for (const auto& p : raw_files(c.work, d.name)) s.input(p.filename().string(), p);
   s.param("split", split)
       .param("samples", static_cast<int64_t>(o.samples))
       .param("min", static_cast<int64_t>(o.shape.min_options))
       .param("max", static_cast<int64_t>(o.shape.max_options))
       .param("seed", static_cast<int64_t>(c.seed));
-  if (!eval) s.input("eval", scenes_path(c.work, d.name, "eval"));
+  if (!eval) s.input("eval", distil::scenes_path(c.work, d.name, "eval"));
   if (ctx.reference) s.param("compat", "reference");
   if (eval && c.eval_max_tokens > 0) {  // docs/method.md §3.6
     o.max_tokens = static_cast<size_t>(c.eval_max_tokens);

@@ -1,15 +1,15 @@
 // The stages of `usermirror run` between scoring and evaluation: distil (docs/method.md §8) and,
 // when [train] is enabled, fine-tuning the student on its outputs (§9, through RunHooks::train).
-#include "pipeline/distil.h"
+#include "distil/distil.h"
+#include "distil/work_layout.h"
 #include "pipeline/run_stages.h"
-#include "pipeline/work_layout.h"
 
 namespace um::pipeline {
 namespace fs = std::filesystem;
 
 Stage distil_stage(RunContext& ctx) {
   const RunConfig& c = ctx.config;
-  DistilOptions o;
+  distil::DistilOptions o;
   o.work_dir = c.work;
   for (const auto& d : c.datasets) o.datasets.push_back(d.name);
   o.name = c.distil.name;
@@ -21,7 +21,7 @@ Stage distil_stage(RunContext& ctx) {
   o.system_prompt_file = ctx.prompt_file;
   o.threads = c.threads;
   o.compat = c.compat;
-  const DistilFiles files = distil_files(c.work, c.distil.name);
+  const distil::DistilFiles files = distil::distil_files(c.work, c.distil.name);
 
   Stage s{.id = "distil", .outputs = {files.pref, files.sft, files.metrics}};
   s.param("name", c.distil.name)
@@ -33,12 +33,12 @@ Stage distil_stage(RunContext& ctx) {
       .param("prompt", ctx.system_prompt);
   if (ctx.reference) s.param("compat", "reference");
   for (const auto& d : c.datasets) {
-    s.input("train/" + d.name, scenes_path(c.work, d.name, "train"));
-    s.input("strong/" + d.name, probs_path(c.work, d.name, "strong"));
-    s.input("weak/" + d.name, probs_path(c.work, d.name, "weak"));
+    s.input("train/" + d.name, distil::scenes_path(c.work, d.name, "train"));
+    s.input("strong/" + d.name, distil::probs_path(c.work, d.name, "strong"));
+    s.input("weak/" + d.name, distil::probs_path(c.work, d.name, "weak"));
   }
   s.run = [&ctx, o] {
-    DistilResult r = run_distil(o);
+    distil::DistilResult r = distil::run_distil(o);
     ctx.summary.count("preference pairs", static_cast<uint64_t>(r.pairs));
   };
   return s;
@@ -46,7 +46,7 @@ Stage distil_stage(RunContext& ctx) {
 
 Stage train_stage(RunContext& ctx) {
   const RunConfig& c = ctx.config;
-  const DistilFiles files = distil_files(c.work, c.distil.name);
+  const distil::DistilFiles files = distil::distil_files(c.work, c.distil.name);
   Stage s{.id = "train", .outputs = {ctx.trained_model}};
   s.param("student", ctx.student)
       .param("sft_steps", c.train.sft_steps)

@@ -6,8 +6,8 @@
 #include <set>
 #include <span>
 
-#include "pipeline/option_probs.h"
-#include "pipeline/reference_io.h"
+#include "distil/option_probs.h"
+#include "distil/reference_io.h"
 #include "util/error.h"
 #include "util/line_reader.h"
 #include "util/rng.h"
@@ -25,8 +25,8 @@ struct SceneValues {
 
 void check_scene(const EvalScene& s, size_t index) {
   const util::Location where{.record = std::to_string(index)};
-  if (s.choice_cnt < 1 || s.choice_cnt > kMaxOptions)
-    throw util::Error("choice_cnt must be in 1.." + std::to_string(kMaxOptions), where);
+  if (s.choice_cnt < 1 || s.choice_cnt > distil::kMaxOptions)
+    throw util::Error("choice_cnt must be in 1.." + std::to_string(distil::kMaxOptions), where);
   if (s.truth < 0 || s.truth >= s.choice_cnt) throw util::Error("truth must be in 0..choice_cnt-1", where);
   for (const auto& r : s.repeats)
     if (r.size() != static_cast<size_t>(s.choice_cnt))
@@ -39,7 +39,7 @@ SceneValues scene_values(const EvalScene& s, size_t index, const std::string& pr
   const auto c = static_cast<size_t>(s.choice_cnt);
   const auto g = static_cast<size_t>(s.truth);
   SceneValues v;
-  std::array<double, kMaxOptions> q{}, p{};
+  std::array<double, distil::kMaxOptions> q{}, p{};
   if (s.repeats.empty()) {
     v.missing = true;
     for (size_t k = 0; k < c; ++k) q[k] = 1.0 / static_cast<double>(c);
@@ -49,8 +49,8 @@ SceneValues scene_values(const EvalScene& s, size_t index, const std::string& pr
   for (const auto& r : s.repeats) {
     std::copy(r.begin(), r.end(), p.begin());
     const std::span<double> pv(p.data(), c);
-    floor_normalise(pv);
-    hits += sample_option(pv, rng) == s.truth;
+    distil::floor_normalise(pv);
+    hits += distil::sample_option(pv, rng) == s.truth;
     for (size_t k = 0; k < c; ++k) q[k] += p[k];
   }
   if (!s.repeats.empty()) {
@@ -62,7 +62,7 @@ SceneValues scene_values(const EvalScene& s, size_t index, const std::string& pr
   }
   const std::span<const double> qv(q.data(), c);
   // Options within kTieTolerance of the maximum tie (averaging repeats leaves rounding noise).
-  v.conf = q[static_cast<size_t>(arg_max(qv).index)];
+  v.conf = q[static_cast<size_t>(distil::arg_max(qv).index)];
   int ties = 0;
   for (size_t k = 0; k < c; ++k) ties += q[k] >= v.conf - kTieTolerance;
   v.expected = q[g];
@@ -278,7 +278,7 @@ std::vector<EvalScene> collaborative_baseline(const std::vector<EvalScene>& scen
         throw util::Error("collaborative scores: " + std::to_string(sc.size()) + " for " +
                               std::to_string(s.choice_cnt) + " options",
                           {.record = std::to_string(i)});
-      b.repeats.assign(1, zscore_softmax_weights(sc));  // normalised by evaluate (floor_normalise)
+      b.repeats.assign(1, zscore_softmax_weights(sc));  // normalised by evaluate (distil::floor_normalise)
     }
     out.push_back(std::move(b));
   }
@@ -287,12 +287,12 @@ std::vector<EvalScene> collaborative_baseline(const std::vector<EvalScene>& scen
 
 void add_baseline_counts(const std::filesystem::path& scene_file, BaselineInputs& into) {
   util::LineReader in(scene_file);
-  LineParser parser;
-  SceneRecord scene;
+  distil::LineParser parser;
+  distil::SceneRecord scene;
   std::string_view line;
   while (in.next(line)) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    parse_scene(parser, line, scene, false, {.file = scene_file.string(), .line = in.line_number()});
+    distil::parse_scene(parser, line, scene, false, {.file = scene_file.string(), .line = in.line_number()});
     auto& counts = into.position_counts[scene.choice_cnt];
     counts.resize(static_cast<size_t>(scene.choice_cnt));
     ++counts[static_cast<size_t>(scene.item_pos)];

@@ -8,11 +8,11 @@
 
 #include "backend/simulation_requests.h"
 #include "data/dataset_io.h"
+#include "distil/option_probs.h"
+#include "distil/scene_messages.h"
+#include "distil/work_layout.h"
 #include "pipeline/collaborative_baseline.h"
 #include "pipeline/evaluate_report.h"
-#include "pipeline/option_probs.h"
-#include "pipeline/scene_messages.h"
-#include "pipeline/work_layout.h"
 #include "text/chat_template.h"
 #include "text/prompt.h"
 #include "text/tokenizer.h"
@@ -37,7 +37,7 @@ std::string probs_json(const backend::OptionResult& r) {
 void write_letter_dict(util::JsonWriter& w, const std::vector<double>& p) {
   w.begin_object();
   for (size_t k = 0; k < p.size(); ++k) {
-    w.key(std::string(1, option_letter(static_cast<int>(k))));
+    w.key(std::string(1, distil::option_letter(static_cast<int>(k))));
     w.value(p[k]);
   }
   w.end_object();
@@ -60,21 +60,22 @@ void write_conversation(util::JsonWriter& w, const std::vector<backend::Message>
 // exist: the position prior from its train scenes; popularity from its prepared interactions (else
 // from the train scenes' ground truths), counting only interactions before each scene; the
 // collaborative score from its interactions without the eval scenes' ground truths.
-BaselineInputs baseline_inputs(const fs::path& work, const std::vector<SceneRecord>& scenes, uint64_t seed) {
+BaselineInputs baseline_inputs(const fs::path& work, const std::vector<distil::SceneRecord>& scenes,
+                               uint64_t seed) {
   BaselineInputs b;
   std::set<std::string> datasets;
   for (const auto& s : scenes) datasets.insert(s.dataset);
   std::vector<std::vector<double>> collaborative(scenes.size());
   bool any_collaborative = false;
   for (const auto& ds : datasets) {
-    const fs::path train = scenes_path(work, ds, "train");
+    const fs::path train = distil::scenes_path(work, ds, "train");
     if (fs::exists(train)) add_baseline_counts(train, b);
     if (!fs::exists(work / data::interaction_file(ds))) continue;
     data::Dataset d = data::load_dataset(work, ds);
     auto& times = b.item_times[ds];
     times.clear();  // the interactions include the train ground truths
     for (const auto& x : d.interactions) times[x.item_id].push_back(util::epoch_ms_from_us(x.timestamp_us));
-    std::vector<const SceneRecord*> mine;
+    std::vector<const distil::SceneRecord*> mine;
     std::vector<size_t> at;
     for (size_t i = 0; i < scenes.size(); ++i) {
       if (scenes[i].dataset != ds) continue;
@@ -121,7 +122,7 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
   if (opts.mode != "direct" && opts.mode != "reasoning")
     throw util::Error("mode must be direct or reasoning, got '" + opts.mode + "'", {.field = "mode"});
   if (opts.repeats < 1) throw util::Error("repeats must be >= 1", {.field = "repeats"});
-  std::vector<SceneRecord> scenes;
+  std::vector<distil::SceneRecord> scenes;
   for (const auto& in : opts.inputs) {
     auto part = read_scenes(in);
     scenes.insert(scenes.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
@@ -145,7 +146,7 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
       over_context[i] = tok.encode(rendered, /*add_special_tokens=*/false).size() > max_context;
     }
   }
-  auto base_messages = [&](const SceneRecord& s) {
+  auto base_messages = [&](const distil::SceneRecord& s) {
     return backend::simulation_messages(s.text, opts.system_prompt);
   };
   auto gen_key = [](size_t i) { return std::to_string(i) + "/gen"; };
@@ -238,7 +239,7 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
       }
     }
     w.clear();
-    write_scene(w, s);  // {...} — reopened below to append the prediction fields
+    distil::write_scene(w, s);  // {...} — reopened below to append the prediction fields
     std::string line = w.take();
     line.pop_back();
     util::JsonWriter tail;

@@ -25,17 +25,17 @@ std::map<std::string, nlohmann::json> load_store(const std::filesystem::path& pa
   return out;
 }
 
-std::vector<SceneRecord> read_scenes(const std::filesystem::path& path) {
+std::vector<distil::SceneRecord> read_scenes(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path))
     throw util::Error("scene file missing (run `usermirror scenes` first)", {.file = path.string()});
   util::LineReader in(path);
-  LineParser parser;
-  std::vector<SceneRecord> scenes;
+  distil::LineParser parser;
+  std::vector<distil::SceneRecord> scenes;
   std::string_view line;
   while (in.next(line)) {
     if (line.empty()) continue;
-    SceneRecord s;
-    parse_scene(parser, line, s, true, {.file = path.string(), .line = in.line_number()});
+    distil::SceneRecord s;
+    distil::parse_scene(parser, line, s, true, {.file = path.string(), .line = in.line_number()});
     scenes.push_back(std::move(s));
   }
   return scenes;

@@ -16,7 +16,7 @@
 
 #include "backend/backend.h"
 #include "backend/request_store.h"
-#include "pipeline/reference_io.h"
+#include "distil/reference_io.h"
 #include "util/progress.h"
 
 namespace um::pipeline {
@@ -27,7 +27,7 @@ std::filesystem::path store_path_for(const std::filesystem::path& final_path);
 std::map<std::string, nlohmann::json> load_store(const std::filesystem::path& path, const std::string& stage);
 
 // Reads every scene of a datasets/<DS>_{train,eval}.jsonl file, with text.
-std::vector<SceneRecord> read_scenes(const std::filesystem::path& path);
+std::vector<distil::SceneRecord> read_scenes(const std::filesystem::path& path);
 
 // How many requests may fail (after the backend's own retries) before the stage fails; failed
 // requests are counted in the summary and retried by the next run. Default 0: fail on the first.

@@ -4,10 +4,10 @@
 #include <fmt/format.h>
 
 #include "data/schema.h"
+#include "distil/work_layout.h"
 #include "pipeline/evaluate_stage.h"
 #include "pipeline/llm_stages.h"
 #include "pipeline/run_stages.h"
-#include "pipeline/work_layout.h"
 
 namespace um::pipeline {
 namespace fs = std::filesystem;
@@ -24,7 +24,7 @@ std::function<void()> remove_file(const fs::path& p) {
 Stage decide_stage(RunContext& ctx, const RunDataset& d, const std::string& variant) {
   const RunConfig& c = ctx.config;
   const std::string spec = variant == "strong" ? ctx.teacher : ctx.student;
-  const fs::path dec = decisions_path(c.work, d.name, variant);
+  const fs::path dec = distil::decisions_path(c.work, d.name, variant);
   Stage s{
       .id = "decide/" + d.name + "/" + variant, .outputs = {dec}, .reset = remove_file(store_path_for(dec))};
   s.param("backend", spec)
@@ -34,7 +34,7 @@ Stage decide_stage(RunContext& ctx, const RunDataset& d, const std::string& vari
       .param("max_tokens", c.decide.max_tokens)
       .param("seed", static_cast<int64_t>(c.seed))
       .param("prompt", ctx.system_prompt)
-      .input("train", scenes_path(c.work, d.name, "train"));
+      .input("train", distil::scenes_path(c.work, d.name, "train"));
   DecideOptions o{.work = c.work,
                   .dataset = d.name,
                   .variant = variant,
@@ -55,13 +55,13 @@ Stage decide_stage(RunContext& ctx, const RunDataset& d, const std::string& vari
 
 Stage score_stage(RunContext& ctx, const RunDataset& d, const std::string& variant) {
   const RunConfig& c = ctx.config;
-  const fs::path probs = probs_path(c.work, d.name, variant);
+  const fs::path probs = distil::probs_path(c.work, d.name, variant);
   Stage s{.id = "score/" + d.name + "/" + variant,
           .outputs = {probs},
           .reset = remove_file(store_path_for(probs))};
   s.param("backend", ctx.predictor)
       .param("prompt", ctx.system_prompt)
-      .input("decisions", decisions_path(c.work, d.name, variant));
+      .input("decisions", distil::decisions_path(c.work, d.name, variant));
   ScoreOptions o{.work = c.work, .dataset = d.name, .variant = variant, .system_prompt = ctx.system_prompt};
   s.run = [&ctx, o] {
     StageCounts k = run_score(ctx.backend(ctx.predictor), o);
@@ -75,7 +75,7 @@ Stage evaluate_stage(RunContext& ctx, const std::string& mode) {
   const RunConfig& c = ctx.config;
   EvaluateOptions o;
   o.work = c.work;
-  for (const auto& d : c.datasets) o.inputs.push_back(scenes_path(c.work, d.name, "eval"));
+  for (const auto& d : c.datasets) o.inputs.push_back(distil::scenes_path(c.work, d.name, "eval"));
   o.mode = mode;
   o.system_prompt = mode == "direct" ? ctx.direct_prompt : ctx.system_prompt;
   o.repeats = static_cast<int>(c.evaluate.repeats);
@@ -96,7 +96,7 @@ Stage evaluate_stage(RunContext& ctx, const std::string& mode) {
       .param("seed", static_cast<int64_t>(c.seed));
   if (ctx.reference) s.param("compat", "reference");
   for (const auto& in : o.inputs) s.input(in.filename().string(), in);
-  if (c.train.enabled) s.input("pref", distil_files(c.work, c.distil.name).pref);
+  if (c.train.enabled) s.input("pref", distil::distil_files(c.work, c.distil.name).pref);
   s.run = [&ctx, o] {
     EvaluateResult r = run_evaluate(ctx.backend(ctx.simulator), o);
     ctx.summary.set("hit rate (" + o.mode + ")", fmt::format("{:.4f}", r.expected_hit_rate));
@@ -122,7 +122,7 @@ Stage arena_stage(RunContext& ctx, const std::string& protocol) {
       .param("seed", static_cast<int64_t>(c.seed));
   for (const auto& r : c.arena.recommenders) s.param("recommender", r);
   s.input("interactions", c.work / data::interaction_file(c.arena.dataset));
-  if (c.train.enabled) s.input("pref", distil_files(c.work, c.distil.name).pref);
+  if (c.train.enabled) s.input("pref", distil::distil_files(c.work, c.distil.name).pref);
   s.run = [&ctx, protocol, simulator] { ctx.hooks.arena(ctx.config, protocol, simulator, ctx.summary); };
   return s;
 }

@@ -3,7 +3,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "pipeline/scene_messages.h"
+#include "distil/scene_messages.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/json_writer.h"
@@ -25,9 +25,9 @@ void check_variant(const std::string& v) {
 StageCounts run_decide(backend::Backend& be, const DecideOptions& opts) {
   check_variant(opts.variant);
   StageCounts counts;
-  const auto scenes = read_scenes(scenes_path(opts.work, opts.dataset, "train"));
+  const auto scenes = read_scenes(distil::scenes_path(opts.work, opts.dataset, "train"));
   counts.records_in = static_cast<int64_t>(scenes.size());
-  const fs::path out_path = decisions_path(opts.work, opts.dataset, opts.variant);
+  const fs::path out_path = distil::decisions_path(opts.work, opts.dataset, opts.variant);
   const std::string stage = "decide/" + opts.variant;
   fs::create_directories(out_path.parent_path());
   {
@@ -74,7 +74,7 @@ StageCounts run_decide(backend::Backend& be, const DecideOptions& opts) {
     std::vector<std::string> contents = it->second.at("contents").get<std::vector<std::string>>();
     counts.tokens += it->second.value("tokens", int64_t{0});
     w.clear();
-    write_decisions(w, it->first, be.model_name(), contents);
+    distil::write_decisions(w, it->first, be.model_name(), contents);
     w.newline();
     out.write(w.str());
     ++counts.records_out;
@@ -86,31 +86,32 @@ StageCounts run_decide(backend::Backend& be, const DecideOptions& opts) {
 StageCounts run_score(backend::Backend& be, const ScoreOptions& opts) {
   check_variant(opts.variant);
   StageCounts counts;
-  const auto scenes = read_scenes(scenes_path(opts.work, opts.dataset, "train"));
+  const auto scenes = read_scenes(distil::scenes_path(opts.work, opts.dataset, "train"));
   counts.records_in = static_cast<int64_t>(scenes.size());
 
   // Rationales per scene row, cut at "Behavior:" and stripped (§7 step 1).
   std::vector<std::vector<std::string>> rationales(scenes.size());
-  const fs::path dec_path = decisions_path(opts.work, opts.dataset, opts.variant);
+  const fs::path dec_path = distil::decisions_path(opts.work, opts.dataset, opts.variant);
   if (!fs::exists(dec_path))
     throw util::Error("decisions file missing (run `usermirror decide` first)", {.file = dec_path.string()});
   {
     util::LineReader in(dec_path);
-    LineParser parser;
+    distil::LineParser parser;
     std::string_view line;
     while (in.next(line)) {
       if (line.empty()) continue;
-      DecisionsRecord d;
+      distil::DecisionsRecord d;
       util::Location where{.file = dec_path.string(), .line = in.line_number()};
-      parse_decisions(parser, line, d, where);
+      distil::parse_decisions(parser, line, d, where);
       if (!d.ok) continue;
       if (d.row < 0 || static_cast<size_t>(d.row) >= scenes.size())
         throw util::Error("custom_id row " + std::to_string(d.row) + " is not a train scene row", where);
-      for (const auto& c : d.contents) rationales[static_cast<size_t>(d.row)].emplace_back(cut_rationale(c));
+      for (const auto& c : d.contents)
+        rationales[static_cast<size_t>(d.row)].emplace_back(distil::cut_rationale(c));
     }
   }
 
-  const fs::path out_path = probs_path(opts.work, opts.dataset, opts.variant);
+  const fs::path out_path = distil::probs_path(opts.work, opts.dataset, opts.variant);
   const std::string stage = "score/" + opts.variant;
   fs::create_directories(out_path.parent_path());
   auto key_of = [&](size_t r, size_t j) {
@@ -123,7 +124,7 @@ StageCounts run_score(backend::Backend& be, const ScoreOptions& opts) {
       const auto& s = scenes[r];
       std::string user = user_message(s.text);
       std::vector<std::string> letters;
-      for (int k = 0; k < s.choice_cnt; ++k) letters.emplace_back(1, option_letter(k));
+      for (int k = 0; k < s.choice_cnt; ++k) letters.emplace_back(1, distil::option_letter(k));
       for (size_t j = 0; j < rationales[r].size(); ++j) {
         ++counts.requests;
         std::string key = key_of(r, j);
@@ -157,7 +158,7 @@ StageCounts run_score(backend::Backend& be, const ScoreOptions& opts) {
   util::AtomicWriter out(out_path);
   util::JsonWriter w;
   for (size_t r = 0; r < scenes.size(); ++r) {
-    ProbsRecord rec;
+    distil::ProbsRecord rec;
     rec.user_id = scenes[r].user_id;
     rec.item_id = scenes[r].item_id;
     bool complete = !rationales[r].empty();
@@ -167,7 +168,7 @@ StageCounts run_score(backend::Backend& be, const ScoreOptions& opts) {
         complete = false;  // a failed request within the budget: the scene gets no choice
         break;
       }
-      LetterProbs lp;
+      distil::LetterProbs lp;
       auto probs = it->second.at("probs").get<std::vector<double>>();
       for (size_t k = 0; k < probs.size(); ++k) lp.set(static_cast<int>(k), probs[k]);
       rec.choice.push_back(lp);
@@ -177,7 +178,7 @@ StageCounts run_score(backend::Backend& be, const ScoreOptions& opts) {
     rec.has_choice = complete;
     if (!complete) rec.choice.clear();
     w.clear();
-    write_probs(w, rec);
+    distil::write_probs(w, rec);
     w.newline();
     out.write(w.str());
     ++counts.records_out;

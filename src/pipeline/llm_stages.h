@@ -11,8 +11,8 @@
 #include <string>
 
 #include "backend/backend.h"
+#include "distil/work_layout.h"
 #include "pipeline/llm_stage.h"
-#include "pipeline/work_layout.h"
 
 namespace um::pipeline {
 

@@ -5,7 +5,7 @@
 // them in order with run_stage(), which skips a stage whose manifest says complete for its
 // fingerprint (stage_manifest.h).
 //
-//   Stage s{.id = "distil", .outputs = {pref, sft}, .run = [&] { run_distil(o); }};
+//   Stage s{.id = "distil", .outputs = {pref, sft}, .run = [&] { distil::run_distil(o); }};
 //   s.param("seed", int64_t{0}).input("train/ml-1m", train_scenes);
 //   bool ran = run_stage(work, s);
 #include <cstdint>

@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "data/data.h"
-#include "pipeline/distil.h"
+#include "distil/distil.h"
 #include "pipeline/evaluate_stage.h"
 #include "python/python.h"
 #include "scene/scene.h"
@@ -350,7 +350,7 @@ py::dict distil(const fs::path& work, const std::vector<std::string>& datasets, 
                 bool ascending, uint64_t seed, const std::optional<std::string>& allocation,
                 const fs::path& system_prompt, const fs::path& prompts_dir, unsigned threads,
                 const std::string& compat, py::object progress, bool terminal) {
-  pipeline::DistilOptions o;
+  distil::DistilOptions o;
   o.compat = data::parse_compat(compat);
   o.work_dir = work;
   o.datasets = datasets;
@@ -363,9 +363,9 @@ py::dict distil(const fs::path& work, const std::vector<std::string>& datasets, 
   if (!allocation) {
     // unset: the compat default
   } else if (*allocation == "reference") {
-    o.allocation = pipeline::Allocation::reference;
+    o.allocation = distil::Allocation::reference;
   } else if (*allocation == "proportional") {
-    o.allocation = pipeline::Allocation::proportional;
+    o.allocation = distil::Allocation::proportional;
   } else {
     throw util::Error("allocation must be proportional or reference, got '" + *allocation + "'",
                       {.field = "allocation"});
@@ -374,8 +374,8 @@ py::dict distil(const fs::path& work, const std::vector<std::string>& datasets, 
   if (!prompts_dir.empty()) o.prompts_dir = prompts_dir;
   o.threads = threads;
   o.progress = true;  // the bars exist for the CallControl; whether they draw is the control's choice
-  pipeline::DistilResult r = run_interruptible([o] { return pipeline::run_distil(o); },
-                                               {.progress = progress, .terminal = terminal});
+  distil::DistilResult r =
+      run_interruptible([o] { return distil::run_distil(o); }, {.progress = progress, .terminal = terminal});
   py::dict d;
   d["scenes"] = r.scenes;
   d["dropped"] = r.dropped;

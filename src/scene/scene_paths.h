@@ -1,6 +1,6 @@
 #pragma once
 // Where the scene files live in a work folder: datasets/<DS>_<split>.jsonl (the reference's layout,
-// docs/method.md §1.2). Header-only so that pipeline/work_layout.h, which re-exports it with the rest
+// docs/method.md §1.2). Header-only so that distil/work_layout.h, which re-exports it with the rest
 // of the layout, adds no link dependency.
 #include <filesystem>
 #include <string>

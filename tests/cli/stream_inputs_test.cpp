@@ -169,11 +169,11 @@ TEST_F(StreamInputs, PromptsImportFrom) {
 
 TEST_F(StreamInputs, DistilSystemPrompt) {
   const fs::path work = scratch_ / "work";
-  um::pipeline::SyntheticSpec spec;
+  um::distil::SyntheticSpec spec;
   spec.scenes = 40;
   spec.rationales = 4;
   spec.rationale_chars = 60;
-  um::pipeline::write_synthetic_distil_inputs(work, "syn", spec);
+  um::distil::write_synthetic_distil_inputs(work, "syn", spec);
   const fs::path prompt = scratch_ / "system.txt";
   spit(prompt, "A system prompt given as a file.\n");
   std::string expected;

@@ -9,13 +9,13 @@
 #include <sstream>
 
 #include "common/shared_data.h"
-#include "pipeline/distil.h"
-#include "pipeline/distil_scene.h"
+#include "distil/distil.h"
+#include "distil/distil_scene.h"
 #include "support/synthetic_inputs.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
-namespace um::pipeline {
+namespace um::distil {
 namespace {
 
 namespace fs = std::filesystem;
@@ -231,4 +231,4 @@ TEST_F(DistilE2e, MisalignedProbsFileIsAnErrorWithLocation) {
 }
 
 }  // namespace
-}  // namespace um::pipeline
+}  // namespace um::distil

@@ -1,10 +1,10 @@
-#include "pipeline/distil_scene.h"
+#include "distil/distil_scene.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-namespace um::pipeline {
+namespace um::distil {
 namespace {
 
 LetterProbs dict(std::initializer_list<double> v) {
@@ -104,4 +104,4 @@ TEST(DistilScene, RandomPickIsUniformOverCandidates) {
 }
 
 }  // namespace
-}  // namespace um::pipeline
+}  // namespace um::distil

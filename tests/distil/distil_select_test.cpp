@@ -1,8 +1,8 @@
-#include "pipeline/distil_select.h"
+#include "distil/distil_select.h"
 
 #include <gtest/gtest.h>
 
-namespace um::pipeline {
+namespace um::distil {
 namespace {
 
 TEST(DistilSelect, ProportionalIsLargestRemainder) {
@@ -45,4 +45,4 @@ TEST(DistilSelect, RanksInsideGroupsInKeyOrder) {
 }
 
 }  // namespace
-}  // namespace um::pipeline
+}  // namespace um::distil

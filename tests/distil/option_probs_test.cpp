@@ -1,11 +1,11 @@
-#include "pipeline/option_probs.h"
+#include "distil/option_probs.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
-namespace um::pipeline {
+namespace um::distil {
 namespace {
 
 TEST(OptionProbs, FloorsMissingLettersAndRenormalises) {
@@ -71,4 +71,4 @@ TEST(OptionProbs, ArgMaxCountsTies) {
 }
 
 }  // namespace
-}  // namespace um::pipeline
+}  // namespace um::distil

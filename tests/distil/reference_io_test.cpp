@@ -1,10 +1,10 @@
-#include "pipeline/reference_io.h"
+#include "distil/reference_io.h"
 
 #include <gtest/gtest.h>
 
-#include "pipeline/scene_messages.h"
+#include "distil/scene_messages.h"
 
-namespace um::pipeline {
+namespace um::distil {
 namespace {
 
 const util::Location kWhere{.file = "x.jsonl", .line = 7};
@@ -162,4 +162,4 @@ TEST(SceneMessages, WorkedExampleOfTheMethodDoc) {
 }
 
 }  // namespace
-}  // namespace um::pipeline
+}  // namespace um::distil

@@ -484,7 +484,7 @@ TEST(Fuzz, SceneFile) {
          } catch (const util::Error&) {
            ok = false;
          }
-         std::vector<pipeline::SceneRecord> piped;
+         std::vector<distil::SceneRecord> piped;
          bool piped_ok = true;
          try {
            piped = pipeline::read_scenes(dir / "s.jsonl");

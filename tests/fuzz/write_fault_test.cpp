@@ -19,7 +19,7 @@
 #include "common/shared_data.h"
 #include "data/data.h"
 #include "data/prepare.h"
-#include "pipeline/distil.h"
+#include "distil/distil.h"
 #include "scene/scene.h"
 #include "support/synthetic_inputs.h"
 #include "util/error.h"
@@ -182,23 +182,23 @@ TEST(WriteFault, ScenesFailCleanlyAndRerunMatches) {
 TEST(WriteFault, DistilFailsCleanlyAndRerunMatches) {
   fs::path base = testing::temp_dir("fault-distil");
   fs::path inputs = base / "inputs";
-  pipeline::SyntheticSpec spec;
+  distil::SyntheticSpec spec;
   spec.scenes = 120;
   spec.rationales = 3;
   spec.rationale_chars = 200;
   spec.max_options = 6;
   spec.seed = 5;
-  pipeline::write_synthetic_distil_inputs(inputs, "dsA", spec);
+  distil::write_synthetic_distil_inputs(inputs, "dsA", spec);
   std::ofstream(inputs / "system.txt") << "You are a test system prompt.\n";
   auto distil = [&](const fs::path& work) {
-    pipeline::DistilOptions o;
+    distil::DistilOptions o;
     o.work_dir = work;
     o.datasets = {"dsA"};
     o.select = 40;
     o.system_prompt_file = work / "system.txt";
     o.progress = false;
     o.threads = 1;
-    pipeline::run_distil(o);
+    distil::run_distil(o);
   };
   fs::copy(inputs, base / "ref", fs::copy_options::recursive);
   distil(base / "ref");

@@ -17,7 +17,7 @@
 #include "common/shared_data.h"
 #include "data/dataset_io.h"
 #include "data/prepare.h"
-#include "pipeline/distil.h"
+#include "distil/distil.h"
 #include "scene/scene.h"
 #include "util/atomic_file.h"
 #include "util/line_reader.h"
@@ -226,7 +226,7 @@ TEST(CompatEndToEnd, Ml1mPrepareScenesDistil) {
     }
   }
   util::write_file_atomic(work / "system.txt", "System prompt of the compat test.\n");
-  DistilOptions d;
+  distil::DistilOptions d;
   d.work_dir = work;
   d.datasets = {"ml-1m"};
   d.select = 120;
@@ -234,7 +234,7 @@ TEST(CompatEndToEnd, Ml1mPrepareScenesDistil) {
   d.progress = false;
   d.threads = 2;
   d.compat = data::Compat::reference;
-  const DistilResult r = run_distil(d);
+  const distil::DistilResult r = distil::run_distil(d);
   ASSERT_GT(r.pairs, 0);
 
   // §8.6: the reference's allocation over (dataset, choice_cnt) strata of the candidate scenes.

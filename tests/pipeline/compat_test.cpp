@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/shared_data.h"
-#include "pipeline/distil.h"
-#include "pipeline/distil_scene.h"
+#include "distil/distil.h"
+#include "distil/distil_scene.h"
 #include "pipeline/evaluate_stage.h"
 #include "pipeline/run_config.h"
 #include "support/synthetic_inputs.h"
@@ -22,15 +22,15 @@ namespace fs = std::filesystem;
 // §8.1 / §11.21: the reference samples the behaviour over at least A–E, built like the probability
 // vector; a dict letter past C (here C for a 2-option scene) is then a possible, wrong, behaviour.
 TEST(DistilCompat, BehaviourSampledOverFiveLetters) {
-  LetterProbs d;
+  distil::LetterProbs d;
   d.set(0, 0.0);
   d.set(1, 0.0);
   d.set(2, 1.0);
-  const std::vector<LetterProbs> choice(20, d);
-  for (int support : {0, kReferenceSampleSupport}) {
+  const std::vector<distil::LetterProbs> choice(20, d);
+  for (int support : {0, distil::kReferenceSampleSupport}) {
     util::Rng rng(9);
-    std::vector<DecisionStat> st;
-    const VariantSummary s = summarise_variant(choice, 2, 1, rng, st, support);
+    std::vector<distil::DecisionStat> st;
+    const distil::VariantSummary s = distil::summarise_variant(choice, 2, 1, rng, st, support);
     for (const auto& x : st) {
       if (support == 0) {
         EXPECT_LT(x.behavior, 2);  // exactly the C options: A or B
@@ -50,18 +50,19 @@ class DistilCompatRun : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     work_ = new fs::path(um::testing::temp_dir("distil_compat"));
-    SyntheticSpec a;
+    distil::SyntheticSpec a;
     a.scenes = 300;
     a.rationales = 4;
     a.rationale_chars = 60;
     a.max_options = 8;
     a.seed = 21;
-    write_synthetic_distil_inputs(*work_, "dsA", a);
+    distil::write_synthetic_distil_inputs(*work_, "dsA", a);
     util::write_file_atomic(*work_ / "system.txt", "Test prompt.\n");
   }
   static void TearDownTestSuite() { delete work_; }
-  static DistilResult run(const std::string& name, data::Compat compat, std::optional<Allocation> alloc) {
-    DistilOptions o;
+  static distil::DistilResult run(const std::string& name, data::Compat compat,
+                                  std::optional<distil::Allocation> alloc) {
+    distil::DistilOptions o;
     o.work_dir = *work_;
     o.datasets = {"dsA"};
     o.name = name;
@@ -71,9 +72,9 @@ class DistilCompatRun : public ::testing::Test {
     o.threads = 2;
     o.compat = compat;
     o.allocation = alloc;
-    return run_distil(o);
+    return distil::run_distil(o);
   }
-  static std::vector<std::pair<int, int64_t>> taken(const DistilResult& r) {
+  static std::vector<std::pair<int, int64_t>> taken(const distil::DistilResult& r) {
     std::vector<std::pair<int, int64_t>> v;
     for (const auto& g : r.groups) v.emplace_back(g.choice_cnt, g.taken);
     return v;
@@ -83,10 +84,12 @@ class DistilCompatRun : public ::testing::Test {
 fs::path* DistilCompatRun::work_ = nullptr;
 
 TEST_F(DistilCompatRun, ReferenceAllocationByDefaultExplicitWins) {
-  const DistilResult ours = run("ours", data::Compat::usermirror, std::nullopt);
-  const DistilResult ref = run("ref", data::Compat::reference, std::nullopt);
-  const DistilResult ref_alloc = run("refalloc", data::Compat::usermirror, Allocation::reference);
-  const DistilResult ref_prop = run("refprop", data::Compat::reference, Allocation::proportional);
+  const distil::DistilResult ours = run("ours", data::Compat::usermirror, std::nullopt);
+  const distil::DistilResult ref = run("ref", data::Compat::reference, std::nullopt);
+  const distil::DistilResult ref_alloc =
+      run("refalloc", data::Compat::usermirror, distil::Allocation::reference);
+  const distil::DistilResult ref_prop =
+      run("refprop", data::Compat::reference, distil::Allocation::proportional);
   ASSERT_EQ(ours.candidates, ref.candidates);
   EXPECT_NE(taken(ours), taken(ref));  // the allocations differ on this data
   EXPECT_EQ(taken(ref), taken(ref_alloc));

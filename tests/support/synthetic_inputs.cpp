@@ -3,13 +3,13 @@
 #include <array>
 #include <cmath>
 
-#include "pipeline/distil.h"
-#include "pipeline/reference_io.h"
+#include "distil/distil.h"
+#include "distil/reference_io.h"
 #include "util/atomic_file.h"
 #include "util/json_writer.h"
 #include "util/rng.h"
 
-namespace um::pipeline {
+namespace um::distil {
 
 namespace {
 
@@ -139,4 +139,4 @@ void write_synthetic_distil_inputs(const std::filesystem::path& work, const std:
   weak.commit();
 }
 
-}  // namespace um::pipeline
+}  // namespace um::distil

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-namespace um::pipeline {
+namespace um::distil {
 
 struct SyntheticSpec {
   int64_t scenes = 1000;
@@ -31,4 +31,4 @@ void write_synthetic_distil_inputs(const std::filesystem::path& work, const std:
 void write_synthetic_score_inputs(const std::filesystem::path& work, const std::string& ds,
                                   const SyntheticSpec& spec);
 
-}  // namespace um::pipeline
+}  // namespace um::distil

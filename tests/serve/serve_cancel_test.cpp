@@ -224,6 +224,39 @@ TEST(ServeCancel, SimulateReasoningClientThatLeavesDuringTheOptionsCancelsThem) 
   }
 }
 
+// SIGTERM's drain reaches /v1/simulate's work too: after the drain timeout the option request is
+// cancelled and the client gets 503.
+TEST(ServeCancel, DrainTimeoutCancelsSimulate) {
+  StepBackend be;  // option requests take ~20 s unless cancelled
+  serve::ServeOptions opts = options();
+  opts.host = "127.0.0.1";
+  opts.port = 0;
+  opts.drain_timeout_s = 1;
+  serve::Server server(be, opts);
+  const int port = server.bind();
+  std::thread run([&] { server.run(); });
+  int status = 0;
+  std::string answer;
+  std::thread client([&] {
+    httplib::Client http("127.0.0.1", port);
+    http.set_read_timeout(120);
+    auto res = http.Post("/v1/simulate", simulate_body("direct").dump(), "application/json");
+    if (res) {
+      status = res->status;
+      answer = res->body;
+    }
+  });
+  ASSERT_TRUE(be.wait_started(true, 1));
+  server.stop();
+  run.join();
+  client.join();
+  auto ended = be.wait_ended(1);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_TRUE(ended[0].cancelled);
+  EXPECT_EQ(status, 503);
+  EXPECT_NE(answer.find("drain timeout"), std::string::npos) << answer;
+}
+
 json error_of(const std::string& body) {
   json j = json::parse(body);
   return j.at("error");

@@ -24,10 +24,14 @@
 // util::InvalidInput (serve answers 400), as do allowed_token_ids without one decodable id. Streaming
 // (GenerateRequest::on_delta) sends each sample's text token by token, holding back an incomplete
 // UTF-8 character and any tail that may still become a stop string; GenerateRequest::cancel stops
-// a request within one decode step.
+// a request within one decode step or prefill block.
 // Option distributions: model::score_options after the rendered open assistant prefix, over the
 // letters' token ids (text::letter_token_ids unless the request gives them) — the exact
-// letter-restricted softmax, no missing letters.
+// letter-restricted softmax, no missing letters. A page group (one backend::shared_prefix_key) is
+// one model::score_option_group; OptionRequest::cancel is checked before each of its prefill blocks
+// and block steps: cancelled members are answered "option request cancelled" without changing the
+// others' results (their shared rows are still computed while any member is live), and a group
+// whose members are all cancelled stops there.
 #include <memory>
 
 #include "backend/backend.h"

@@ -319,6 +319,25 @@ TEST(ServeCancel, ServerRequestTimeoutAppliesToEveryGeneratingEndpoint) {
   EXPECT_TRUE(ended[1].cancelled);
 }
 
+// A deadline in reasoning mode's generation: 504, the generation cancelled, no option request sent.
+TEST(ServeCancel, DeadlineDuringSimulateReasoningCancelsTheGeneration) {
+  StepBackend be;
+  testing::RunningServer srv(be, options());
+  httplib::Client http("127.0.0.1", srv.port);
+  http.set_read_timeout(120);
+  json body = simulate_body("reasoning");
+  body["max_tokens"] = 20000;
+  auto res = http.Post("/v1/simulate", {{"X-Request-Timeout", "0.2"}}, body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 504);
+  EXPECT_EQ(error_of(res->body)["code"], "request_timeout");
+  auto ended = be.wait_ended(1);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_FALSE(ended[0].option);
+  EXPECT_TRUE(ended[0].cancelled);
+  EXPECT_EQ(be.started(true), 0);
+}
+
 // A stream already started when its deadline passes ends with the timeout's error event, then [DONE].
 TEST(ServeCancel, DeadlineInAStartedStreamSendsAnErrorEventThenDone) {
   StepBackend be;

@@ -146,6 +146,9 @@ class Session {
   struct PrefillPrompt {
     std::span<const int32_t> tokens;
     size_t split = 0;
+    // Optional, as prefill_cached's: asked before each of this prompt's blocks; when it
+    // answers true the call releases every sequence it made and throws util::Error("... cancelled").
+    std::function<bool()> cancelled = {};
   };
   std::vector<SeqId> prefill_cached_together(std::span<const PrefillPrompt> prompts, Logits* last_logits);
   size_t prefix_cache_hits() const { return prefix_hits_; }

@@ -238,7 +238,7 @@ std::vector<SeqId> Session::prefill_cached_together(std::span<const PrefillPromp
   try {
     for (const PrefillPrompt& p : prompts) {
       const size_t split = p.split >= p.tokens.size() ? 0 : p.split;
-      const Head h = prefill_head(p.tokens, split, {});
+      const Head h = prefill_head(p.tokens, split, p.cancelled);
       seqs.push_back(h.seq);
       splits.push_back(split);
       last.push_back(h.last);

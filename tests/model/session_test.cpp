@@ -439,3 +439,29 @@ TEST_F(SessionTest, GroupCancelledMidPrefillStopsAtTheNextBlock) {
 
 }  // namespace
 }  // namespace um
+
+namespace um {
+namespace {
+
+// Prompts prefilled together (Session::prefill_cached_together, continuous batching's joiners): a
+// prompt's own cancel is asked before each of its blocks, so a long prompt cancelled after its first
+// block stops there, and the call leaves no sequence behind.
+TEST_F(SessionTest, PrefillTogetherStopsAtTheNextBlockOfACancelledPrompt) {
+  constexpr size_t B = model::Session::kPrefillBlock;
+  model::Session s(m_, 8);
+  const auto shorter = ids(40, 3), longer = ids(static_cast<int>(4 * B + 10), 5);
+  std::vector<model::Session::PrefillPrompt> ps;
+  ps.push_back({shorter, 0});
+  ps.push_back({longer, 0, [&] { return s.tokens_computed() >= B; }});  // "the client left" after block 1
+  model::Logits first;
+  EXPECT_THROW(s.prefill_cached_together(ps, &first), util::Error);
+  EXPECT_EQ(s.tokens_computed(), B);  // the shorter prompt is all last block: nothing computed for it yet
+  EXPECT_EQ(s.live_sequences(), 0u);
+  ps[1].cancelled = {};
+  auto seqs = s.prefill_cached_together(ps, &first);
+  EXPECT_EQ(seqs.size(), 2u);
+  for (auto q : seqs) s.release(q);
+}
+
+}  // namespace
+}  // namespace um

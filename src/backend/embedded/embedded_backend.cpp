@@ -508,7 +508,13 @@ class EmbeddedBackend final : public Backend {
         continue;
       }
       std::vector<model::Session::PrefillPrompt> prompts;
-      for (size_t k = i; k < j; ++k) prompts.push_back({joining[k]->prompt, joining[k]->go.prompt_split});
+      for (size_t k = i; k < j; ++k) {
+        // A long prompt's blocks stop once its request is cancelled; the call then fails and the
+        // fallback below answers the cancelled request and prefills the others alone.
+        const GenerateRequest& req = *joining[k]->req;
+        prompts.push_back({joining[k]->prompt, joining[k]->go.prompt_split,
+                           [&req] { return req.cancel && req.cancel->load(std::memory_order_relaxed); }});
+      }
       model::Logits first;
       std::vector<model::SeqId> seqs;
       try {

@@ -83,16 +83,11 @@ class DistilRunFiles : public ::testing::Test {
   static void SetUpTestSuite() {
     plain_ = new fs::path(um::testing::temp_dir("distil_run_plain"));
     mixed_ = new fs::path(um::testing::temp_dir("distil_run_mixed"));
-    SyntheticSpec a;  // > 2 batches of selected pairs (kBatchLines = 256)
-    a.scenes = 700;
-    a.rationales = 3;
-    a.rationale_chars = 60;
-    a.seed = 21;
-    write_synthetic_distil_inputs(*plain_, "dsA", a);
-    SyntheticSpec b = a;
-    b.scenes = 300;
-    b.seed = 22;
-    write_synthetic_distil_inputs(*plain_, "dsB", b);
+    // dsA alone selects more than 2 batches of pairs (kBatchLines = 256).
+    write_synthetic_distil_inputs(*plain_, "dsA",
+                                  {.scenes = 700, .rationales = 3, .rationale_chars = 60, .seed = 21});
+    write_synthetic_distil_inputs(*plain_, "dsB",
+                                  {.scenes = 300, .rationales = 3, .rationale_chars = 60, .seed = 22});
     // mixed: dsA gzip-compressed (pass 2 reads it through), dsB plain (pass 2 maps it).
     gzip_inputs(*plain_, *mixed_, "dsA");
     fs::copy_file(scenes_path(*plain_, "dsB", "train"), scenes_path(*mixed_, "dsB", "train"));

@@ -70,7 +70,11 @@ void BM_TrainScenes1k(benchmark::State& state) {
   for (auto _ : state) {
     std::string out;
     scene::build_scenes(gen, targets, cfg.threads, [&](const scene::SceneOutcome& o) {
-      if (o.record) scene::append_scene_json(out, *o.record);
+      if (!o.record) return;
+      util::JsonWriter w(/*ascii=*/true);
+      scene::write_scene(w, *o.record, /*with_impressions=*/false);
+      out += w.str();
+      out.push_back('\n');
     });
     bytes = out.size();
   }

@@ -6,6 +6,7 @@
 
 #include "backend/simulation_requests.h"
 #include "pipeline/llm_stage.h"
+#include "pipeline/reasoning_steps.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -40,69 +41,50 @@ LlmChoiceModel::LlmChoiceModel(backend::Backend& backend, const std::filesystem:
 
 std::vector<std::vector<double>> LlmChoiceModel::choose(const std::vector<const PageScene*>& pages) {
   const bool direct = opts_.mode == "direct";
-  auto gen_key = [](const PageScene& p) { return p.key + "/gen"; };
-  auto opt_key = [](const PageScene& p, size_t r) { return p.key + "/p" + std::to_string(r); };
   auto base = [&](const PageScene& p) { return backend::simulation_messages(p.text, opts_.system_prompt); };
+  const pipeline::ReasoningSettings settings{.system_prompt = opts_.system_prompt,
+                                             .repeats = opts_.repeats,
+                                             .temperature = opts_.temperature,
+                                             .top_p = opts_.top_p,
+                                             .max_tokens = opts_.max_tokens,
+                                             .shared_prefix = true};
+  std::vector<pipeline::ReasoningRecord> records;
+  if (!direct) {
+    for (const PageScene* p : pages)
+      records.push_back(
+          {.key = p->key,
+           .text = &p->text,
+           .options = p->items.size(),
+           .seed = util::Rng::stream(opts_.seed, "arena/reasoning", util::hash64(p->key)).next_u64() >> 1});
+  }
   pipeline::SkipBudget budget{.max_failures = opts_.max_failures - failed_};
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = process_cpu_seconds();
   {
     backend::RequestStore store(store_path_, stage_);
-    if (!direct) {
-      std::vector<backend::GenerateRequest> todo;
+    std::vector<backend::OptionRequest> all;
+    if (direct) {
       for (const PageScene* p : pages) {
-        if (store.contains(gen_key(*p))) {
-          ++reused_;
-          continue;
-        }
-        backend::ReasoningSampling s{
-            .n = opts_.repeats,
-            .temperature = opts_.temperature,
-            .top_p = opts_.top_p,
-            .max_tokens = opts_.max_tokens,
-            .seed = util::Rng::stream(opts_.seed, "arena/reasoning", util::hash64(p->key)).next_u64() >> 1};
-        todo.push_back(backend::reasoning_generate_request(gen_key(*p), base(*p), s));
-        todo.back().shared_prefix = backend::scene_shared_prefix(p->text);
+        all.push_back(
+            backend::direct_option_request(pipeline::option_key(p->key, 0), base(*p), p->items.size()));
+        all.back().shared_prefix = backend::scene_shared_prefix(p->text);
       }
-      sent_ += static_cast<int64_t>(todo.size());
-      util::Progress bar("arena (generate)", todo.size(), "pages");
-      failed_ += pipeline::run_generate(
-          be_, std::move(todo), store,
-          [](const backend::GenerateResult& res) {
-            nlohmann::json v;
-            v["contents"] = nlohmann::json::array();
-            for (const auto& s : res.samples) v["contents"].push_back(s.text);
-            return v.dump();
-          },
-          bar, budget);
-      bar.finish();
+    } else {
+      const pipeline::GenerateStepCounts gen = pipeline::run_reasoning_generate(
+          be_, records, store, settings, {"arena (generate)", "pages"}, budget);
+      reused_ += gen.reused;
+      sent_ += gen.sent;
+      failed_ += gen.failed;
       budget.max_failures = opts_.max_failures - failed_;
+      all = pipeline::reasoning_option_requests(records, pipeline::load_store(store_path_, stage_), settings);
     }
-    auto generated =
-        direct ? std::map<std::string, nlohmann::json>{} : pipeline::load_store(store_path_, stage_);
     // The option requests, page group by page group: consecutive pages with the same shared text
     // (the pages of one user at one time, in the grouped order) carry one SharedPrefix hint, and the
     // embedded engine scores such a run of requests as one group whose results depend on the group
     // alone. So a group is asked whole or not at all: with any of its answers missing (a resumed
     // run), all of its requests are sent again (the stored answers are kept; the recomputed ones are
-    // identical), and a chunk sent to the backend always holds whole groups.
-    std::vector<backend::OptionRequest> all;
-    for (const PageScene* p : pages) {
-      if (direct) {
-        all.push_back(backend::direct_option_request(opt_key(*p, 0), base(*p), p->items.size()));
-        all.back().shared_prefix = backend::scene_shared_prefix(p->text);
-        continue;
-      }
-      auto gen = generated.find(gen_key(*p));
-      if (gen == generated.end()) continue;  // generation failed within the budget
-      auto contents = gen->second.at("contents").get<std::vector<std::string>>();
-      for (size_t r = 0; r < contents.size(); ++r) {
-        all.push_back(
-            backend::reasoning_option_request(opt_key(*p, r), base(*p), contents[r], p->items.size()));
-        all.back().shared_prefix = backend::scene_shared_prefix(p->text);
-      }
-    }
-    // Page groups exactly as the backend forms them: runs of equal backend::shared_prefix_key.
+    // identical), and a chunk sent to the backend always holds whole groups. Page groups are formed
+    // exactly as the backend forms them: runs of equal backend::shared_prefix_key.
     std::vector<std::vector<backend::OptionRequest>> groups;
     std::string prev_key;
     for (auto& r : all) {
@@ -147,15 +129,11 @@ std::vector<std::vector<double>> LlmChoiceModel::choose(const std::vector<const 
   std::vector<std::vector<double>> out;
   out.reserve(pages.size());
   for (const PageScene* p : pages) {
-    size_t n = 1;
-    if (!direct) {
-      auto g = stored.find(gen_key(*p));
-      n = g == stored.end() ? 0 : g->second.at("contents").size();
-    }
+    const size_t n = direct ? 1 : pipeline::stored_contents(stored, p->key).size();
     std::vector<double> mean(p->items.size(), 0.0);
     size_t got = 0;
     for (size_t r = 0; r < n; ++r) {
-      auto it = stored.find(opt_key(*p, r));
+      auto it = stored.find(pipeline::option_key(p->key, r));
       if (it == stored.end()) continue;
       auto probs = it->second.at("probs").get<std::vector<double>>();
       if (probs.size() != mean.size())

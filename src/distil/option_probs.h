@@ -8,13 +8,14 @@
 #include <cstdint>
 #include <span>
 
+#include "scene/scene_record.h"
 #include "util/rng.h"
 
 namespace um::distil {
 
 inline constexpr double kProbFloor = 1e-10;
-// Letters A..Z; the reference uses at most 12 (train) and 5 (eval).
-inline constexpr int kMaxOptions = 26;
+// Letters A..Z (the scene record's limit); the reference uses at most 12 (train) and 5 (eval).
+inline constexpr int kMaxOptions = scene::kMaxSceneOptions;
 
 // A letter dict as read from a probs/eval file: value[k] for letter chr('A'+k); present[k] false
 // for letters the dict does not mention (they get the floor).

@@ -1,20 +1,13 @@
 #pragma once
 // External names of the reference's stage files (docs/method.md §3.5, §6, §7, §8), in one table.
-// Every reader and writer in pipeline/ spells field names through these constants.
+// Every reader and writer in distil/ and pipeline/ spells field names through these constants.
+#include "scene/scene_fields.h"
+
 namespace um::distil::fields {
 
-// Scene records: <WORK>/datasets/<DS>_train.jsonl and _eval.jsonl (§3.5).
-inline constexpr const char* kText = "text";
-inline constexpr const char* kProfile = "profile";
-inline constexpr const char* kActionList = "action_list";
-inline constexpr const char* kHistory = "history";
-inline constexpr const char* kUserId = "user_id";
-inline constexpr const char* kItemId = "item_id";
-inline constexpr const char* kTimestamp = "timestamp";
-inline constexpr const char* kItemPos = "item_pos";
-inline constexpr const char* kChoiceCnt = "choice_cnt";
-inline constexpr const char* kDataset = "dataset";
-inline constexpr const char* kImpressionList = "impression_list";  // released eval set only
+// Scene records (§3.5): scene/scene_fields.h, the scene record's owner; the names are visible here
+// as distil::fields::kUserId etc., since the probs files share user_id and item_id.
+using namespace scene::fields;  // NOLINT(google-build-using-namespace)
 
 // Decisions files: OpenAI batch output lines (§6).
 inline constexpr const char* kCustomId = "custom_id";

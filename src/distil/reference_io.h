@@ -3,75 +3,34 @@
 // stages and the authors' scripts can consume each other's outputs. Field names: reference_fields.h.
 //
 //   LineParser parser;
-//   SceneRecord scene;
-//   parse_scene(parser, line, scene, /*want_text=*/false, {.file = path, .line = n});
+//   ProbsRecord probs;
+//   parse_probs(parser, line, probs, kAllDecisions, {.file = path, .line = n});
 //
 // Parsing throws util::Error with the file, line and field of the first problem. A parser is not
 // thread-safe; use one per thread.
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "distil/option_probs.h"
+#include "scene/scene_record.h"
 #include "text/prompt.h"
 #include "util/error.h"
+#include "util/json_line.h"
 #include "util/json_writer.h"
 
 namespace um::distil {
 
-// Reusable parsing state (simdjson parser + padded copy of the line).
-class LineParser {
- public:
-  LineParser();
-  ~LineParser();
-  LineParser(const LineParser&) = delete;
-  LineParser& operator=(const LineParser&) = delete;
-  struct Impl;
-  Impl& impl() { return *impl_; }
-
- private:
-  std::unique_ptr<Impl> impl_;
-};
-
-// A JSON line to parse. Lines kept in a buffer with kJsonPadding spare bytes after the text
-// (see pad_line) are parsed in place; others are copied into the parser's padded buffer first.
-inline constexpr size_t kJsonPadding = 64;
-struct JsonLine {
-  std::string_view text;
-  bool padded = false;
-  JsonLine(std::string_view s) : text(s) {}    // NOLINT(google-explicit-constructor)
-  JsonLine(const std::string& s) : text(s) {}  // NOLINT(google-explicit-constructor)
-  JsonLine(const char* s) : text(s) {}         // NOLINT(google-explicit-constructor)
-  // `buf` must come from pad_line.
-  static JsonLine in_padded(const std::string& buf) {
-    JsonLine l(std::string_view(buf.data(), buf.size() - kJsonPadding));
-    l.padded = true;
-    return l;
-  }
-};
-// buf = line followed by kJsonPadding spaces.
-void pad_line(std::string& buf, std::string_view line);
-
-// One scene of <DS>_train.jsonl / <DS>_eval.jsonl (§3.5). Ids are kept as text: a JSON string's
-// value, or a JSON number's literal (ml-1m ids may be numbers).
-using text::SceneText;  // profile, action_list (un-lettered, in exposure order), history
-struct SceneRecord {
-  SceneText text;  // filled only when parsed with want_text
-  std::string user_id;
-  std::string item_id;
-  int64_t timestamp = 0;  // epoch milliseconds
-  int item_pos = 0;       // 0-based index of the ground truth in the exposure list
-  int choice_cnt = 0;     // exposure length
-  std::string dataset;
-  std::vector<std::string> impression_list;  // released eval set only; empty otherwise
-};
-// Validates item_pos < choice_cnt <= kMaxOptions and, with text, action_list.size() == choice_cnt.
-void parse_scene(LineParser& parser, const JsonLine& line, SceneRecord& out, bool want_text,
-                 const util::Location& where);
-// Writes the §3.5 field order: text, user_id, item_id, timestamp, item_pos, choice_cnt, dataset.
-void write_scene(util::JsonWriter& w, const SceneRecord& s);
+// The scene record and the JSON line parser are scene's and util's (scene/scene_record.h,
+// util/json_line.h); distil code names them as before.
+using LineParser = util::JsonLineParser;
+using scene::parse_scene;
+using scene::SceneRecord;
+using scene::write_scene;
+using util::JsonLine;
+using util::kJsonPadding;
+using util::pad_line;
 
 // One line of probs/<DS>_probs_<variant>.jsonl (§7 step 6).
 struct ProbsRecord {

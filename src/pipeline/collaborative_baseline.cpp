@@ -8,9 +8,9 @@
 
 namespace um::pipeline {
 
-data::Dataset without_scene_targets(data::Dataset ds, const std::vector<const distil::SceneRecord*>& scenes) {
+data::Dataset without_scene_targets(data::Dataset ds, const std::vector<const scene::SceneRecord*>& scenes) {
   std::set<std::tuple<std::string_view, std::string_view, int64_t>> targets;
-  for (const distil::SceneRecord* s : scenes) targets.emplace(s->user_id, s->item_id, s->timestamp);
+  for (const scene::SceneRecord* s : scenes) targets.emplace(s->user_id, s->item_id, s->timestamp);
   std::vector<data::Interaction> kept;
   kept.reserve(ds.interactions.size());
   for (auto& x : ds.interactions)
@@ -21,7 +21,7 @@ data::Dataset without_scene_targets(data::Dataset ds, const std::vector<const di
 }
 
 std::vector<double> collaborative_option_scores(const scene::DatasetIndex& index, const scene::Matrix2D& e,
-                                                const distil::SceneRecord& s) {
+                                                const scene::SceneRecord& s) {
   const int64_t user = index.user_row(s.user_id);
   if (user < 0 || e.cols == 0) return {};
   const auto u = static_cast<uint32_t>(user);
@@ -50,14 +50,14 @@ std::vector<double> collaborative_option_scores(const scene::DatasetIndex& index
 }
 
 std::vector<std::vector<double>> collaborative_scores(data::Dataset ds,
-                                                      const std::vector<const distil::SceneRecord*>& scenes,
+                                                      const std::vector<const scene::SceneRecord*>& scenes,
                                                       const scene::CollaborativeParams& params) {
   const data::Dataset filtered = without_scene_targets(std::move(ds), scenes);
   const scene::DatasetIndex index(filtered);
   const scene::Matrix2D e = scene::collaborative_embedding(index, params);
   std::vector<std::vector<double>> out;
   out.reserve(scenes.size());
-  for (const distil::SceneRecord* s : scenes)
+  for (const scene::SceneRecord* s : scenes)
     out.push_back(s->impression_list.empty() ? std::vector<double>{}
                                              : collaborative_option_scores(index, e, *s));
   return out;

@@ -7,7 +7,7 @@
 #include <span>
 
 #include "distil/option_probs.h"
-#include "distil/reference_io.h"
+#include "scene/scene_record.h"
 #include "util/error.h"
 #include "util/line_reader.h"
 #include "util/rng.h"
@@ -287,12 +287,12 @@ std::vector<EvalScene> collaborative_baseline(const std::vector<EvalScene>& scen
 
 void add_baseline_counts(const std::filesystem::path& scene_file, BaselineInputs& into) {
   util::LineReader in(scene_file);
-  distil::LineParser parser;
-  distil::SceneRecord scene;
+  util::JsonLineParser parser;
+  scene::SceneRecord scene;
   std::string_view line;
   while (in.next(line)) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    distil::parse_scene(parser, line, scene, false, {.file = scene_file.string(), .line = in.line_number()});
+    scene::parse_scene(parser, line, scene, false, {.file = scene_file.string(), .line = in.line_number()});
     auto& counts = into.position_counts[scene.choice_cnt];
     counts.resize(static_cast<size_t>(scene.choice_cnt));
     ++counts[static_cast<size_t>(scene.item_pos)];

@@ -13,6 +13,7 @@
 #include "distil/work_layout.h"
 #include "pipeline/collaborative_baseline.h"
 #include "pipeline/evaluate_report.h"
+#include "pipeline/reasoning_steps.h"
 #include "text/chat_template.h"
 #include "text/prompt.h"
 #include "text/tokenizer.h"
@@ -60,7 +61,7 @@ void write_conversation(util::JsonWriter& w, const std::vector<backend::Message>
 // exist: the position prior from its train scenes; popularity from its prepared interactions (else
 // from the train scenes' ground truths), counting only interactions before each scene; the
 // collaborative score from its interactions without the eval scenes' ground truths.
-BaselineInputs baseline_inputs(const fs::path& work, const std::vector<distil::SceneRecord>& scenes,
+BaselineInputs baseline_inputs(const fs::path& work, const std::vector<scene::SceneRecord>& scenes,
                                uint64_t seed) {
   BaselineInputs b;
   std::set<std::string> datasets;
@@ -75,7 +76,7 @@ BaselineInputs baseline_inputs(const fs::path& work, const std::vector<distil::S
     auto& times = b.item_times[ds];
     times.clear();  // the interactions include the train ground truths
     for (const auto& x : d.interactions) times[x.item_id].push_back(util::epoch_ms_from_us(x.timestamp_us));
-    std::vector<const distil::SceneRecord*> mine;
+    std::vector<const scene::SceneRecord*> mine;
     std::vector<size_t> at;
     for (size_t i = 0; i < scenes.size(); ++i) {
       if (scenes[i].dataset != ds) continue;
@@ -118,101 +119,125 @@ bool render_report_figures(const fs::path& report_json, const fs::path& out_dir)
   return run_plot_script("plot_eval_report.py", report_json, out_dir);
 }
 
-EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
-  if (opts.mode != "direct" && opts.mode != "reasoning")
-    throw util::Error("mode must be direct or reasoning, got '" + opts.mode + "'", {.field = "mode"});
-  if (opts.repeats < 1) throw util::Error("repeats must be >= 1", {.field = "repeats"});
-  std::vector<distil::SceneRecord> scenes;
+namespace {
+
+std::vector<scene::SceneRecord> read_eval_scenes(const EvaluateOptions& opts) {
+  std::vector<scene::SceneRecord> scenes;
   for (const auto& in : opts.inputs) {
     auto part = read_scenes(in);
     scenes.insert(scenes.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
   }
-  fs::create_directories(opts.out_dir);
-  const bool direct = opts.mode == "direct";
-  const fs::path store_file = opts.out_dir / "predictions.store.jsonl";
-  const std::string stage = "evaluate/" + opts.mode;
-  // Scenes over the context limit get no request (docs/method.md §10).
+  return scenes;
+}
+
+// Scenes over the context limit get no request (docs/method.md §10): 1 marks them.
+std::vector<char> over_context_flags(const std::vector<scene::SceneRecord>& scenes,
+                                     const EvaluateOptions& opts, bool direct) {
   std::vector<char> over_context(scenes.size(), 0);
   const size_t max_context = context_limit(opts);
-  if (max_context > 0) {
-    if (opts.context_tokenizer.empty())
-      throw util::Error("max_context needs a tokenizer folder", {.field = "context_tokenizer"});
-    const auto tok = text::Tokenizer::load(opts.context_tokenizer);
-    const auto tpl = text::ChatTemplate::from_tokenizer_config(opts.context_tokenizer);
-    const std::string_view prefix = direct ? text::kBehaviorPrefix : text::kEvalReasoningPrefix;
-    for (size_t i = 0; i < scenes.size(); ++i) {
-      const std::string rendered =
-          tpl.render(text::scene_messages(scenes[i].text, opts.system_prompt, prefix));
-      over_context[i] = tok.encode(rendered, /*add_special_tokens=*/false).size() > max_context;
-    }
+  if (max_context == 0) return over_context;
+  if (opts.context_tokenizer.empty())
+    throw util::Error("max_context needs a tokenizer folder", {.field = "context_tokenizer"});
+  const auto tok = text::Tokenizer::load(opts.context_tokenizer);
+  const auto tpl = text::ChatTemplate::from_tokenizer_config(opts.context_tokenizer);
+  const std::string_view prefix = direct ? text::kBehaviorPrefix : text::kEvalReasoningPrefix;
+  for (size_t i = 0; i < scenes.size(); ++i) {
+    const std::string rendered = tpl.render(text::scene_messages(scenes[i].text, opts.system_prompt, prefix));
+    over_context[i] = tok.encode(rendered, /*add_special_tokens=*/false).size() > max_context;
   }
-  auto base_messages = [&](const distil::SceneRecord& s) {
-    return backend::simulation_messages(s.text, opts.system_prompt);
-  };
-  auto gen_key = [](size_t i) { return std::to_string(i) + "/gen"; };
-  auto opt_key = [](size_t i, size_t r) { return std::to_string(i) + "/p" + std::to_string(r); };
+  return over_context;
+}
 
-  {
-    backend::RequestStore store(store_file, stage);
-    // Reasoning mode, step 1: `repeats` continuations of "Thought:\nStimulus:" per scene.
-    if (!direct) {
-      std::vector<backend::GenerateRequest> todo;
-      for (size_t i = 0; i < scenes.size(); ++i) {
-        if (over_context[i] || store.contains(gen_key(i))) continue;
-        backend::ReasoningSampling sampling{.n = opts.repeats,
-                                            .temperature = opts.temperature,
-                                            .top_p = opts.top_p,
-                                            .max_tokens = opts.max_tokens,
-                                            .seed = util::Rng::stream(opts.seed, stage, i).next_u64() >> 1};
-        todo.push_back(backend::reasoning_generate_request(gen_key(i), base_messages(scenes[i]), sampling));
-      }
-      util::Progress bar("evaluate " + opts.mode + " (generate)", todo.size(), "scenes");
-      run_generate(
-          be, std::move(todo), store,
-          [](const backend::GenerateResult& res) {
-            nlohmann::json v;
-            v["contents"] = nlohmann::json::array();
-            for (const auto& s : res.samples) v["contents"].push_back(s.text);
-            return v.dump();
-          },
-          bar, opts.budget);
-      bar.finish();
-    }
-    // Step 2: the option distribution after "Behavior: [" (after each continuation in reasoning mode).
-    auto generated = direct ? std::map<std::string, nlohmann::json>{} : load_store(store_file, stage);
-    std::vector<backend::OptionRequest> todo;
+// A scene's store records are keyed by its index in the scene list: "<i>/gen", "<i>/p<r>".
+std::string scene_key(size_t i) { return std::to_string(i); }
+
+ReasoningSettings reasoning_settings(const EvaluateOptions& opts) {
+  return {.system_prompt = opts.system_prompt,
+          .repeats = opts.repeats,
+          .temperature = opts.temperature,
+          .top_p = opts.top_p,
+          .max_tokens = opts.max_tokens};
+}
+
+// Sends every request whose answer is not yet in the store: in reasoning mode the generations (step
+// 1) then the option distribution after each continuation (step 2); in direct mode the option
+// distribution after "Behavior: [".
+void ask_backend(backend::Backend& be, const std::vector<scene::SceneRecord>& scenes,
+                 const std::vector<char>& over_context, const EvaluateOptions& opts,
+                 const fs::path& store_file, const std::string& stage, bool direct) {
+  backend::RequestStore store(store_file, stage);
+  std::vector<backend::OptionRequest> todo;
+  if (direct) {
     for (size_t i = 0; i < scenes.size(); ++i) {
-      const auto& s = scenes[i];
+      const std::string key = option_key(scene_key(i), 0);
+      if (over_context[i] || store.contains(key)) continue;
+      todo.push_back(backend::direct_option_request(
+          key, backend::simulation_messages(scenes[i].text, opts.system_prompt),
+          static_cast<size_t>(scenes[i].choice_cnt)));
+    }
+  } else {
+    std::vector<ReasoningRecord> records;
+    for (size_t i = 0; i < scenes.size(); ++i) {
       if (over_context[i]) continue;
-      if (direct) {
-        if (store.contains(opt_key(i, 0))) continue;
-        todo.push_back(backend::direct_option_request(opt_key(i, 0), base_messages(s),
-                                                      static_cast<size_t>(s.choice_cnt)));
-        continue;
-      }
-      auto g = generated.find(gen_key(i));
-      if (g == generated.end()) continue;  // generation failed within the budget
-      auto contents = g->second.at("contents").get<std::vector<std::string>>();
-      for (size_t r = 0; r < contents.size(); ++r) {
-        if (store.contains(opt_key(i, r))) continue;
-        todo.push_back(backend::reasoning_option_request(opt_key(i, r), base_messages(s), contents[r],
-                                                         static_cast<size_t>(s.choice_cnt)));
-      }
+      records.push_back({.key = scene_key(i),
+                         .text = &scenes[i].text,
+                         .options = static_cast<size_t>(scenes[i].choice_cnt),
+                         .seed = util::Rng::stream(opts.seed, stage, i).next_u64() >> 1});
     }
-    util::Progress bar("evaluate " + opts.mode + " (score)", todo.size(), "prompts");
-    run_options(be, std::move(todo), store, probs_json, bar, opts.budget);
-    bar.finish();
+    const ReasoningSettings settings = reasoning_settings(opts);
+    run_reasoning_generate(be, records, store, settings, {"evaluate " + opts.mode + " (generate)", "scenes"},
+                           opts.budget);
+    todo = reasoning_option_requests(records, load_store(store_file, stage), settings);
+    std::erase_if(todo, [&](const backend::OptionRequest& r) { return store.contains(r.key); });
   }
+  util::Progress bar("evaluate " + opts.mode + " (score)", todo.size(), "prompts");
+  run_options(be, std::move(todo), store, probs_json, bar, opts.budget);
+  bar.finish();
+}
 
-  // Rebuild the outputs from the store in scene order.
-  auto stored = load_store(store_file, stage);
-  EvaluateResult result;
-  result.scenes = static_cast<int64_t>(scenes.size());
-  for (char o : over_context) result.over_context += o;
-  result.predictions = opts.out_dir / "predictions.jsonl";
-  std::vector<EvalScene> eval_scenes;
-  util::AtomicWriter out(result.predictions);
+// One line of predictions.jsonl: the scene's fields, then messages, choice and intent_list.
+std::string prediction_line(const scene::SceneRecord& s, const EvalScene& es,
+                            const std::vector<std::vector<backend::Message>>& intents,
+                            const EvaluateOptions& opts, bool direct) {
   util::JsonWriter w;
+  scene::write_scene(w, s, /*with_impressions=*/!s.impression_list.empty());  // {...}, reopened below
+  std::string line = w.take();
+  line.pop_back();
+  util::JsonWriter tail;
+  tail.begin_object();
+  tail.key("messages");
+  auto msgs = backend::simulation_messages(s.text, opts.system_prompt);
+  msgs.push_back({"assistant", std::string(direct ? text::kBehaviorPrefix : text::kEvalReasoningPrefix)});
+  write_conversation(tail, msgs);
+  tail.key("choice");
+  if (direct) {
+    if (es.repeats.empty())
+      tail.null();
+    else
+      write_letter_dict(tail, es.repeats[0]);
+  } else {
+    tail.begin_array();
+    for (const auto& p : es.repeats) write_letter_dict(tail, p);
+    tail.end_array();
+  }
+  tail.key("intent_list");
+  tail.begin_array();
+  if (direct) {
+    tail.value("");
+  } else {
+    for (const auto& m : intents) write_conversation(tail, m);
+  }
+  tail.end_array();
+  tail.end_object();
+  return line + "," + tail.str().substr(1) + "\n";
+}
+
+// Rebuilds predictions.jsonl from the store in scene order; returns the scenes as the report reads them.
+std::vector<EvalScene> write_predictions(const std::vector<scene::SceneRecord>& scenes,
+                                         const std::map<std::string, nlohmann::json>& stored,
+                                         const EvaluateOptions& opts, bool direct, const fs::path& path) {
+  std::vector<EvalScene> eval_scenes;
+  util::AtomicWriter out(path);
   for (size_t i = 0; i < scenes.size(); ++i) {
     const auto& s = scenes[i];
     EvalScene es;
@@ -222,57 +247,46 @@ EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
     es.option_items = s.impression_list;
     es.timestamp = s.timestamp;
     std::vector<std::vector<backend::Message>> intents;
-    std::vector<std::string> contents;
-    if (!direct) {
-      if (auto g = stored.find(gen_key(i)); g != stored.end())
-        contents = g->second.at("contents").get<std::vector<std::string>>();
-    }
-    size_t n = direct ? 1 : contents.size();
+    const std::vector<std::string> contents =
+        direct ? std::vector<std::string>{} : stored_contents(stored, scene_key(i));
+    const size_t n = direct ? 1 : contents.size();
     for (size_t r = 0; r < n; ++r) {
-      auto it = stored.find(opt_key(i, r));
+      auto it = stored.find(option_key(scene_key(i), r));
       if (it == stored.end()) continue;
       es.repeats.push_back(it->second.at("probs").get<std::vector<double>>());
       if (!direct) {
-        auto msgs = base_messages(s);
+        auto msgs = backend::simulation_messages(s.text, opts.system_prompt);
         msgs.push_back({"assistant", backend::reasoning_turn(contents[r])});
         intents.push_back(std::move(msgs));
       }
     }
-    w.clear();
-    distil::write_scene(w, s);  // {...} — reopened below to append the prediction fields
-    std::string line = w.take();
-    line.pop_back();
-    util::JsonWriter tail;
-    tail.begin_object();
-    tail.key("messages");
-    auto msgs = base_messages(s);
-    msgs.push_back({"assistant", std::string(direct ? text::kBehaviorPrefix : text::kEvalReasoningPrefix)});
-    write_conversation(tail, msgs);
-    tail.key("choice");
-    if (direct) {
-      if (es.repeats.empty())
-        tail.null();
-      else
-        write_letter_dict(tail, es.repeats[0]);
-    } else {
-      tail.begin_array();
-      for (const auto& p : es.repeats) write_letter_dict(tail, p);
-      tail.end_array();
-    }
-    tail.key("intent_list");
-    tail.begin_array();
-    if (direct) {
-      tail.value("");
-    } else {
-      for (const auto& m : intents) write_conversation(tail, m);
-    }
-    tail.end_array();
-    tail.end_object();
-    line += "," + tail.str().substr(1) + "\n";
-    out.write(line);
+    out.write(prediction_line(s, es, intents, opts, direct));
     eval_scenes.push_back(std::move(es));
   }
   out.commit();
+  return eval_scenes;
+}
+
+}  // namespace
+
+EvaluateResult run_evaluate(backend::Backend& be, const EvaluateOptions& opts) {
+  if (opts.mode != "direct" && opts.mode != "reasoning")
+    throw util::Error("mode must be direct or reasoning, got '" + opts.mode + "'", {.field = "mode"});
+  if (opts.repeats < 1) throw util::Error("repeats must be >= 1", {.field = "repeats"});
+  const std::vector<scene::SceneRecord> scenes = read_eval_scenes(opts);
+  fs::create_directories(opts.out_dir);
+  const bool direct = opts.mode == "direct";
+  const fs::path store_file = opts.out_dir / "predictions.store.jsonl";
+  const std::string stage = "evaluate/" + opts.mode;
+  const std::vector<char> over_context = over_context_flags(scenes, opts, direct);
+  ask_backend(be, scenes, over_context, opts, store_file, stage, direct);
+
+  EvaluateResult result;
+  result.scenes = static_cast<int64_t>(scenes.size());
+  for (char o : over_context) result.over_context += o;
+  result.predictions = opts.out_dir / "predictions.jsonl";
+  const std::vector<EvalScene> eval_scenes =
+      write_predictions(scenes, load_store(store_file, stage), opts, direct, result.predictions);
 
   EvalReportOptions ropts;
   ropts.baselines = baseline_inputs(opts.work, scenes, opts.seed);

@@ -25,20 +25,17 @@ std::map<std::string, nlohmann::json> load_store(const std::filesystem::path& pa
   return out;
 }
 
-std::vector<distil::SceneRecord> read_scenes(const std::filesystem::path& path) {
+nlohmann::json contents_value(const backend::GenerateResult& result) {
+  nlohmann::json v;
+  v["contents"] = nlohmann::json::array();
+  for (const auto& s : result.samples) v["contents"].push_back(s.text);
+  return v;
+}
+
+std::vector<scene::SceneRecord> read_scenes(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path))
     throw util::Error("scene file missing (run `usermirror scenes` first)", {.file = path.string()});
-  util::LineReader in(path);
-  distil::LineParser parser;
-  std::vector<distil::SceneRecord> scenes;
-  std::string_view line;
-  while (in.next(line)) {
-    if (line.empty()) continue;
-    distil::SceneRecord s;
-    distil::parse_scene(parser, line, s, true, {.file = path.string(), .line = in.line_number()});
-    scenes.push_back(std::move(s));
-  }
-  return scenes;
+  return scene::read_scene_file(path);
 }
 
 namespace {

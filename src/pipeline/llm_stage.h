@@ -17,6 +17,7 @@
 #include "backend/backend.h"
 #include "backend/request_store.h"
 #include "distil/reference_io.h"
+#include "scene/scene_record.h"
 #include "util/progress.h"
 
 namespace um::pipeline {
@@ -26,8 +27,12 @@ std::filesystem::path store_path_for(const std::filesystem::path& final_path);
 // key -> parsed value of every record in a store (empty when the file does not exist).
 std::map<std::string, nlohmann::json> load_store(const std::filesystem::path& path, const std::string& stage);
 
-// Reads every scene of a datasets/<DS>_{train,eval}.jsonl file, with text.
-std::vector<distil::SceneRecord> read_scenes(const std::filesystem::path& path);
+// Reads every scene of a datasets/<DS>_{train,eval}.jsonl file, with text (scene::read_scene_file);
+// a missing file is an error that says which command makes it.
+std::vector<scene::SceneRecord> read_scenes(const std::filesystem::path& path);
+
+// The stored value of a generation: {"contents": [the samples' texts]} (decide adds "tokens").
+nlohmann::json contents_value(const backend::GenerateResult& result);
 
 // How many requests may fail (after the backend's own retries) before the stage fails; failed
 // requests are counted in the summary and retried by the next run. Default 0: fail on the first.

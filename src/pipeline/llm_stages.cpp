@@ -56,9 +56,7 @@ StageCounts run_decide(backend::Backend& be, const DecideOptions& opts) {
     counts.failed = run_generate(
         be, std::move(todo), store,
         [](const backend::GenerateResult& res) {
-          nlohmann::json v;
-          v["contents"] = nlohmann::json::array();
-          for (const auto& s : res.samples) v["contents"].push_back(s.text);
+          nlohmann::json v = contents_value(res);
           v["tokens"] = res.prompt_tokens + res.completion_tokens;
           return v.dump();
         },

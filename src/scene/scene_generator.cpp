@@ -295,7 +295,7 @@ SceneOutcome SceneGenerator::build(uint64_t record, uint32_t interaction) const 
     }
     r.user_id = inter.user_id;
     r.item_id = inter.item_id;
-    r.timestamp_ms = t >= 0 ? t / 1000 : -((-t + 999) / 1000);
+    r.timestamp = t >= 0 ? t / 1000 : -((-t + 999) / 1000);
     r.item_pos = exp.item_pos;
     r.choice_cnt = static_cast<int>(exp.items.size());
     r.dataset = ds_.name;

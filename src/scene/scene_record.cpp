@@ -3,48 +3,159 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "scene/scene_fields.h"
 #include "util/error.h"
+#include "util/json_line_access.h"
 #include "util/json_writer.h"
 #include "util/line_reader.h"
 #include "util/time.h"
 
 namespace um::scene {
 
-void append_scene_json(std::string& out, const SceneRecord& r, bool with_impressions) {
-  util::JsonWriter w(/*ascii=*/true);
+namespace od = simdjson::ondemand;
+
+void write_scene(util::JsonWriter& w, const SceneRecord& r, bool with_impressions) {
   w.begin_object();
-  w.key("text");
+  w.key(fields::kText);
   w.begin_object();
-  w.key("profile");
+  w.key(fields::kProfile);
   w.value(r.text.profile);
-  w.key("action_list");
+  w.key(fields::kActionList);
   w.begin_array();
   for (const auto& a : r.text.action_list) w.value(a);
   w.end_array();
-  w.key("history");
+  w.key(fields::kHistory);
   w.value(r.text.history);
   w.end_object();
-  w.key("user_id");
+  w.key(fields::kUserId);
   w.value(r.user_id);
-  w.key("item_id");
+  w.key(fields::kItemId);
   w.value(r.item_id);
-  w.key("timestamp");
-  w.value(r.timestamp_ms);
-  w.key("item_pos");
+  w.key(fields::kTimestamp);
+  w.value(r.timestamp);
+  w.key(fields::kItemPos);
   w.value(r.item_pos);
-  w.key("choice_cnt");
+  w.key(fields::kChoiceCnt);
   w.value(r.choice_cnt);
-  w.key("dataset");
+  w.key(fields::kDataset);
   w.value(r.dataset);
   if (with_impressions) {
-    w.key("impression_list");
+    w.key(fields::kImpressionList);
     w.begin_array();
     for (const auto& id : r.impression_list) w.value(id);
     w.end_array();
   }
   w.end_object();
-  out += w.str();
-  out.push_back('\n');
+}
+
+namespace {
+
+using namespace util::json_line;  // NOLINT(google-build-using-namespace): at, fail, check, get_*
+
+void parse_text(od::value v, SceneText& t, const util::Location& where) {
+  od::object obj;
+  check(v.get_object().get(obj), where, fields::kText);
+  bool profile = false, actions = false, history = false;
+  for (auto field : obj) {
+    std::string_view key;
+    check(field.unescaped_key().get(key), where, fields::kText);
+    if (key == fields::kProfile) {
+      get_string(field.value(), t.profile, where, "text.profile");
+      profile = true;
+    } else if (key == fields::kActionList) {
+      get_string_list(field.value(), t.action_list, where, "text.action_list");
+      actions = true;
+    } else if (key == fields::kHistory) {
+      get_string(field.value(), t.history, where, "text.history");
+      history = true;
+    }
+  }
+  if (!profile) fail(where, "text.profile", "missing field");
+  if (!actions) fail(where, "text.action_list", "missing field");
+  if (!history) fail(where, "text.history", "missing field");
+}
+
+// Epoch milliseconds, or the released eval set's "YYYY-MM-DD HH:MM:SS" (UTC).
+int64_t get_timestamp(od::value v, const util::Location& where) {
+  od::json_type t{};
+  check(v.type().get(t), where, fields::kTimestamp);
+  if (t != od::json_type::string) return get_int(v, where, fields::kTimestamp);
+  std::string_view s;
+  check(v.get_string().get(s), where, fields::kTimestamp);
+  if (auto us = util::parse_datetime(std::string(s))) return *us / 1000;
+  fail(where, fields::kTimestamp, "timestamp must be epoch milliseconds or \"YYYY-MM-DD HH:MM:SS\"");
+}
+
+}  // namespace
+
+void parse_scene(util::JsonLineParser& parser, const util::JsonLine& line, SceneRecord& out, bool want_text,
+                 const util::Location& where) {
+  od::document doc = parser.impl().iterate(line, where);
+  od::object obj;
+  check(doc.get_object().get(obj), where, "");
+  out.impression_list.clear();
+  unsigned seen = 0;  // bit per required field
+  for (auto field : obj) {
+    std::string_view key;
+    check(field.unescaped_key().get(key), where, "");
+    od::value v;
+    check(field.value().get(v), where, key);
+    if (key == fields::kText) {
+      if (want_text) parse_text(v, out.text, where);
+      seen |= 1;
+    } else if (key == fields::kUserId) {
+      get_id(v, out.user_id, where, key);
+      seen |= 2;
+    } else if (key == fields::kItemId) {
+      get_id(v, out.item_id, where, key);
+      seen |= 4;
+    } else if (key == fields::kTimestamp) {
+      out.timestamp = get_timestamp(v, where);
+      seen |= 8;
+    } else if (key == fields::kItemPos) {
+      out.item_pos = static_cast<int>(get_int(v, where, key));
+      seen |= 16;
+    } else if (key == fields::kChoiceCnt) {
+      out.choice_cnt = static_cast<int>(get_int(v, where, key));
+      seen |= 32;
+    } else if (key == fields::kDataset) {
+      get_string(v, out.dataset, where, key);
+      seen |= 64;
+    } else if (key == fields::kImpressionList) {
+      od::array arr;
+      check(v.get_array().get(arr), where, key);
+      for (auto el : arr) {
+        od::value ev;
+        check(el.get(ev), where, key);
+        get_id(ev, out.impression_list.emplace_back(), where, key);
+      }
+    }
+  }
+  static constexpr const char* kRequired[] = {fields::kText,      fields::kUserId,  fields::kItemId,
+                                              fields::kTimestamp, fields::kItemPos, fields::kChoiceCnt,
+                                              fields::kDataset};
+  for (unsigned b = 0; b < 7; ++b)
+    if (!(seen & (1u << b))) fail(where, kRequired[b], "missing field");
+  if (out.choice_cnt < 1 || out.choice_cnt > kMaxSceneOptions)
+    fail(where, fields::kChoiceCnt, "choice_cnt must be in 1.." + std::to_string(kMaxSceneOptions));
+  if (out.item_pos < 0 || out.item_pos >= out.choice_cnt)
+    fail(where, fields::kItemPos, "item_pos must be in 0..choice_cnt-1");
+  if (want_text && out.text.action_list.size() != static_cast<size_t>(out.choice_cnt))
+    fail(where, "text.action_list", "action_list length differs from choice_cnt");
+  if (!out.impression_list.empty() && out.impression_list.size() != static_cast<size_t>(out.choice_cnt))
+    fail(where, fields::kImpressionList, "impression_list length differs from choice_cnt");
+}
+
+std::vector<SceneRecord> read_scene_file(const std::filesystem::path& path) {
+  util::LineReader in(path);
+  util::JsonLineParser parser;
+  std::vector<SceneRecord> scenes;
+  std::string_view line;
+  while (in.next(line)) {
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    parse_scene(parser, line, scenes.emplace_back(), true, {.file = path.string(), .line = in.line_number()});
+  }
+  return scenes;
 }
 
 namespace {
@@ -133,36 +244,6 @@ auto read_lines(const std::filesystem::path& path, Parse parse) {
 
 }  // namespace
 
-SceneRecord parse_scene_line(std::string_view line, const std::string& file, int64_t line_no) {
-  Ctx c{file, line_no};
-  nlohmann::json j = parse_object(line, c);
-  SceneRecord r;
-  const auto& t = need(j, "text", c);
-  if (!t.is_object()) throw c.error("must be an object", "text");
-  r.text.profile = text_field(need(t, "profile", c), "text.profile", c);
-  r.text.history = text_field(need(t, "history", c), "text.history", c);
-  const auto& al = need(t, "action_list", c);
-  if (!al.is_array()) throw c.error("must be a list of strings", "text.action_list");
-  for (const auto& a : al) r.text.action_list.push_back(text_field(a, "text.action_list", c));
-  r.user_id = id_string(need(j, "user_id", c), "user_id", c);
-  r.item_id = id_string(need(j, "item_id", c), "item_id", c);
-  r.timestamp_ms = timestamp_ms(need(j, "timestamp", c), c);
-  r.item_pos = int_field(need(j, "item_pos", c), "item_pos", c);
-  r.choice_cnt = int_field(need(j, "choice_cnt", c), "choice_cnt", c);
-  r.dataset = text_field(need(j, "dataset", c), "dataset", c);
-  if (j.contains("impression_list")) r.impression_list = id_list(j["impression_list"], "impression_list", c);
-  if (r.choice_cnt != static_cast<int>(r.text.action_list.size())) {
-    throw c.error("choice_cnt " + std::to_string(r.choice_cnt) + " differs from the " +
-                      std::to_string(r.text.action_list.size()) + " entries of text.action_list",
-                  "choice_cnt");
-  }
-  if (r.item_pos < 0 || r.item_pos >= r.choice_cnt) throw c.error("item_pos out of range", "item_pos");
-  if (!r.impression_list.empty() && r.impression_list.size() != r.text.action_list.size()) {
-    throw c.error("impression_list length differs from text.action_list", "impression_list");
-  }
-  return r;
-}
-
 PreferenceRecord parse_preference_line(std::string_view line, const std::string& file, int64_t line_no) {
   Ctx c{file, line_no};
   nlohmann::json j = parse_object(line, c);
@@ -176,11 +257,6 @@ PreferenceRecord parse_preference_line(std::string_view line, const std::string&
   if (j.contains("impression_list")) r.impression_list = id_list(j["impression_list"], "impression_list", c);
   if (j.contains("item_pos")) r.item_pos = int_field(j["item_pos"], "item_pos", c);
   return r;
-}
-
-std::vector<SceneRecord> read_scene_file(const std::filesystem::path& path) {
-  return read_lines(
-      path, [](std::string_view l, const std::string& f, int64_t n) { return parse_scene_line(l, f, n); });
 }
 
 std::vector<PreferenceRecord> read_preference_file(const std::filesystem::path& path) {

@@ -94,6 +94,7 @@ ScenesReport run_scenes(const ScenesOptions& o) {
   std::filesystem::create_directories(rep.output.parent_path());
   util::AtomicWriter out(rep.output);
   std::string line;
+  util::JsonWriter w(/*ascii=*/true);  // non-ASCII as \uXXXX, like pandas
   std::unique_ptr<util::Progress> bar;
   if (o.progress)
     bar = std::make_unique<util::Progress>("scenes " + o.dataset + " " + o.split, targets.size(), "scene");
@@ -105,8 +106,10 @@ ScenesReport run_scenes(const ScenesOptions& o) {
           rep.skips[oc.skip_reason]++;
           return;
         }
-        line.clear();
-        append_scene_json(line, *oc.record, o.with_impressions);
+        w.clear();
+        write_scene(w, *oc.record, o.with_impressions);
+        line.assign(w.str());
+        line.push_back('\n');
         out.write(line);
         rep.written++;
         if (o.on_line) o.on_line(line);

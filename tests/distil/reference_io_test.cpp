@@ -9,49 +9,6 @@ namespace {
 
 const util::Location kWhere{.file = "x.jsonl", .line = 7};
 
-TEST(ReferenceIo, SceneRoundTripWithNumericIds) {
-  LineParser p;
-  SceneRecord s;
-  parse_scene(p,
-              R"({"text": {"profile": "P\n", "action_list": ["a\n", "b\n", "c\n"], "history": "H"}, )"
-              R"("user_id": 12, "item_id": "i9", "timestamp": 978300760000, "item_pos": 2, "choice_cnt": 3, )"
-              R"("dataset": "ml-1m"})",
-              s, true, kWhere);
-  EXPECT_EQ(s.user_id, "12");
-  EXPECT_EQ(s.item_id, "i9");
-  EXPECT_EQ(s.timestamp, 978300760000);
-  EXPECT_EQ(s.item_pos, 2);
-  EXPECT_EQ(s.choice_cnt, 3);
-  EXPECT_EQ(s.dataset, "ml-1m");
-  EXPECT_EQ(s.text.action_list.size(), 3u);
-  util::JsonWriter w;
-  write_scene(w, s);
-  EXPECT_EQ(w.str(),
-            R"({"text":{"profile":"P\n","action_list":["a\n","b\n","c\n"],"history":"H"},"user_id":"12",)"
-            R"("item_id":"i9","timestamp":978300760000,"item_pos":2,"choice_cnt":3,"dataset":"ml-1m"})");
-  SceneRecord back;
-  parse_scene(p, w.str(), back, true, kWhere);
-  EXPECT_EQ(back.text.history, "H");
-  EXPECT_EQ(back.user_id, "12");
-}
-
-TEST(ReferenceIo, SceneErrorsNameFileLineAndField) {
-  LineParser p;
-  SceneRecord s;
-  try {
-    parse_scene(p, R"({"text": {}, "user_id": 1, "item_id": 2, "timestamp": 3, "item_pos": 3, "choice_cnt": 3,
-                       "dataset": "d"})",
-                s, false, kWhere);
-    FAIL();
-  } catch (const util::Error& e) {
-    EXPECT_EQ(e.where().field, "item_pos");
-    EXPECT_EQ(e.where().line, 7);
-    EXPECT_NE(std::string(e.what()).find("x.jsonl:7"), std::string::npos) << e.what();
-  }
-  EXPECT_THROW(parse_scene(p, R"({"user_id": 1})", s, false, kWhere), util::Error);
-  EXPECT_THROW(parse_scene(p, R"({"text": )", s, false, kWhere), util::Error);
-}
-
 TEST(ReferenceIo, ProbsLineNullPartialAndBadLetters) {
   LineParser p;
   ProbsRecord r;
@@ -145,7 +102,7 @@ TEST(ReferenceIo, RationaleCutAtFirstBehaviorAndStripped) {
 
 TEST(SceneMessages, WorkedExampleOfTheMethodDoc) {
   // docs/method.md §5.4 (ml-1m, 2 history items, 2 options), exact string.
-  SceneText t;
+  text::SceneText t;
   t.profile = "## User Profile\nGender: male\nAge: 25-34\nOccupation: programmer\nLocation: Austin, TX\n";
   t.history =
       "A movie viewed 3 days ago\nToy Story (1995) Animation|Children's|Comedy \nMy Behavior:\nRating: "

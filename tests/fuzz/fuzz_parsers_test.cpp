@@ -32,6 +32,8 @@
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 #include "util/error.h"
+#include "util/json_line.h"
+#include "util/json_writer.h"
 #include "util/line_reader.h"
 #include "util/time.h"
 
@@ -431,6 +433,12 @@ TEST(Fuzz, RunConfig) {
 
 // ---- scene files ------------------------------------------------------------------------------
 
+std::string scene_json(const scene::SceneRecord& r, bool with_impressions) {
+  util::JsonWriter w(/*ascii=*/true);
+  scene::write_scene(w, r, with_impressions);
+  return w.str();
+}
+
 TEST(Fuzz, SceneLine) {
   scene::SceneRecord r;
   r.text.profile = "Age: 25\nGender: F \"quoted\" \xc3\xa9";
@@ -438,25 +446,26 @@ TEST(Fuzz, SceneLine) {
   r.text.history = "watched \\ things";
   r.user_id = "12";
   r.item_id = "1193";
-  r.timestamp_ms = 978300760000;
+  r.timestamp = 978300760000;
   r.item_pos = 1;
   r.choice_cnt = 2;
   r.dataset = "ml-1m";
   r.impression_list = {"1", "1193"};
-  std::string a, b;
-  scene::append_scene_json(a, r, true);
-  scene::append_scene_json(b, r, false);
   std::vector<std::string> seeds = {
-      a.substr(0, a.size() - 1), b.substr(0, b.size() - 1),
+      scene_json(r, true), scene_json(r, false),
       R"({"text":{"profile":"p","action_list":["x"],"history":""},"user_id":7,"item_id":8,"timestamp":"2000-12-31 22:12:40","item_pos":0,"choice_cnt":1,"dataset":"ml-1m","impression_list":[8]})"};
-  fuzz("scene-line", seeds, 3000,
-       [&](const std::string& in) { (void)scene::parse_scene_line(in, "fuzz.jsonl", 1); });
+  util::JsonLineParser parser;
+  fuzz("scene-line", seeds, 3000, [&](const std::string& in) {
+    scene::SceneRecord got;
+    scene::parse_scene(parser, in, got, /*want_text=*/false, {.file = "fuzz.jsonl", .line = 1});
+    scene::parse_scene(parser, in, got, /*want_text=*/true, {.file = "fuzz.jsonl", .line = 1});
+  });
 }
 
-// Whole scene files (several lines, blank lines, a torn last line) through both readers that take
-// them from outside: scene::read_scene_file (prompt import, released eval sets) and
-// pipeline::read_scenes (decide, score, evaluate). Property: the pipeline's reader accepts exactly
-// what the scene reader accepts, with the same records.
+// Whole scene files (several lines, blank lines, a torn last line) through scene::read_scene_file,
+// the one reader (scenes' eval users, decide, score, evaluate through pipeline::read_scenes, released
+// eval sets). Property: what it accepts is written back by scene::write_scene and read again as the
+// same records, and the pipeline's wrapper reads the same records.
 TEST(Fuzz, SceneFile) {
   scene::SceneRecord r;
   r.text.profile = "Age: 25\nGender: F";
@@ -464,35 +473,32 @@ TEST(Fuzz, SceneFile) {
   r.text.history = "watched";
   r.user_id = "12";
   r.item_id = "1193";
-  r.timestamp_ms = 978300760000;
+  r.timestamp = 978300760000;
   r.item_pos = 1;
   r.choice_cnt = 2;
   r.dataset = "ml-1m";
-  std::string a, b;
-  scene::append_scene_json(a, r, false);
+  const std::string a = scene_json(r, false) + "\n";
   r.user_id = "13";
   r.impression_list = {"1", "1193"};
-  scene::append_scene_json(b, r, true);
+  const std::string b = scene_json(r, true) + "\n";
   fs::path dir = testing::temp_dir("fuzz-scene-file");
   fuzz("scene-file", {a + b, a + "\n" + b + a, a + b.substr(0, b.size() / 2)}, 800,
        [&](const std::string& in) {
          write_all(dir / "s.jsonl", in);
-         std::vector<scene::SceneRecord> got;
-         bool ok = true;
+         const std::vector<scene::SceneRecord> got = scene::read_scene_file(dir / "s.jsonl");
+         std::string again;
+         for (const auto& s : got) again += scene_json(s, !s.impression_list.empty()) + "\n";
+         write_all(dir / "again.jsonl", again);
+         std::string twice;
          try {
-           got = scene::read_scene_file(dir / "s.jsonl");
-         } catch (const util::Error&) {
-           ok = false;
+           for (const auto& s : scene::read_scene_file(dir / "again.jsonl"))
+             twice += scene_json(s, !s.impression_list.empty()) + "\n";
+         } catch (const util::Error& e) {
+           throw std::logic_error(std::string("a written scene file does not read back: ") + e.what());
          }
-         std::vector<distil::SceneRecord> piped;
-         bool piped_ok = true;
-         try {
-           piped = pipeline::read_scenes(dir / "s.jsonl");
-         } catch (const util::Error&) {
-           piped_ok = false;
-         }
-         if (ok && piped_ok && got.size() != piped.size())
-           throw std::logic_error("the two scene readers read different numbers of records");
+         if (twice != again) throw std::logic_error("a scene file read back differs from the one written");
+         if (pipeline::read_scenes(dir / "s.jsonl").size() != got.size())
+           throw std::logic_error("pipeline::read_scenes read a different number of records");
        });
 }
 

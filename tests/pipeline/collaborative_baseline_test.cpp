@@ -18,9 +18,9 @@ data::Dataset hand_dataset() {
   return d;
 }
 
-distil::SceneRecord scene(std::string user, std::string item, int64_t ms,
-                          std::vector<std::string> options = {}) {
-  distil::SceneRecord s;
+scene::SceneRecord scene(std::string user, std::string item, int64_t ms,
+                         std::vector<std::string> options = {}) {
+  scene::SceneRecord s;
   s.user_id = std::move(user);
   s.item_id = std::move(item);
   s.timestamp = ms;
@@ -49,8 +49,8 @@ TEST(CollaborativeBaseline, OptionScoresUseOnlyEarlierHistory) {
 }
 
 TEST(CollaborativeBaseline, EvalGroundTruthsAreRemovedFromTheInteractions) {
-  const distil::SceneRecord target = scene("u1", "b", 5);  // u1 chose b at 5.4 ms, floored to 5 ms
-  const distil::SceneRecord other_time = scene("u1", "a", 2);
+  const scene::SceneRecord target = scene("u1", "b", 5);  // u1 chose b at 5.4 ms, floored to 5 ms
+  const scene::SceneRecord other_time = scene("u1", "a", 2);
   const data::Dataset kept = without_scene_targets(hand_dataset(), {&target, &other_time});
   ASSERT_EQ(kept.interactions.size(), 2u);
   EXPECT_EQ(kept.interactions[0].item_id, "a");
@@ -58,9 +58,9 @@ TEST(CollaborativeBaseline, EvalGroundTruthsAreRemovedFromTheInteractions) {
 }
 
 TEST(CollaborativeBaseline, ScoresAlignWithScenes) {
-  const distil::SceneRecord with = scene("u1", "c", 6, {"a", "b", "c"});
-  const distil::SceneRecord without_options = scene("u1", "c", 6);
-  const distil::SceneRecord no_history = scene("u2", "a", 1, {"a", "c"});
+  const scene::SceneRecord with = scene("u1", "c", 6, {"a", "b", "c"});
+  const scene::SceneRecord without_options = scene("u1", "c", 6);
+  const scene::SceneRecord no_history = scene("u2", "a", 1, {"a", "c"});
   const auto scores = collaborative_scores(hand_dataset(), {&with, &without_options, &no_history}, {});
   ASSERT_EQ(scores.size(), 3u);
   EXPECT_EQ(scores[0].size(), 3u);

@@ -90,7 +90,7 @@ TEST(EndToEnd, Ml100kEvalThenTrain) {
     // every history entry is an item the user rated strictly before the target
     std::set<std::string> earlier_titles;
     for (auto& [t, i] : mine) {
-      if (t / 1000 < r.timestamp_ms) earlier_titles.insert(titles[i]);
+      if (t / 1000 < r.timestamp) earlier_titles.insert(titles[i]);
     }
     size_t entries = 0;
     std::istringstream hs(r.text.history);

@@ -21,7 +21,10 @@ std::string run_all(const data::Dataset& ds, SceneConfig cfg, unsigned threads, 
   size_t n = 0;
   build_scenes(gen, targets, threads, [&](const SceneOutcome& o) {
     if (o.record) {
-      append_scene_json(out, *o.record, true);
+      util::JsonWriter w(/*ascii=*/true);
+      write_scene(w, *o.record, /*with_impressions=*/true);
+      out += w.str();
+      out.push_back('\n');
       ++n;
     }
   });
@@ -70,7 +73,7 @@ TEST(Generator, InvariantsOfEveryScene) {
     const auto& inter = ds.interactions[k];
     EXPECT_EQ(r.item_id, inter.item_id);
     EXPECT_EQ(r.user_id, inter.user_id);
-    EXPECT_EQ(r.timestamp_ms, inter.timestamp_us / 1000);
+    EXPECT_EQ(r.timestamp, inter.timestamp_us / 1000);
     ASSERT_EQ(r.choice_cnt, static_cast<int>(r.impression_list.size()));
     ASSERT_EQ(r.text.action_list.size(), r.impression_list.size());
     EXPECT_GE(r.choice_cnt, 2);

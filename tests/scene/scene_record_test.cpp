@@ -1,4 +1,5 @@
-// Scene JSONL writing (reference schema and field order) and reading of the released sets.
+// The scene record (scene/scene_record.h): writing in the reference schema and field order, reading
+// our files and the released sets, and the errors naming file, line and field.
 #include "scene/scene_record.h"
 
 #include <gtest/gtest.h>
@@ -7,9 +8,18 @@
 
 #include "common/shared_data.h"
 #include "util/error.h"
+#include "util/json_writer.h"
 
 namespace um::scene {
 namespace {
+
+const util::Location kWhere{.file = "x.jsonl", .line = 7};
+
+std::string scene_line(const SceneRecord& r, bool with_impressions, bool ascii) {
+  util::JsonWriter w(ascii);
+  write_scene(w, r, with_impressions);
+  return w.str();
+}
 
 TEST(SceneRecord, WritesReferenceFieldOrderWithAsciiEscapes) {
   SceneRecord r;
@@ -18,25 +28,89 @@ TEST(SceneRecord, WritesReferenceFieldOrderWithAsciiEscapes) {
   r.text.history = "h\n";
   r.user_id = "7";
   r.item_id = "42";
-  r.timestamp_ms = 978300760000;
+  r.timestamp = 978300760000;
   r.item_pos = 1;
   r.choice_cnt = 2;
   r.dataset = "ml-1m";
   r.impression_list = {"3", "42"};
-  std::string line;
-  append_scene_json(line, r);
   EXPECT_EQ(
-      line,
+      scene_line(r, false, true),
       R"({"text":{"profile":"","action_list":["Caf\u00e9 \"A\" - x \n","B/C \n"],"history":"h\n"},"user_id":"7",)"
-      R"("item_id":"42","timestamp":978300760000,"item_pos":1,"choice_cnt":2,"dataset":"ml-1m"})"
-      "\n");
-  std::string with;
-  append_scene_json(with, r, true);
+      R"("item_id":"42","timestamp":978300760000,"item_pos":1,"choice_cnt":2,"dataset":"ml-1m"})");
+  // Without ascii (evaluate's predictions), UTF-8 is written as is.
+  EXPECT_NE(scene_line(r, false, false).find("Caf\xC3\xA9"), std::string::npos);
+  const std::string with = scene_line(r, true, true);
   EXPECT_NE(with.find(R"("dataset":"ml-1m","impression_list":["3","42"]})"), std::string::npos);
-  SceneRecord back = parse_scene_line(with);
+  util::JsonLineParser p;
+  SceneRecord back;
+  parse_scene(p, with, back, true, kWhere);
   EXPECT_EQ(back.text.action_list, r.text.action_list);
   EXPECT_EQ(back.impression_list, r.impression_list);
-  EXPECT_EQ(back.timestamp_ms, r.timestamp_ms);
+  EXPECT_EQ(back.timestamp, r.timestamp);
+  EXPECT_EQ(scene_line(back, true, true), with);
+}
+
+TEST(SceneRecord, RoundTripWithNumericIds) {
+  util::JsonLineParser p;
+  SceneRecord s;
+  parse_scene(p,
+              R"({"text": {"profile": "P\n", "action_list": ["a\n", "b\n", "c\n"], "history": "H"}, )"
+              R"("user_id": 12, "item_id": "i9", "timestamp": 978300760000, "item_pos": 2, "choice_cnt": 3, )"
+              R"("dataset": "ml-1m"})",
+              s, true, kWhere);
+  EXPECT_EQ(s.user_id, "12");
+  EXPECT_EQ(s.item_id, "i9");
+  EXPECT_EQ(s.timestamp, 978300760000);
+  EXPECT_EQ(s.item_pos, 2);
+  EXPECT_EQ(s.choice_cnt, 3);
+  EXPECT_EQ(s.dataset, "ml-1m");
+  EXPECT_EQ(s.text.action_list.size(), 3u);
+  const std::string line = scene_line(s, false, false);
+  EXPECT_EQ(line,
+            R"({"text":{"profile":"P\n","action_list":["a\n","b\n","c\n"],"history":"H"},"user_id":"12",)"
+            R"("item_id":"i9","timestamp":978300760000,"item_pos":2,"choice_cnt":3,"dataset":"ml-1m"})");
+  SceneRecord back;
+  parse_scene(p, line, back, true, kWhere);
+  EXPECT_EQ(back.text.history, "H");
+  EXPECT_EQ(back.user_id, "12");
+}
+
+TEST(SceneRecord, ErrorsNameFileLineAndField) {
+  util::JsonLineParser p;
+  SceneRecord s;
+  try {
+    parse_scene(p, R"({"text": {}, "user_id": 1, "item_id": 2, "timestamp": 3, "item_pos": 3, "choice_cnt": 3,
+                       "dataset": "d"})",
+                s, false, kWhere);
+    FAIL();
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.where().field, "item_pos");
+    EXPECT_EQ(e.where().line, 7);
+    EXPECT_NE(std::string(e.what()).find("x.jsonl:7"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_scene(p, R"({"user_id": 1})", s, false, kWhere), util::Error);
+  EXPECT_THROW(parse_scene(p, R"({"text": )", s, false, kWhere), util::Error);
+  // Without want_text the text is not read; with it, it must hold choice_cnt entries.
+  const std::string short_text =
+      R"({"text": {"profile": "", "action_list": ["a"], "history": ""}, "user_id": 1, "item_id": 2, )"
+      R"("timestamp": 3, "item_pos": 0, "choice_cnt": 2, "dataset": "d"})";
+  parse_scene(p, short_text, s, false, kWhere);
+  EXPECT_EQ(s.choice_cnt, 2);
+  try {
+    parse_scene(p, short_text, s, true, kWhere);
+    FAIL();
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.where().field, "text.action_list");
+  }
+  try {
+    parse_scene(p,
+                R"({"text": {}, "user_id": 1, "item_id": 2, "timestamp": "yesterday", "item_pos": 0, )"
+                R"("choice_cnt": 1, "dataset": "d"})",
+                s, false, kWhere);
+    FAIL();
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.where().field, "timestamp");
+  }
 }
 
 // Hand-written lines in the published UserMirrorer-eval schema (fields as listed on the dataset
@@ -61,7 +135,7 @@ TEST(SceneRecord, ReadsReleasedEvalRows) {
   EXPECT_EQ(rows[0].impression_list[1], "B02");
   EXPECT_EQ(rows[1].user_id, "12");
   EXPECT_EQ(rows[1].item_id, "345");
-  EXPECT_EQ(rows[1].timestamp_ms, 978300019000);
+  EXPECT_EQ(rows[1].timestamp, 978300019000);
   EXPECT_EQ(rows[1].impression_list[0], "345");
 
   std::ofstream(dir / "bad.jsonl")

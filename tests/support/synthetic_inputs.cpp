@@ -89,7 +89,7 @@ void write_synthetic_score_inputs(const std::filesystem::path& work, const std::
   for (int64_t r = 0; r < spec.scenes; ++r) {
     util::Rng rng = util::Rng::stream(spec.seed, "synthetic/" + ds, static_cast<uint64_t>(r));
     const SceneRecord s = synthetic_scene(ds, spec, rng);
-    write_scene(w, s);
+    write_scene(w, s, /*with_impressions=*/false);
     w.newline();
     train.write(w.str());
     w.clear();
@@ -122,7 +122,7 @@ void write_synthetic_distil_inputs(const std::filesystem::path& work, const std:
   for (int64_t r = 0; r < spec.scenes; ++r) {
     util::Rng rng = util::Rng::stream(spec.seed, "synthetic/" + ds, static_cast<uint64_t>(r));
     const SceneRecord s = synthetic_scene(ds, spec, rng);
-    write_scene(w, s);
+    write_scene(w, s, /*with_impressions=*/false);
     w.newline();
     train.write(w.str());
     w.clear();

@@ -10,9 +10,11 @@
 //     new tokens from a 16-token prompt, greedy and sampled; rate = completion tokens / wall time of
 //     the request (prefill included), against forward-only decode at b = 1.
 //  4. C = 1, 4, 16 concurrent streaming clients (/v1/completions, stream, include_usage, T = 1,
-//     top_p 0.9, 64 tokens, distinct 16-token prompts, all started together): aggregate rate = all
-//     completion tokens / wall time of the round, against forward-only decode at b = C; time to first
-//     token (first streamed text) and inter-token latency (gaps between streamed chunks), p50 / p99.
+//     top_p 0.9, then greedy; 64 tokens, distinct 16-token prompts, all started together): aggregate rate =
+//     all completion tokens / wall time of the round, against forward-only decode at b = C and against
+//     the engine's own batched generation with the same sampler (model::generate, n = C, draws
+//     included); time to first token (first streamed text) and inter-token latency (gaps between
+//     streamed chunks), p50 / p99.
 //
 //   build/bench/serve_generate_bench [MODEL_DIR [concurrent]]   (default /tmp/um-bench/qwen2.5-0.5b-shape)
 #include <httplib.h>
@@ -130,6 +132,26 @@ double forward_rate(const std::shared_ptr<const model::Model>& m, size_t b, int 
   return rate;
 }
 
+// The engine's batched decode with its sampler: model::generate with n = b samples of one prompt (one
+// append_batch per step, every row drawn, the draws on all cores as the backend does), EOS ignored.
+double generate_rate(const std::shared_ptr<const model::Model>& m, int b, int steps, double temperature,
+                     double top_p) {
+  model::Session s(m, 0);
+  model::GenerateOptions o;
+  o.n = b;
+  o.max_tokens = steps;
+  o.ignore_eos = true;
+  o.sampling = {.temperature = temperature, .top_p = top_p};
+  double rate = 0;
+  for (int rep = 0; rep < 2; ++rep) {  // the first repetition warms up
+    o.seed = static_cast<uint64_t>(rep + 1);
+    auto t0 = Clock::now();
+    model::generate(s, prompt_ids(90 + rep), o);
+    rate = static_cast<double>(b) * steps / seconds_since(t0);
+  }
+  return rate;
+}
+
 double pct(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -143,7 +165,8 @@ struct Round {
 };
 
 // C streaming clients started together, each one request.
-Round concurrent_round(int port, const std::string& model, int clients, int tokens, int salt) {
+Round concurrent_round(int port, const std::string& model, int clients, int tokens, int salt,
+                       double temperature, double top_p) {
   Round out;
   std::mutex mu;
   std::vector<std::thread> threads;
@@ -151,8 +174,8 @@ Round concurrent_round(int port, const std::string& model, int clients, int toke
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
       nlohmann::json body = {{"model", model},       {"prompt", prompt_ids(salt + c)},
-                             {"max_tokens", tokens}, {"temperature", 1.0},
-                             {"top_p", 0.9},         {"seed", salt + c},
+                             {"max_tokens", tokens}, {"temperature", temperature},
+                             {"top_p", top_p},       {"seed", salt + c},
                              {"stream", true},       {"stream_options", {{"include_usage", true}}}};
       httplib::Client http("127.0.0.1", port);
       http.set_read_timeout(600);
@@ -259,17 +282,25 @@ int main(int argc, char** argv) {
           c.name, rep, tokens, tokens / wall, ref, tokens / wall / ref);
     }
   }
+  // Sampled clients (T = 1, top_p 0.9: each row's draw is O(vocabulary), ~2.3 ms on 151,936 logits)
+  // and greedy ones (an argmax, as in the issue's own four-client measurement).
   for (int clients : {1, 4, 16}) {
-    const double before = forward(clients);
-    Round r = concurrent_round(port, be->model_name(), clients, kTokens, 17 * clients);
-    const double ref = (before + forward(clients)) / 2;
-    std::printf(
-        "serve %2d streaming clients: %4.0f tokens in %.2f s = %.2f tok/s; forward-only b=%d %.2f tok/s; "
-        "ratio %.2f; "
-        "TTFT p50 %.0f ms p99 %.0f ms; inter-token p50 %.0f ms p99 %.0f ms; errors %d\n",
-        clients, r.tokens, r.wall, r.tokens / r.wall, clients, ref, r.tokens / r.wall / ref,
-        1e3 * pct(r.ttft, 0.5), 1e3 * pct(r.ttft, 0.99), 1e3 * pct(r.itl, 0.5), 1e3 * pct(r.itl, 0.99),
-        r.errors);
+    for (const Case& c : {Case{"T=1 top_p=0.9", 1.0, 0.9}, Case{"greedy", 0.0, 1.0}}) {
+      const double before = forward(clients);
+      const double gen_before = generate_rate(m, clients, kTokens, c.temperature, c.top_p);
+      Round r =
+          concurrent_round(port, be->model_name(), clients, kTokens, 17 * clients, c.temperature, c.top_p);
+      const double ref = (before + forward(clients)) / 2;
+      const double gen = (gen_before + generate_rate(m, clients, kTokens, c.temperature, c.top_p)) / 2;
+      std::printf(
+          "serve %2d streaming clients %-13s: %4.0f tokens in %.2f s = %.2f tok/s; forward-only b=%d %.2f "
+          "tok/s, "
+          "ratio %.2f; engine generate n=%d %.2f tok/s, ratio %.2f; "
+          "TTFT p50 %.0f ms p99 %.0f ms; inter-token p50 %.0f ms p99 %.0f ms; errors %d\n",
+          clients, c.name, r.tokens, r.wall, r.tokens / r.wall, clients, ref, r.tokens / r.wall / ref,
+          clients, gen, r.tokens / r.wall / gen, 1e3 * pct(r.ttft, 0.5), 1e3 * pct(r.ttft, 0.99),
+          1e3 * pct(r.itl, 0.5), 1e3 * pct(r.itl, 0.99), r.errors);
+    }
   }
   server.stop();
   run.join();

@@ -17,8 +17,6 @@ namespace {
 using nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
-const std::string kBehaviorPrefix(text::kBehaviorPrefix);
-
 ojson dist_json(const std::vector<std::string>& letters, const std::vector<double>& probs) {
   ojson d = ojson::object();
   for (size_t i = 0; i < letters.size(); ++i) d[letters[i]] = probs[i];
@@ -143,8 +141,10 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
   std::vector<double> mean(letters.size(), 0.0);
   int missing = 0;
   if (mode == "direct") {
-    backend::OptionRequest req{"simulate", messages, std::nullopt, letters, letter_ids};
-    req.messages.push_back({"assistant", kBehaviorPrefix});
+    // The shared builder, with the client's own letters (and their ids, when given).
+    backend::OptionRequest req = backend::direct_option_request("simulate", messages, letters.size());
+    req.letters = letters;
+    req.letter_token_ids = letter_ids;
     req.cancel = watch.flag();
     std::vector<backend::OptionRequest> one;
     one.push_back(std::move(req));
@@ -176,9 +176,10 @@ std::string simulate(backend::Backend& backend, const json& b, const ServeOption
     if (watch.poll()) watch.throw_cancelled();
     std::vector<backend::OptionRequest> reqs;
     for (size_t i = 0; i < g.samples.size(); ++i) {
-      backend::OptionRequest req{"simulate/" + std::to_string(i), messages, std::nullopt, letters,
-                                 letter_ids};
-      req.messages.push_back({"assistant", backend::reasoning_turn(g.samples[i].text) + kBehaviorPrefix});
+      backend::OptionRequest req = backend::reasoning_option_request(
+          "simulate/" + std::to_string(i), messages, g.samples[i].text, letters.size());
+      req.letters = letters;
+      req.letter_token_ids = letter_ids;
       req.cancel = watch.flag();
       reqs.push_back(std::move(req));
     }

@@ -80,7 +80,10 @@ std::string prepare_cmd(const fs::path& work) {
          quote(work.string());
 }
 std::string scenes_cmd(const fs::path& work) {
-  return um() + " scenes --dataset ml-latest-small --split eval --samples 64 --seed 3 --threads 2 --work " +
+  // Cheap scorers: the scene file is what is written here (the sanitizer build runs this nine times).
+  return um() +
+         " scenes --dataset ml-latest-small --split eval --samples 64 --seed 3 --threads 2 "
+         "--scorers random,popularity --work " +
          quote(work.string());
 }
 std::string arena_cmd(const fs::path& work) {
@@ -117,7 +120,7 @@ void check_full_disk(const std::vector<Command>& commands, size_t k, const std::
     if (!base.contains(rel)) largest = std::max(largest, bytes.size());
   ASSERT_GT(largest, 2u) << "command " << k << " wrote nothing";
 
-  for (size_t limit : {size_t{0}, size_t{1000}, largest / 3, largest - 1}) {
+  for (size_t limit : {size_t{0}, largest / 3, largest - 1}) {
     SCOPED_TRACE("file-size limit " + std::to_string(limit) + " bytes");
     const fs::path work = scratch / ("limit-" + std::to_string(limit));
     fs::remove_all(work);

@@ -179,6 +179,10 @@ class EmbeddedBackend final : public Backend {
       if (can_decode(id)) ok.push_back(id);
     return tok_.decode(ok, skip_special);
   }
+  // Whether a request's optional cancel flag (GenerateRequest / OptionRequest::cancel) is set.
+  static bool cancelled(const std::shared_ptr<const std::atomic<bool>>& flag) {
+    return flag && flag->load(std::memory_order_relaxed);
+  }
   // Token ids a request gives itself (prompt token ids, allowed_token_ids, letter_token_ids) must
   // name rows of the model: an id outside [0, vocab_size) is the client's mistake (InvalidInput,
   // answered 400 by serve), checked before the request touches the engine.
@@ -440,7 +444,7 @@ class EmbeddedBackend final : public Backend {
     const SamplingParams& sp = req.sampling;
     model::SamplingParams msp{sp.temperature, sp.top_k, sp.top_p, sp.min_p};
     const uint64_t seed = sp.seed ? *sp.seed : std::random_device{}();
-    if (req.cancel && req.cancel->load()) throw util::Error("generation cancelled", {.record = req.key});
+    if (cancelled(req.cancel)) throw util::Error("generation cancelled", {.record = req.key});
     // The scoring case (one token, no streaming) keeps its single-prefill path.
     if ((req.top_logprobs >= 0 || !req.allowed_token_ids.empty()) && sp.max_tokens == 1 && !req.on_delta) {
       reply(one_token(w.session, prompt, enc.split, req, msp, seed), nullptr);
@@ -490,7 +494,7 @@ class EmbeddedBackend final : public Backend {
     std::vector<std::unique_ptr<Running>> joining = std::move(w.joining);
     w.joining.clear();
     std::erase_if(joining, [&](std::unique_ptr<Running>& r) {
-      if (!r->req->cancel || !r->req->cancel->load()) return false;
+      if (!cancelled(r->req->cancel)) return false;
       fail(*r, util::Error("generation cancelled", {.record = r->req->key}));
       return true;
     });
@@ -512,8 +516,8 @@ class EmbeddedBackend final : public Backend {
         // A long prompt's blocks stop once its request is cancelled; the call then fails and the
         // fallback below answers the cancelled request and prefills the others alone.
         const GenerateRequest& req = *joining[k]->req;
-        prompts.push_back({joining[k]->prompt, joining[k]->go.prompt_split,
-                           [&req] { return req.cancel && req.cancel->load(std::memory_order_relaxed); }});
+        prompts.push_back(
+            {joining[k]->prompt, joining[k]->go.prompt_split, [&req] { return cancelled(req.cancel); }});
       }
       model::Logits first;
       std::vector<model::SeqId> seqs;
@@ -625,12 +629,12 @@ class EmbeddedBackend final : public Backend {
   GenerateResult one_token(model::Session& s, const std::vector<int32_t>& prompt, size_t split,
                            const GenerateRequest& req, const model::SamplingParams& msp, uint64_t seed) {
     model::Logits last;
-    auto cancelled = [&req] { return req.cancel && req.cancel->load(std::memory_order_relaxed); };
+    auto is_cancelled = [&req] { return cancelled(req.cancel); };
     model::SeqId seq;
     try {
-      seq = s.prefill_cached(prompt, &last, split, cancelled);
+      seq = s.prefill_cached(prompt, &last, split, is_cancelled);
     } catch (const util::Error&) {
-      if (cancelled()) throw util::Error("generation cancelled", {.record = req.key});
+      if (is_cancelled()) throw util::Error("generation cancelled", {.record = req.key});
       throw;
     }
     s.release(seq);
@@ -640,11 +644,7 @@ class EmbeddedBackend final : public Backend {
     std::vector<int32_t> candidates;
     if (!req.allowed_token_ids.empty()) {
       std::fill(masked.begin(), masked.end(), -INFINITY);
-      for (int32_t id : req.allowed_token_ids) {
-        if (id < 0 || static_cast<size_t>(id) >= row.size()) {
-          throw util::InvalidInput("token id " + std::to_string(id) + " is outside the model's vocabulary",
-                                   {.field = "allowed_token_ids", .record = req.key});
-        }
+      for (int32_t id : req.allowed_token_ids) {  // in range: join_generate's check_request_ids
         if (!can_decode(id)) continue;  // a padding row or an id without a token: never drawn or listed
         masked[static_cast<size_t>(id)] = row[static_cast<size_t>(id)];
         candidates.push_back(id);
@@ -741,9 +741,7 @@ class EmbeddedBackend final : public Backend {
   // changes the others' results; a group whose members are all cancelled stops there.
   void run_option_group(model::Session& s, const std::vector<OptionRequest>& reqs, size_t begin, size_t end,
                         std::vector<OptionResult>& out, std::vector<std::exception_ptr>& errs) {
-    auto cancelled = [&reqs](size_t i) {
-      return reqs[i].cancel && reqs[i].cancel->load(std::memory_order_relaxed);
-    };
+    auto is_cancelled = [&reqs](size_t i) { return cancelled(reqs[i].cancel); };
     auto cancel_error = [&reqs](size_t i) {
       return std::make_exception_ptr(util::Error("option request cancelled", {.record = reqs[i].key}));
     };
@@ -765,16 +763,17 @@ class EmbeddedBackend final : public Backend {
     const size_t computed_before = s.tokens_computed();
     try {
       std::vector<model::OptionScores> sc = model::score_option_group(
-          s, prompts, split, letters, [&](size_t j) { return cancelled(begin + ok[j]); });
+          s, prompts, split, letters, [&](size_t j) { return is_cancelled(begin + ok[j]); });
       for (size_t j = 0; j < ok.size(); ++j) {
-        if (cancelled(begin + ok[j])) {
+        if (is_cancelled(begin + ok[j])) {
           errs[ok[j]] = cancel_error(begin + ok[j]);
         } else {
           out[ok[j]] = option_result(sc[j]);
         }
       }
     } catch (...) {
-      for (size_t j : ok) errs[j] = cancelled(begin + j) ? cancel_error(begin + j) : std::current_exception();
+      for (size_t j : ok)
+        errs[j] = is_cancelled(begin + j) ? cancel_error(begin + j) : std::current_exception();
     }
     for (const auto& p : prompts) option_tokens_ += static_cast<int64_t>(p.size());
     option_computed_ += static_cast<int64_t>(s.tokens_computed() - computed_before);

@@ -352,13 +352,19 @@ std::string ranking_text(const ojson& names) {
   return out;
 }
 
+std::string history_phrase(const ojson& r) {
+  const int64_t h = r.contains("history") ? r["history"].get<int64_t>() : 0;
+  return h == 0 ? "history windows of 2-10 entries (the reference's)"
+                : "the last " + std::to_string(h) + " history entries";
+}
+
 std::string markdown(const ojson& r) {
   std::string md = "# usermirror arena: " + r["dataset"].get<std::string>() + ", " +
                    r["protocol"].get<std::string>() + " protocol\n\n";
   md += "Simulator `" + r["simulator"]["simulator"].get<std::string>() + "` (" +
         r["mode"].get<std::string>() + " mode), split `" + r["split"]["spec"].get<std::string>() + "`, " +
         std::to_string(r["users"].get<int64_t>()) + " users, pages of " +
-        std::to_string(r["page_size"].get<int64_t>()) + ", seed " +
+        std::to_string(r["page_size"].get<int64_t>()) + ", " + history_phrase(r) + ", seed " +
         std::to_string(r["seed"].get<uint64_t>()) + ".\n\n";
   md +=
       "## Recommenders\n\n| recommender | simulated score [95% CI] | test mass | coverage | chosen "
@@ -436,6 +442,7 @@ ReportFiles write_arena_report(const ArenaData& d, const std::vector<ModelRun>& 
   r["protocol"] = o.protocol;
   r["mode"] = o.mode;
   r["page_size"] = o.page_size;
+  r["history"] = o.history;  // 0 = the reference's random 2-10 window
   r["offline_k"] = o.offline_k;
   r["seed"] = o.seed;
   r["users"] = d.users.size();

@@ -46,6 +46,10 @@ void validate(const ArenaOptions& o) {
   if (o.page_size < 2 || o.page_size > 12)
     throw util::Error("page size must be between 2 and 12, got " + std::to_string(o.page_size),
                       {.field = "page-size"});
+  if (o.history > kMaxArenaHistory)
+    throw util::Error("history must be between 0 (the reference's random 2-10 window) and " +
+                          std::to_string(kMaxArenaHistory) + ", got " + std::to_string(o.history),
+                      {.field = "history"});
   if (o.rounds < 1 || o.rounds > 50)
     throw util::Error("rounds must be between 1 and 50", {.field = "rounds"});
   if (o.offline_k < 1) throw util::Error("offline k must be >= 1", {.field = "offline-k"});
@@ -364,6 +368,7 @@ ArenaResult run_with(const ArenaOptions& o, ChoiceModel* given, LlmChoiceModel* 
     cfg.scorers = {"random"};
     cfg.impressions = scene::ImpressionMode::Sampled;
     cfg.shape = {.min_options = 1, .max_options = 26};
+    cfg.history_window = o.history;
     renderer = std::make_unique<scene::SceneGenerator>(ds, cfg);
   }
   std::vector<std::unique_ptr<ChoiceModel>> controls;

@@ -50,6 +50,10 @@ Command arena_command() {
             ->capture_default_str();
         app.add_option("--users", o->users, "Test users sampled (0 = all)")->capture_default_str();
         app.add_option("--page-size", o->page_size, "Items per page (2-12)")->capture_default_str();
+        app.add_option(
+               "--history", o->history,
+               "History entries per page: 0 = the reference's random 2-10 window, N = the N most recent")
+            ->capture_default_str();
         app.add_option("--rounds", o->rounds, "Session rounds")->capture_default_str();
         app.add_option("--offline-k", o->offline_k, "Cut-off K of the offline metrics")
             ->capture_default_str();

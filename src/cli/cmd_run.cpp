@@ -70,6 +70,7 @@ fs::path run_arena_stage(const pipeline::RunConfig& c, const std::string& protoc
   o.protocol = protocol;
   o.users = static_cast<size_t>(c.arena.users);
   o.page_size = static_cast<size_t>(c.arena.page_size);
+  o.history = static_cast<size_t>(c.arena.history);
   o.rounds = static_cast<int>(c.arena.rounds);
   o.split = c.arena.split;
   o.name = protocol;

@@ -120,6 +120,8 @@ Stage arena_stage(RunContext& ctx, const std::string& protocol) {
       .param("rounds", c.arena.rounds)
       .param("split", c.arena.split)
       .param("seed", static_cast<int64_t>(c.seed));
+  // Only when set, so the stages of runs made before the option keep their identity.
+  if (c.arena.history != 0) s.param("history", c.arena.history);
   for (const auto& r : c.arena.recommenders) s.param("recommender", r);
   s.input("interactions", c.work / data::interaction_file(c.arena.dataset));
   if (c.train.enabled) s.input("pref", distil::distil_files(c.work, c.distil.name).pref);

@@ -201,6 +201,7 @@ RunConfig load_run_config(const fs::path& file) {
   arena.get_list("protocols", c.arena.protocols);
   arena.get("users", c.arena.users);
   arena.get("page_size", c.arena.page_size);
+  arena.get("history", c.arena.history);
   arena.get("rounds", c.arena.rounds);
   arena.get("split", c.arena.split);
   arena.finish();
@@ -212,6 +213,9 @@ RunConfig load_run_config(const fs::path& file) {
   if (c.arena.users < 0) throw util::Error("must be >= 0 (0 = all)", arena.where("users"));
   if (c.arena.page_size < 2 || c.arena.page_size > 12)
     throw util::Error("must be between 2 and 12", arena.where("page_size"));
+  if (c.arena.history < 0 || c.arena.history > 1000)
+    throw util::Error("must be between 0 (the reference's random 2-10 window) and 1000",
+                      arena.where("history"));
   if (c.arena.rounds < 1) throw util::Error("must be >= 1", arena.where("rounds"));
   if (c.arena.enabled && c.arena.dataset.empty()) c.arena.dataset = c.datasets.front().name;
   if (c.arena.enabled) {

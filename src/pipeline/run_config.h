@@ -71,6 +71,7 @@ struct RunArena {
   std::vector<std::string> protocols = {"interleave"};
   int64_t users = 100;
   int64_t page_size = 5;
+  int64_t history = 0;  // 0 = the reference's random 2-10 window, N = the N most recent entries
   int64_t rounds = 3;
   std::string split = "global-time:0.9";
 };

@@ -85,6 +85,7 @@ arena::ArenaOptions options_from(py::dict kw) {
   o.protocol = kw["protocol"].cast<std::string>();
   o.users = kw["users"].cast<size_t>();
   o.page_size = kw["page_size"].cast<size_t>();
+  o.history = kw["history"].cast<size_t>();
   o.rounds = kw["rounds"].cast<int>();
   o.offline_k = kw["offline_k"].cast<int>();
   o.split = kw["split"].cast<std::string>();

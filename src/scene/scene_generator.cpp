@@ -179,8 +179,11 @@ std::vector<std::string> SceneGenerator::history_entries(uint64_t record, uint32
   constexpr int64_t kAppended = -2;  // a simulated choice: no behaviour features, seen at the target time
   for (uint32_t item : appended) entries.emplace_back(item, kAppended);
 
-  util::Rng rng = util::Rng::stream(cfg_.seed, stage("history"), record);
-  auto keep = static_cast<size_t>(rng.uniform_int(kMinHistory, kMaxHistory));
+  size_t keep = cfg_.history_window;
+  if (keep == 0) {
+    util::Rng rng = util::Rng::stream(cfg_.seed, stage("history"), record);
+    keep = static_cast<size_t>(rng.uniform_int(kMinHistory, kMaxHistory));
+  }
   size_t first = entries.size() > keep ? entries.size() - keep : 0;
   std::vector<std::string> out;
   static const nlohmann::json kEmpty = nlohmann::json::object();

@@ -39,6 +39,9 @@ struct SceneConfig {
   // Auto with Compat::reference is Sampled (the reference's only working path, §4.8).
   ImpressionMode impressions = ImpressionMode::Auto;
   size_t top_k = 0;  // per-scorer list length; 0 = max(32, 3 × max_options) as the reference
+  // History entries per scene: 0 = the reference's window, drawn per scene from 2–10 (stream
+  // "history"); N = the N most recent entries (all when fewer).
+  size_t history_window = 0;
   // Compat::reference turns on every reference behaviour of scene building at once (ground-truth
   // positions, collaborative query and float32-softmax ranking, content query, social scorer, the
   // scorer set with content always on, sampled MIND train exposures); explicit options still win.

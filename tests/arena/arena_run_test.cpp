@@ -2,7 +2,9 @@
 // control simulators: report contents, request order, resumability, bad recommender input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -108,6 +110,77 @@ TEST(ArenaRun, InterleavingOnMl100kWithAnLlmSimulator) {
   }
   std::set<std::string> distinct(users_in_order.begin(), users_in_order.end());
   EXPECT_EQ(distinct.size(), users_in_order.size()) << "pages of one user were not sent together";
+}
+
+// The history entries of a page's user message (between "## History" and the exposure list; each
+// entry ends with a newline and entries are joined by another).
+std::vector<std::string> history_lines(const std::string& user_message) {
+  const size_t b = user_message.find("## History\n");
+  const size_t e = user_message.find("\n\n# Exposure List");
+  EXPECT_NE(b, std::string::npos);
+  EXPECT_NE(e, std::string::npos);
+  std::vector<std::string> out;
+  const std::string h = user_message.substr(b + 11, e - b - 11);
+  for (size_t at = 0; at < h.size();) {
+    size_t end = h.find("\n\n", at);
+    if (end == std::string::npos) end = h.size();
+    out.push_back(h.substr(at, end - at));
+    at = end + 2;
+  }
+  return out;
+}
+
+// The first page's history of every user the simulator was asked about, with history = `window`.
+std::map<std::string, std::vector<std::string>> histories(const fs::path& work, size_t window) {
+  ArenaOptions o = base_options(work);
+  o.simulator = "fake";
+  o.users = 20;
+  o.controls = {};
+  o.history = window;
+  o.name = "history-" + std::to_string(window);
+  testing::FakeSimulatorBackend be;
+  util::Summary s("arena");
+  run_arena(o, be, s);
+  std::map<std::string, std::vector<std::string>> out;
+  const auto keys = be.keys();
+  const auto msgs = be.messages();
+  for (size_t i = 0; i < keys.size(); ++i)
+    out.emplace(keys[i].substr(0, keys[i].find('/')), history_lines(msgs[i][1].content));
+  return out;
+}
+
+// --history N: every page shows the user's N most recent interactions before the page's time (all of
+// them when fewer), the same entries the longest window ends with; 0 keeps the reference's random
+// 2-10 window.
+TEST(ArenaRun, FixedHistoryWindowShowsTheMostRecentEntries) {
+  UM_REQUIRE_SHARED(raw, "data/ml-100k");
+  fs::path work = prepared_ml100k(raw, "arena-history");
+  const auto all = histories(work, 1000);
+  const auto seven = histories(work, 7);
+  const auto reference = histories(work, 0);
+  ASSERT_EQ(seven.size(), all.size());
+  size_t full = 0;
+  for (const auto& [user, lines] : seven) {
+    const auto& longest = all.at(user);
+    ASSERT_EQ(lines.size(), std::min<size_t>(7, longest.size())) << user;
+    EXPECT_TRUE(std::equal(lines.begin(), lines.end(), longest.end() - static_cast<long>(lines.size())))
+        << user;
+    full += lines.size() == 7;
+  }
+  EXPECT_GT(full, seven.size() / 2);
+  std::set<size_t> lengths;
+  for (const auto& [user, lines] : reference) {
+    EXPECT_GE(lines.size(), 1u);
+    EXPECT_LE(lines.size(), 10u);
+    lengths.insert(lines.size());
+  }
+  EXPECT_GT(lengths.size(), 2u) << "the reference's window is drawn per user and time";
+
+  ArenaOptions bad = base_options(work);
+  bad.simulator = "baseline:uniform";
+  bad.history = kMaxArenaHistory + 1;
+  util::Summary s("arena");
+  EXPECT_THROW(run_arena(bad, s), util::Error);
 }
 
 TEST(ArenaRun, KilledRunsResumeFromTheStoreAndWriteTheSameBytes) {

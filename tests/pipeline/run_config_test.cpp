@@ -53,5 +53,22 @@ TEST(RunConfig, AuthorsPrompts) {
   EXPECT_THROW(load_run_config(write_config("bad", "prompts = \"theirs\"")), util::Error);
 }
 
+// [arena] history: 0 (default) keeps the reference's random window; N fixes it; out of range is an
+// error naming the key.
+TEST(RunConfig, ArenaHistoryWindow) {
+  EXPECT_EQ(load_run_config(write_config("hist-default", "")).arena.history, 0);
+  fs::path file = write_config("hist", "");
+  std::ofstream(file, std::ios::app) << "\n[arena]\nhistory = 20\n";
+  EXPECT_EQ(load_run_config(file).arena.history, 20);
+  fs::path bad = write_config("hist-bad", "");
+  std::ofstream(bad, std::ios::app) << "\n[arena]\nhistory = -1\n";
+  try {
+    load_run_config(bad);
+    ADD_FAILURE() << "history = -1 was accepted";
+  } catch (const util::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("history"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace um::pipeline

@@ -325,9 +325,10 @@ def test_arena_with_a_simulator_and_a_python_recommender(work_cli, lists_file, t
     sim = um.Simulator(tiny_model, mode="direct")
     calls = []
     report = um.arena(work_cli, "ml-100k", ["pop", "itemknn", ListsFromFile(lists_file)], sim, protocol="page",
-                      users=6, seed=1, name="llm", controls=["baseline:uniform"], figures=False,
+                      users=6, seed=1, name="llm", controls=["baseline:uniform"], figures=False, history=4,
                       progress=lambda *a: calls.append(a))
     assert report["result"]["users"] == 6 and report["result"]["pages"] > 0
+    assert report["history"] == 4
     final = {stage: (d, t) for stage, d, t in calls}
     assert final["arena (direct)"][0] == final["arena (direct)"][1] > 0
     assert final["itemknn"][0] == final["itemknn"][1] > 0

@@ -347,7 +347,7 @@ def _recommender_name(obj):
 
 
 def arena(work, dataset, recommenders, simulator, *, mode="direct", protocol="interleave", users=200, page_size=5,
-          rounds=3, offline_k=10, split="global-time:0.9", name=None, seed=0, threads=0, prompt=None,
+          history=0, rounds=3, offline_k=10, split="global-time:0.9", name=None, seed=0, threads=0, prompt=None,
           prompts_dir=None, repeats=3, max_tokens=1024, temperature=1.0, top_p=0.8, max_failures=0, controls=None,
           order="grouped", bootstrap=1000, figures=True, progress=True, summary=None):
     """``usermirror arena``: recommenders judged by simulated users. Returns report.json as a dict, with
@@ -381,8 +381,8 @@ def arena(work, dataset, recommenders, simulator, *, mode="direct", protocol="in
         simulator = simulator.spec
     target, terminal = _progress_target(progress)
     options = dict(work=_path(work), dataset=dataset, recommenders=names, simulator=simulator, mode=mode,
-                   protocol=protocol, users=users, page_size=page_size, rounds=rounds, offline_k=offline_k,
-                   split=split, name=name or "", seed=seed, threads=threads, prompt=prompt or "",
+                   protocol=protocol, users=users, page_size=page_size, history=history, rounds=rounds,
+                   offline_k=offline_k, split=split, name=name or "", seed=seed, threads=threads, prompt=prompt or "",
                    prompts_dir=_path(prompts_dir), repeats=repeats, max_tokens=max_tokens, temperature=temperature,
                    top_p=top_p, max_failures=max_failures, controls=None if controls is None else list(controls),
                    order=order, bootstrap=bootstrap, figures=figures,

@@ -10,16 +10,19 @@
 #
 # DATASET is the bundled demo's ml-latest-small (default) or a dataset of SHARED_DIR/data (ml-1m, whose
 # profiles carry gender, age and occupation, so a larger share of each prompt is the user's own);
-# PAGE_SIZE the exposure list's length (default 5). With TINY=0 the tiny-model run is left out.
+# PAGE_SIZE the exposure list's length (default 5); HISTORY the history entries per page (default 0:
+# the reference's random 2-10 window; N: the N most recent, `usermirror arena --history N`). With
+# TINY=0 the tiny-model run is left out.
 #
-#   bench/arena_bench.sh BUILD_DIR [SHARED_DIR] [USERS] [DATASET] [PAGE_SIZE]
+#   bench/arena_bench.sh BUILD_DIR [SHARED_DIR] [USERS] [DATASET] [PAGE_SIZE] [HISTORY]
 set -euo pipefail
-build=${1:?usage: arena_bench.sh BUILD_DIR [SHARED_DIR] [USERS] [DATASET] [PAGE_SIZE]}
+build=${1:?usage: arena_bench.sh BUILD_DIR [SHARED_DIR] [USERS] [DATASET] [PAGE_SIZE] [HISTORY]}
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${2:-$root/../shared}
 users=${3:-6}
 dataset=${4:-ml-latest-small}
 page_size=${5:-5}
+history=${6:-0}
 um=$build/usermirror
 export OMP_WAIT_POLICY=PASSIVE UM_NO_PROGRESS=1
 work=/tmp/um-bench/arena-work-$dataset
@@ -46,13 +49,13 @@ run() {  # name simulator order users
   local t0 t1
   t0=$(date +%s.%N)
   "$um" arena --work "$work" --dataset "$dataset" --recommenders "$recs" --simulator "$2" \
-    --order "$3" --users "$4" --protocol interleave --page-size "$page_size" --seed 1 --name "$1" \
+    --order "$3" --users "$4" --protocol interleave --page-size "$page_size" --history "$history" --seed 1 --name "$1" \
     --no-figures --controls "" 2>&1 |
     grep -E "pages|prefix-cache|time: (recommenders|simulator)" | sed "s/^/  [$1] /"
   t1=$(date +%s.%N)
   echo "  [$1] wall $(echo "$t1 - $t0" | bc) s"
 }
-echo "== $dataset, page size $page_size, 0.5B shape, direct mode, $users users x 10 interleaved pairs (naive and grouped twice, alternating)"
+echo "== $dataset, page size $page_size, history $history (0 = random 2-10), 0.5B shape, direct mode, $users users x 10 interleaved pairs (naive and grouped twice, alternating)"
 for i in 1 2; do
   run naive$i "local:$m05" naive "$users"
   run grouped$i "local:$m05" grouped "$users"

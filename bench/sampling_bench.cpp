@@ -6,8 +6,9 @@
 //   build/bench/sampling_bench --benchmark_counters_tabular=true
 //
 // Rows: logits ~ N(0, sd) (sd 1: like a random-weight model; sd 4: a trained model's spread), then
-// greedy, T = 1 (no truncation), T = 1 top_p 0.95, T = 0.7 top_k 40, T = 0.8 min_p 0.05; the
-// padding rows above the tokenizer's 151,665 ids masked as the embedded backend does.
+// greedy, T = 1 (no truncation), T = 1 top_p 0.95, T = 0.7 top_k 40, T = 0.8 min_p 0.05, T = 1 top_p
+// 0.9 (the serve benchmark's sampler); the padding rows above the tokenizer's 151,665 ids masked as
+// the embedded backend does.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -44,8 +45,10 @@ model::SamplingParams params(int which) {
       return {1.0, 0, 0.95, 0.0};
     case 3:
       return {0.7, 40, 1.0, 0.0};
-    default:
+    case 4:
       return {0.8, 0, 1.0, 0.05};
+    default:
+      return {1.0, 0, 0.9, 0.0};
   }
 }
 
@@ -62,13 +65,14 @@ void BM_Sample(benchmark::State& state) {
   }
   state.counters["tok/s"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  static const char* names[] = {"greedy", "T1", "T1_top_p0.95", "T0.7_top_k40", "T0.8_min_p0.05"};
+  static const char* names[] = {"greedy",         "T1",         "T1_top_p0.95", "T0.7_top_k40",
+                                "T0.8_min_p0.05", "T1_top_p0.9"};
   state.SetLabel(std::string(names[state.range(0)]) + " sd=" + std::to_string(state.range(1)));
 }
 
 void args(benchmark::internal::Benchmark* b) {
   for (int sd : {1, 4})
-    for (int w = 0; w < 5; ++w) b->Args({w, sd});
+    for (int w = 0; w < 6; ++w) b->Args({w, sd});
   b->Unit(benchmark::kMillisecond);
 }
 

@@ -232,6 +232,120 @@ TEST(SamplingReference, MaskedIdsAreNeverDrawn) {
   EXPECT_THROW(model::sample(row, {.temperature = 0.0}, rng, none), util::Error);
 }
 
+// The reference with a mask: the reference on the allowed ids alone, mapped back to row ids.
+int32_t ref_sample_masked(const std::vector<float>& logits, const std::vector<uint8_t>& allowed,
+                          const model::SamplingParams& params, util::Rng& rng) {
+  std::vector<int32_t> ids;
+  std::vector<float> sub;
+  for (size_t i = 0; i < std::min(allowed.size(), logits.size()); ++i) {
+    if (allowed[i]) {
+      ids.push_back(static_cast<int32_t>(i));
+      sub.push_back(logits[i]);
+    }
+  }
+  return ids[static_cast<size_t>(ref::sample(sub, params, rng))];
+}
+
+// sample()'s shortcuts at the full vocabulary size, where the radix sort runs: temperature exactly 1
+// (no division), top_p below 1 with many candidates (the renormaliser taken from the running sum,
+// probabilities divided only when read), min_p, top_k's one-pass selection (ties at the k-th value
+// included), the backend's padding mask with holes in it.
+TEST(SamplingReference, FastPathsAtFullVocabularySizeWithAMask) {
+  util::Rng gen(31);
+  std::vector<uint8_t> allowed(151665, 1);
+  for (auto& a : allowed) a = gen.uniform01() < 0.97 ? 1 : 0;
+  for (int shape = 0; shape < 6; ++shape) {
+    const std::vector<float> logits = random_logits(gen, 151936, shape);
+    for (model::SamplingParams p :
+         {model::SamplingParams{1.0, 0, 1.0, 0.0}, model::SamplingParams{1.0, 0, 0.9, 0.0},
+          model::SamplingParams{1.0, 0, 0.5, 0.0}, model::SamplingParams{1.0, 0, 0.9, 0.05},
+          model::SamplingParams{1.0, 0, 1.0, 0.05}, model::SamplingParams{0.8, 0, 1.0, 0.05},
+          model::SamplingParams{0.7, 40, 1.0, 0.0}, model::SamplingParams{1.0, 40, 0.9, 0.0},
+          model::SamplingParams{0.7, 2000, 0.95, 0.01}, model::SamplingParams{1.0, 1, 1.0, 0.0}}) {
+      const uint64_t seed = gen.next_u64();
+      util::Rng a(seed), b(seed);
+      ASSERT_EQ(model::sample(logits, p, b, allowed), ref_sample_masked(logits, allowed, p, a))
+          << "shape=" << shape << " T=" << p.temperature << " top_k=" << p.top_k << " top_p=" << p.top_p
+          << " min_p=" << p.min_p;
+    }
+  }
+}
+
+// Temperatures where x / T underflows into subnormals (many logits scale to one value: the id lookup
+// cannot bracket them by stepping and divides each one) or overflows to infinity (no finite maximum:
+// the sorting chain), rows of infinities, and NaN top_p / min_p (the definition runs those cuts).
+TEST(SamplingReference, ExtremeTemperaturesAndInfiniteRows) {
+  util::Rng gen(77);
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  for (int round = 0; round < 12; ++round) {
+    std::vector<float> logits = random_logits(gen, 3000, round % 6);
+    if (round == 6) std::fill(logits.begin(), logits.end(), -kInf);
+    if (round == 7) logits[17] = kInf;
+    if (round == 8) logits[5] = logits[2000] = kInf;
+    for (double t : {1e45, 1e42, 1e38, 1e30, 3.0, 1.0, 1e-30, 1e-37}) {
+      constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();  // cuts that never stop
+      for (model::SamplingParams p :
+           {model::SamplingParams{t, 0, 1.0, 0.0}, model::SamplingParams{t, 0, 0.9, 0.0},
+            model::SamplingParams{t, 7, 1.0, 0.0}, model::SamplingParams{t, 0, 1.0, 0.3},
+            model::SamplingParams{t, 0, kNaN, 0.0}, model::SamplingParams{t, 0, 1.0, kNaN},
+            model::SamplingParams{t, 7, kNaN, kNaN}}) {
+        const uint64_t seed = gen.next_u64();
+        util::Rng a(seed), b(seed);
+        ASSERT_EQ(model::sample(logits, p, b), ref::sample(logits, p, a))
+            << "round=" << round << " T=" << t << " top_k=" << p.top_k << " top_p=" << p.top_p;
+      }
+    }
+  }
+}
+
+// argmax (vectorised) against the loop it replaced: the first allowed id with the largest logit by
+// `>`, where a NaN first candidate stays (nothing compares larger) and later NaNs are skipped.
+TEST(SamplingReference, ArgmaxEqualsTheFirstLargestLoop) {
+  auto loop = [](const std::vector<float>& logits, const std::vector<uint8_t>& allowed) {
+    if (allowed.empty()) {
+      size_t best = 0;
+      for (size_t i = 1; i < logits.size(); ++i) {
+        if (logits[i] > logits[best]) best = i;
+      }
+      return static_cast<int32_t>(best);
+    }
+    const size_t n = std::min(logits.size(), allowed.size());
+    size_t best = n;
+    for (size_t i = 0; i < n; ++i) {
+      if (allowed[i] != 0 && (best == n || logits[i] > logits[best])) best = i;
+    }
+    return best == n ? -1 : static_cast<int32_t>(best);
+  };
+  util::Rng gen(3);
+  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  for (int round = 0; round < 3000; ++round) {
+    const size_t v = static_cast<size_t>(gen.uniform_int(1, round < 2000 ? 40 : 3000));
+    std::vector<float> logits(v);
+    for (auto& x : logits) {
+      const int64_t kind = gen.uniform_int(0, 9);
+      x = kind == 0   ? kNaN
+          : kind == 1 ? -kInf
+          : kind == 2 ? (gen.uniform01() < 0.5 ? -0.0f : 0.0f)
+          : kind == 3 ? kInf * (round % 7 == 0 ? 1.0f : -1.0f)
+                      : static_cast<float>(gen.uniform_int(-3, 3));
+    }
+    std::vector<uint8_t> allowed;
+    if (round % 2 == 1) {
+      allowed.resize(static_cast<size_t>(gen.uniform_int(0, static_cast<int64_t>(v) + 5)));
+      for (auto& a : allowed) a = gen.uniform01() < 0.7 ? 1 : 0;
+    }
+    const int32_t want = loop(logits, allowed);
+    if (want < 0) {
+      EXPECT_THROW(model::argmax(logits, allowed), util::Error);
+      continue;
+    }
+    ASSERT_EQ(model::argmax(logits, allowed), want) << "round " << round;
+    util::Rng rng(1);
+    ASSERT_EQ(model::sample(logits, {.temperature = 0.0}, rng, allowed), want);
+  }
+}
+
 // token_logprobs equals log_softmax's entries and lists the best allowed ids.
 TEST(SamplingReference, TokenLogprobsMatchLogSoftmax) {
   util::Rng gen(5);

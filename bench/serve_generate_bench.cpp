@@ -16,7 +16,9 @@
 //     included); time to first token (first streamed text) and inter-token latency (gaps between
 //     streamed chunks), p50 / p99.
 //
-//   build/bench/serve_generate_bench [MODEL_DIR [concurrent]]   (default /tmp/um-bench/qwen2.5-0.5b-shape)
+//   build/bench/serve_generate_bench [MODEL_DIR [concurrent [C [TOKENS]]]]
+//   (default /tmp/um-bench/qwen2.5-0.5b-shape; C: only that client count; TOKENS: new tokens per
+//   concurrent client, default 64)
 #include <httplib.h>
 
 #include <algorithm>
@@ -284,14 +286,17 @@ int main(int argc, char** argv) {
   }
   // Sampled clients (T = 1, top_p 0.9: each row's draw is O(vocabulary), ~2.3 ms on 151,936 logits)
   // and greedy ones (an argmax, as in the issue's own four-client measurement).
-  for (int clients : {1, 4, 16}) {
+  const std::vector<int> counts =
+      argc > 3 ? std::vector<int>{std::atoi(argv[3])} : std::vector<int>{1, 4, 16};
+  const int round_tokens = argc > 4 ? std::atoi(argv[4]) : kTokens;
+  for (int clients : counts) {
     for (const Case& c : {Case{"T=1 top_p=0.9", 1.0, 0.9}, Case{"greedy", 0.0, 1.0}}) {
       const double before = forward(clients);
-      const double gen_before = generate_rate(m, clients, kTokens, c.temperature, c.top_p);
-      Round r =
-          concurrent_round(port, be->model_name(), clients, kTokens, 17 * clients, c.temperature, c.top_p);
+      const double gen_before = generate_rate(m, clients, round_tokens, c.temperature, c.top_p);
+      Round r = concurrent_round(port, be->model_name(), clients, round_tokens, 17 * clients, c.temperature,
+                                 c.top_p);
       const double ref = (before + forward(clients)) / 2;
-      const double gen = (gen_before + generate_rate(m, clients, kTokens, c.temperature, c.top_p)) / 2;
+      const double gen = (gen_before + generate_rate(m, clients, round_tokens, c.temperature, c.top_p)) / 2;
       std::printf(
           "serve %2d streaming clients %-13s: %4.0f tokens in %.2f s = %.2f tok/s; forward-only b=%d %.2f "
           "tok/s, "

@@ -13,8 +13,10 @@
 //     top_p 0.9, then greedy; 64 tokens, distinct 16-token prompts, all started together): aggregate rate =
 //     all completion tokens / wall time of the round, against forward-only decode at b = C and against
 //     the engine's own batched generation with the same sampler (model::generate, n = C, draws
-//     included); time to first token (first streamed text) and inter-token latency (gaps between
-//     streamed chunks), p50 / p99.
+//     included), and against the engine doing the clients' own work without HTTP (their C distinct
+//     prompts prefilled as the backend prefills joiners, then decoded in one batched step per token
+//     with each prompt's sampler); time to first token (first streamed text) and inter-token latency
+//     (gaps between streamed chunks), p50 / p99.
 //
 //   build/bench/serve_generate_bench [MODEL_DIR [concurrent [C [TOKENS]]]]
 //   (default /tmp/um-bench/qwen2.5-0.5b-shape; C: only that client count; TOKENS: new tokens per
@@ -35,6 +37,7 @@
 #include "model/init.h"
 #include "model/model.h"
 #include "serve/serve.h"
+#include "util/thread_pool.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -150,6 +153,73 @@ double generate_rate(const std::shared_ptr<const model::Model>& m, int b, int st
     auto t0 = Clock::now();
     model::generate(s, prompt_ids(90 + rep), o);
     rate = static_cast<double>(b) * steps / seconds_since(t0);
+  }
+  return rate;
+}
+
+// The serve workload without HTTP: b distinct prompts (the concurrent clients' own) prefilled as the
+// embedded backend prefills joiners (runs whose last blocks model::prefill_together_exact allows in one
+// forward, the others alone), then decoded in one batched step per token with each prompt's own
+// sampler stream, the draws on all cores; EOS ignored. Rate = all new tokens / time incl. the prefills.
+double distinct_generate_rate(const std::shared_ptr<const model::Model>& m, int b, int steps, int salt,
+                              double temperature, double top_p) {
+  double rate = 0;
+  for (int rep = 0; rep < 2; ++rep) {  // the first repetition warms up
+    model::Session s(m, 0);
+    std::vector<std::vector<int32_t>> prompts;
+    std::vector<model::GenerateOptions> opts(static_cast<size_t>(b));
+    for (int c = 0; c < b; ++c) {
+      prompts.push_back(prompt_ids(salt + c));
+      auto& o = opts[static_cast<size_t>(c)];
+      o.max_tokens = steps;
+      o.ignore_eos = true;
+      o.seed = static_cast<uint64_t>(salt + c + rep);
+      o.sampling = {.temperature = temperature, .top_p = top_p};
+    }
+    auto t0 = Clock::now();
+    std::vector<std::unique_ptr<model::Generation>> gens;
+    for (size_t i = 0; i < prompts.size();) {
+      std::vector<size_t> rows;
+      size_t j = i;
+      for (; j < prompts.size(); ++j) {
+        rows.push_back(model::Session::last_block_rows(prompts[j].size(), 0));
+        if (!model::prefill_together_exact(*m, rows)) break;
+      }
+      if (j - i < 2) {
+        gens.push_back(std::make_unique<model::Generation>(s, prompts[i], opts[i]));
+        ++i;
+        continue;
+      }
+      std::vector<model::Session::PrefillPrompt> group;
+      for (size_t k = i; k < j; ++k) group.push_back({prompts[k], 0});
+      model::Logits first;
+      std::vector<model::SeqId> seqs = s.prefill_cached_together(group, &first);
+      for (size_t k = i; k < j; ++k)
+        gens.push_back(std::make_unique<model::Generation>(s, seqs[k - i], first.row(k - i), opts[k]));
+      i = j;
+    }
+    size_t tokens = static_cast<size_t>(b);  // the first token of each, drawn at the prefill
+    for (;;) {
+      std::vector<model::Append> step;
+      std::vector<size_t> first_row;
+      for (auto& g : gens) {
+        first_row.push_back(step.size());
+        if (!g->done()) g->add_to_step(step);
+      }
+      if (step.empty()) break;
+      model::Logits l = s.append_batch(step);
+      std::vector<std::pair<size_t, size_t>> rows;
+      for (size_t g = 0; g < gens.size(); ++g) {
+        if (gens[g]->done()) continue;
+        const size_t r = gens[g]->begin_take(l, first_row[g]);
+        for (size_t k = 0; k < r; ++k) rows.emplace_back(g, k);
+      }
+      util::parallel_for(rows.size(), 0, [&](size_t k) { gens[rows[k].first]->draw(rows[k].second); });
+      for (auto& g : gens)
+        if (!g->done()) g->end_take();
+      tokens += rows.size();
+    }
+    rate = static_cast<double>(tokens) / seconds_since(t0);
   }
   return rate;
 }
@@ -297,14 +367,18 @@ int main(int argc, char** argv) {
                                  c.top_p);
       const double ref = (before + forward(clients)) / 2;
       const double gen = (gen_before + generate_rate(m, clients, round_tokens, c.temperature, c.top_p)) / 2;
+      const double distinct =
+          distinct_generate_rate(m, clients, round_tokens, 17 * clients, c.temperature, c.top_p);
       std::printf(
           "serve %2d streaming clients %-13s: %4.0f tokens in %.2f s = %.2f tok/s; forward-only b=%d %.2f "
           "tok/s, "
-          "ratio %.2f; engine generate n=%d %.2f tok/s, ratio %.2f; "
+          "ratio %.2f; engine generate n=%d %.2f tok/s, ratio %.2f; engine, the %d prompts batched %.2f "
+          "tok/s, ratio %.2f; "
           "TTFT p50 %.0f ms p99 %.0f ms; inter-token p50 %.0f ms p99 %.0f ms; errors %d\n",
           clients, c.name, r.tokens, r.wall, r.tokens / r.wall, clients, ref, r.tokens / r.wall / ref,
-          clients, gen, r.tokens / r.wall / gen, 1e3 * pct(r.ttft, 0.5), 1e3 * pct(r.ttft, 0.99),
-          1e3 * pct(r.itl, 0.5), 1e3 * pct(r.itl, 0.99), r.errors);
+          clients, gen, r.tokens / r.wall / gen, clients, distinct, r.tokens / r.wall / distinct,
+          1e3 * pct(r.ttft, 0.5), 1e3 * pct(r.ttft, 0.99), 1e3 * pct(r.itl, 0.5), 1e3 * pct(r.itl, 0.99),
+          r.errors);
     }
   }
   server.stop();

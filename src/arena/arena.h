@@ -39,8 +39,6 @@ class Backend;
 
 namespace um::arena {
 
-inline constexpr size_t kMaxArenaHistory = 1000;  // ArenaOptions::history
-
 struct ArenaOptions {
   std::filesystem::path work;
   std::string dataset;
@@ -51,7 +49,7 @@ struct ArenaOptions {
   size_t users = 200;                   // sampled test users (0 = all)
   size_t page_size = 5;                 // 2..12
   // History entries in each page's scene: 0 = the reference's random window of 2–10 entries per
-  // (user, time); N (1..kMaxArenaHistory) = the N most recent (all when the user has fewer).
+  // (user, time); N (1..scene::kMaxHistoryWindow) = the N most recent (all when the user has fewer).
   size_t history = 0;
   int rounds = 3;      // session protocol
   int offline_k = 10;  // cut-off of the offline metrics

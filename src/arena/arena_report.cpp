@@ -353,7 +353,7 @@ std::string ranking_text(const ojson& names) {
 }
 
 std::string history_phrase(const ojson& r) {
-  const int64_t h = r.contains("history") ? r["history"].get<int64_t>() : 0;
+  const int64_t h = r["history"].get<int64_t>();
   return h == 0 ? "history windows of 2-10 entries (the reference's)"
                 : "the last " + std::to_string(h) + " history entries";
 }

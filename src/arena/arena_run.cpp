@@ -46,9 +46,9 @@ void validate(const ArenaOptions& o) {
   if (o.page_size < 2 || o.page_size > 12)
     throw util::Error("page size must be between 2 and 12, got " + std::to_string(o.page_size),
                       {.field = "page-size"});
-  if (o.history > kMaxArenaHistory)
+  if (o.history > scene::kMaxHistoryWindow)
     throw util::Error("history must be between 0 (the reference's random 2-10 window) and " +
-                          std::to_string(kMaxArenaHistory) + ", got " + std::to_string(o.history),
+                          std::to_string(scene::kMaxHistoryWindow) + ", got " + std::to_string(o.history),
                       {.field = "history"});
   if (o.rounds < 1 || o.rounds > 50)
     throw util::Error("rounds must be between 1 and 50", {.field = "rounds"});

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "scene/scene_generator.h"
 #include "util/error.h"
 
 namespace um::pipeline {
@@ -213,8 +214,9 @@ RunConfig load_run_config(const fs::path& file) {
   if (c.arena.users < 0) throw util::Error("must be >= 0 (0 = all)", arena.where("users"));
   if (c.arena.page_size < 2 || c.arena.page_size > 12)
     throw util::Error("must be between 2 and 12", arena.where("page_size"));
-  if (c.arena.history < 0 || c.arena.history > 1000)
-    throw util::Error("must be between 0 (the reference's random 2-10 window) and 1000",
+  if (c.arena.history < 0 || c.arena.history > static_cast<int64_t>(scene::kMaxHistoryWindow))
+    throw util::Error("must be between 0 (the reference's random 2-10 window) and " +
+                          std::to_string(scene::kMaxHistoryWindow),
                       arena.where("history"));
   if (c.arena.rounds < 1) throw util::Error("must be >= 1", arena.where("rounds"));
   if (c.arena.enabled && c.arena.dataset.empty()) c.arena.dataset = c.datasets.front().name;

@@ -25,6 +25,8 @@ enum class ImpressionMode {
   Sampled,  // always sampled exposures
 };
 
+inline constexpr size_t kMaxHistoryWindow = 1000;  // SceneConfig::history_window
+
 struct SceneConfig {
   std::string split = "eval";  // "eval" | "train": names the RNG streams
   size_t samples = 256;
@@ -40,7 +42,7 @@ struct SceneConfig {
   ImpressionMode impressions = ImpressionMode::Auto;
   size_t top_k = 0;  // per-scorer list length; 0 = max(32, 3 × max_options) as the reference
   // History entries per scene: 0 = the reference's window, drawn per scene from 2–10 (stream
-  // "history"); N = the N most recent entries (all when fewer).
+  // "history"); N (at most kMaxHistoryWindow) = the N most recent entries (all when fewer).
   size_t history_window = 0;
   // Compat::reference turns on every reference behaviour of scene building at once (ground-truth
   // positions, collaborative query and float32-softmax ranking, content query, social scorer, the

@@ -16,6 +16,7 @@
 #include "data/prepare.h"
 #include "fake_simulator_backend.h"
 #include "model/init.h"
+#include "scene/scene_generator.h"
 #include "util/error.h"
 
 namespace um::arena {
@@ -178,7 +179,7 @@ TEST(ArenaRun, FixedHistoryWindowShowsTheMostRecentEntries) {
 
   ArenaOptions bad = base_options(work);
   bad.simulator = "baseline:uniform";
-  bad.history = kMaxArenaHistory + 1;
+  bad.history = scene::kMaxHistoryWindow + 1;
   util::Summary s("arena");
   EXPECT_THROW(run_arena(bad, s), util::Error);
 }

@@ -178,16 +178,13 @@ double distinct_generate_rate(const std::shared_ptr<const model::Model>& m, int 
     }
     auto t0 = Clock::now();
     std::vector<std::unique_ptr<model::Generation>> gens;
-    for (size_t i = 0; i < prompts.size();) {
-      std::vector<size_t> rows;
-      size_t j = i;
-      for (; j < prompts.size(); ++j) {
-        rows.push_back(model::Session::last_block_rows(prompts[j].size(), 0));
-        if (!model::prefill_together_exact(*m, rows)) break;
-      }
+    std::vector<size_t> last_rows;
+    for (const auto& p : prompts) last_rows.push_back(model::Session::last_block_rows(p.size(), 0));
+    size_t i = 0;
+    for (const size_t j : model::prefill_runs(*m, last_rows)) {
       if (j - i < 2) {
         gens.push_back(std::make_unique<model::Generation>(s, prompts[i], opts[i]));
-        ++i;
+        i = j;
         continue;
       }
       std::vector<model::Session::PrefillPrompt> group;

@@ -34,4 +34,16 @@ bool prefill_together_exact(const Model& model, std::span<const size_t> last_blo
   return total <= limit;
 }
 
+std::vector<size_t> prefill_runs(const Model& model, std::span<const size_t> last_block_rows) {
+  std::vector<size_t> ends;
+  for (size_t i = 0; i < last_block_rows.size();) {
+    size_t j = i;
+    while (j < last_block_rows.size() && prefill_together_exact(model, last_block_rows.subspan(i, j + 1 - i)))
+      ++j;
+    i = std::max(j, i + 1);
+    ends.push_back(i);
+  }
+  return ends;
+}
+
 }  // namespace um::model

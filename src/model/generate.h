@@ -150,6 +150,11 @@ size_t independent_decode_rows(const Model& m);
 // differ from the general path's). A test checks it bit for bit (tests/model).
 bool prefill_together_exact(const Model& m, std::span<const size_t> last_block_rows);
 
+// Prompts in order (their last blocks' row counts) split into runs, each as long as
+// prefill_together_exact allows: returns each run's end. A run of one prompt is prefilled alone
+// (Generation's own constructor), a longer one together (Session::prefill_cached_together).
+std::vector<size_t> prefill_runs(const Model& m, std::span<const size_t> last_block_rows);
+
 // Logprob of `id` and the k most likely allowed ids of one logits row (TokenLogprobs), in O(V).
 TokenLogprobs token_logprobs(std::span<const float> logits, int32_t id, int k, TokenMask allowed = {});
 

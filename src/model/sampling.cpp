@@ -179,12 +179,13 @@ RowScan scan_row(std::span<const float> logits, TokenMask allowed) {
 
 // Three 11-bit digit histograms of radix keys.
 using Histograms = std::array<std::array<uint32_t, 2048>, 3>;
+void count_key(uint32_t key, Histograms& h) {
+  ++h[0][key & 2047u];
+  ++h[1][(key >> 11) & 2047u];
+  ++h[2][key >> 22];
+}
 void count_digits(const uint32_t* keys, size_t n, Histograms& h) {
-  for (size_t i = 0; i < n; ++i) {
-    ++h[0][keys[i] & 2047u];
-    ++h[1][(keys[i] >> 11) & 2047u];
-    ++h[2][keys[i] >> 22];
-  }
+  for (size_t i = 0; i < n; ++i) count_key(keys[i], h);
 }
 
 // The smallest float l that is not negligible, double(l) - mx >= kNegligible (monotone in l), so
@@ -215,9 +216,7 @@ size_t gather_keys(std::span<const float> logits, TokenMask allowed, double temp
     if (!(l >= threshold)) continue;
     const uint32_t key = descending_key(l);
     out[n++] = key;
-    ++h[0][key & 2047u];
-    ++h[1][(key >> 11) & 2047u];
-    ++h[2][key >> 22];
+    count_key(key, h);
   }
   return n;
 }

@@ -155,8 +155,14 @@ TEST_F(DecodeRowsTest, PrefillTogetherEqualsPrefillAlone) {
   EXPECT_EQ(rows, (std::vector<size_t>{5, 17, 2, 12, 9}));
   EXPECT_FALSE(model::prefill_together_exact(*m, std::vector<size_t>{1, 5}));   // a 1-row block
   EXPECT_FALSE(model::prefill_together_exact(*m, std::vector<size_t>{60, 5}));  // over 64 rows
-  if (!model::prefill_together_exact(*m, rows))
+  if (!model::prefill_together_exact(*m, rows)) {
+    EXPECT_EQ(model::prefill_runs(*m, rows), (std::vector<size_t>{1, 2, 3, 4, 5}));  // each alone
     GTEST_SKIP() << "forward rows depend on the batch here (no AVX-512 BF16): prompts are prefilled alone";
+  }
+  // Runs as long as the rule allows, in order: a 1-row block and anything past 64 rows start anew.
+  EXPECT_EQ(model::prefill_runs(*m, rows), (std::vector<size_t>{5}));
+  EXPECT_EQ(model::prefill_runs(*m, std::vector<size_t>{1, 5, 30, 30, 20, 1}),
+            (std::vector<size_t>{1, 3, 5, 6}));
 
   auto run = [&](bool together) {
     model::Session s(m, 4);

@@ -498,17 +498,14 @@ class EmbeddedBackend final : public Backend {
       fail(*r, util::Error("generation cancelled", {.record = r->req->key}));
       return true;
     });
-    for (size_t i = 0; i < joining.size();) {
-      std::vector<size_t> rows;
-      size_t j = i;
-      for (; j < joining.size(); ++j) {
-        rows.push_back(
-            model::Session::last_block_rows(joining[j]->prompt.size(), joining[j]->go.prompt_split));
-        if (!model::prefill_together_exact(*model_, rows)) break;
-      }
+    std::vector<size_t> rows;
+    for (const auto& r : joining)
+      rows.push_back(model::Session::last_block_rows(r->prompt.size(), r->go.prompt_split));
+    size_t i = 0;
+    for (const size_t j : model::prefill_runs(*model_, rows)) {
       if (j - i < 2) {
         prefill_alone(w, std::move(joining[i]));
-        ++i;
+        i = j;
         continue;
       }
       std::vector<model::Session::PrefillPrompt> prompts;
